@@ -1,0 +1,405 @@
+//! Secure messaging of ICAO Doc 9303-11 §9.8, as pure state.
+//!
+//! An [`SmSession`] holds KSenc, KSmac and the send sequence counter (SSC). The terminal side
+//! calls [`SmSession::protect`] on each command and [`SmSession::unprotect`] on each response;
+//! the card side (the virtual chip) calls [`SmSession::unprotect_command`] and
+//! [`SmSession::protect_response`]. Every call increments the SSC once, as the standard says.
+//!
+//! * Commands: DO'87 (or DO'85 for odd INS) carries the padded, encrypted data; DO'97 carries Le;
+//!   DO'8E carries the MAC over `SSC || padded header || DOs`. Extended length is used whenever
+//!   the protected body or Ne needs it.
+//! * Responses: the MAC in DO'8E is checked over `SSC || DO'87/85 || DO'99` **before** anything
+//!   is decrypted. A missing DO'99 or DO'8E, a wrong MAC, or the status words 6987/6988 are errors.
+//! * 3DES: 8-byte SSC, IV = 0, retail MAC. AES: 16-byte SSC, IV = E(KSenc, SSC), CMAC-8.
+#![forbid(unsafe_code)]
+
+use emrtd_apdu::tlv::{Tag, TlvIter, write_tlv};
+use emrtd_apdu::{CommandApdu, LengthForm, ResponseApdu, StatusWord};
+use emrtd_crypto::{
+    CipherSuite, CryptoError, SecretBytes, cbc_decrypt, cbc_encrypt, encrypt_block, pad, sm_mac,
+    unpad,
+};
+use subtle::ConstantTimeEq;
+use thiserror::Error;
+use zeroize::Zeroizing;
+
+const DO85: Tag = Tag(0x85);
+const DO87: Tag = Tag(0x87);
+const DO8E: Tag = Tag(0x8E);
+const DO97: Tag = Tag(0x97);
+const DO99: Tag = Tag(0x99);
+
+/// Secure messaging errors.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum SmError {
+    #[error("the chip reported a secure messaging error: {0}")]
+    ChipSmError(StatusWord),
+    #[error("response without secure messaging, status {0}")]
+    UnprotectedResponse(StatusWord),
+    #[error("command without secure messaging (CLA {0:02X})")]
+    UnprotectedCommand(u8),
+    #[error("secure messaging data object {0} missing")]
+    MissingDataObject(Tag),
+    #[error("unexpected data object {0} in a secure messaging message")]
+    UnexpectedDataObject(Tag),
+    #[error("malformed secure messaging data objects: {0}")]
+    Malformed(String),
+    #[error("MAC verification failed")]
+    BadMac,
+    #[error("padding of the decrypted data is malformed")]
+    BadPadding,
+    #[error("key of {got} bytes does not fit {suite:?}")]
+    BadKey { suite: CipherSuite, got: usize },
+    #[error("SSC of {got} bytes, {suite:?} needs {want}")]
+    BadSsc {
+        suite: CipherSuite,
+        got: usize,
+        want: usize,
+    },
+    #[error("protected command does not fit an APDU: {0}")]
+    TooLong(String),
+    #[error("cryptographic error: {0}")]
+    Crypto(#[from] CryptoError),
+}
+
+/// The keys and counter of one secure messaging session.
+pub struct SmSession {
+    suite: CipherSuite,
+    ks_enc: SecretBytes,
+    ks_mac: SecretBytes,
+    ssc: Zeroizing<Vec<u8>>,
+}
+
+impl core::fmt::Debug for SmSession {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SmSession")
+            .field("suite", &self.suite)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SmSession {
+    /// Starts a session. The SSC is 8 bytes for 3DES and 16 bytes for AES; after BAC it is
+    /// `RND.IC[4..8] || RND.IFD[4..8]`, after PACE or Chip Authentication it is zero.
+    pub fn new(
+        suite: CipherSuite,
+        ks_enc: &[u8],
+        ks_mac: &[u8],
+        ssc: &[u8],
+    ) -> Result<Self, SmError> {
+        for key in [ks_enc, ks_mac] {
+            if key.len() != suite.key_len() {
+                return Err(SmError::BadKey {
+                    suite,
+                    got: key.len(),
+                });
+            }
+        }
+        if ssc.len() != suite.block_len() {
+            return Err(SmError::BadSsc {
+                suite,
+                got: ssc.len(),
+                want: suite.block_len(),
+            });
+        }
+        Ok(SmSession {
+            suite,
+            ks_enc: Zeroizing::new(ks_enc.to_vec()),
+            ks_mac: Zeroizing::new(ks_mac.to_vec()),
+            ssc: Zeroizing::new(ssc.to_vec()),
+        })
+    }
+
+    /// A session with an all-zero SSC (after PACE or Chip Authentication).
+    pub fn with_zero_ssc(
+        suite: CipherSuite,
+        ks_enc: &[u8],
+        ks_mac: &[u8],
+    ) -> Result<Self, SmError> {
+        Self::new(suite, ks_enc, ks_mac, &vec![0u8; suite.block_len()])
+    }
+
+    pub fn suite(&self) -> CipherSuite {
+        self.suite
+    }
+
+    /// The current send sequence counter.
+    pub fn ssc(&self) -> &[u8] {
+        &self.ssc
+    }
+
+    pub fn ks_enc(&self) -> &[u8] {
+        &self.ks_enc
+    }
+
+    pub fn ks_mac(&self) -> &[u8] {
+        &self.ks_mac
+    }
+
+    fn increment_ssc(&mut self) {
+        for b in self.ssc.iter_mut().rev() {
+            let (v, carry) = b.overflowing_add(1);
+            *b = v;
+            if !carry {
+                break;
+            }
+        }
+    }
+
+    fn iv(&self) -> Result<Vec<u8>, SmError> {
+        Ok(match self.suite {
+            CipherSuite::Tdes => vec![0u8; 8],
+            _ => encrypt_block(self.suite, &self.ks_enc, &self.ssc)?,
+        })
+    }
+
+    fn encrypt(&self, plain: &[u8]) -> Result<Vec<u8>, SmError> {
+        let padded = Zeroizing::new(pad(plain, self.suite.block_len()));
+        Ok(cbc_encrypt(self.suite, &self.ks_enc, &self.iv()?, &padded)?)
+    }
+
+    fn decrypt(&self, cipher: &[u8]) -> Result<Vec<u8>, SmError> {
+        if cipher.is_empty() || cipher.len() % self.suite.block_len() != 0 {
+            return Err(SmError::Malformed(format!(
+                "cryptogram of {} bytes is not a whole number of blocks",
+                cipher.len()
+            )));
+        }
+        let padded = Zeroizing::new(cbc_decrypt(self.suite, &self.ks_enc, &self.iv()?, cipher)?);
+        Ok(unpad(&padded).map_err(|_| SmError::BadPadding)?.to_vec())
+    }
+
+    fn mac(&self, data: &[u8]) -> Result<[u8; 8], SmError> {
+        let mut input = Vec::with_capacity(self.ssc.len() + data.len());
+        input.extend_from_slice(&self.ssc);
+        input.extend_from_slice(data);
+        Ok(sm_mac(self.suite, &self.ks_mac, &input)?)
+    }
+
+    fn check_mac(&self, data: &[u8], mac: &[u8]) -> Result<(), SmError> {
+        let expected = self.mac(data)?;
+        if mac.len() == expected.len() && bool::from(expected.ct_eq(mac)) {
+            Ok(())
+        } else {
+            Err(SmError::BadMac)
+        }
+    }
+
+    /// The data objects of a protected command body, without DO'8E: DO'87/85 and DO'97.
+    fn command_data_objects(&self, cmd: &CommandApdu) -> Result<Vec<u8>, SmError> {
+        let mut dos = Vec::new();
+        if !cmd.data.is_empty() {
+            let cryptogram = self.encrypt(&cmd.data)?;
+            if cmd.ins & 1 == 1 {
+                write_tlv(DO85, &cryptogram, &mut dos);
+            } else {
+                let mut v = Vec::with_capacity(cryptogram.len() + 1);
+                v.push(0x01);
+                v.extend_from_slice(&cryptogram);
+                write_tlv(DO87, &v, &mut dos);
+            }
+        }
+        if let Some(ne) = cmd.ne {
+            // Le as it would be encoded unprotected: one byte in short form, two in extended.
+            let le = if ne > 256 || cmd.form == LengthForm::Extended {
+                ((ne % 65_536) as u16).to_be_bytes().to_vec()
+            } else {
+                vec![(ne % 256) as u8]
+            };
+            write_tlv(DO97, &le, &mut dos);
+        }
+        Ok(dos)
+    }
+
+    /// Terminal side: wraps a plain command into a protected command (Doc 9303-11 §9.8.6.1).
+    pub fn protect(&mut self, cmd: &CommandApdu) -> Result<CommandApdu, SmError> {
+        self.increment_ssc();
+        let cla = (cmd.cla & !0x0C) | 0x0C;
+        let header = pad(&[cla, cmd.ins, cmd.p1, cmd.p2], self.suite.block_len());
+        let dos = self.command_data_objects(cmd)?;
+        let mut mac_input = header;
+        mac_input.extend_from_slice(&dos);
+        let cc = self.mac(&mac_input)?;
+        let mut body = dos;
+        write_tlv(DO8E, &cc, &mut body);
+        let extended =
+            body.len() > 255 || cmd.ne.is_some_and(|n| n > 256) || cmd.form == LengthForm::Extended;
+        if body.len() > 65_535 {
+            return Err(SmError::TooLong(format!("{} bytes", body.len())));
+        }
+        Ok(CommandApdu {
+            cla,
+            ins: cmd.ins,
+            p1: cmd.p1,
+            p2: cmd.p2,
+            data: body,
+            ne: Some(if extended { 65_536 } else { 256 }),
+            form: if extended {
+                LengthForm::Extended
+            } else {
+                LengthForm::Short
+            },
+        })
+    }
+
+    /// Terminal side: verifies the MAC of a protected response, then decrypts it
+    /// (Doc 9303-11 §9.8.6.2). The returned response carries the status word from DO'99.
+    pub fn unprotect(&mut self, resp: &ResponseApdu) -> Result<ResponseApdu, SmError> {
+        self.increment_ssc();
+        if resp.sw == StatusWord::SM_DATA_OBJECTS_MISSING
+            || resp.sw == StatusWord::SM_DATA_OBJECTS_INCORRECT
+        {
+            return Err(SmError::ChipSmError(resp.sw));
+        }
+        if resp.data.is_empty() {
+            return Err(SmError::UnprotectedResponse(resp.sw));
+        }
+        let mut cryptogram: Option<(Tag, &[u8])> = None;
+        let mut do99: Option<&[u8]> = None;
+        let mut do8e: Option<&[u8]> = None;
+        let mut mac_input = Vec::with_capacity(resp.data.len());
+        for item in TlvIter::new(&resp.data) {
+            let t = item.map_err(|e| SmError::Malformed(e.to_string()))?;
+            if do8e.is_some() {
+                return Err(SmError::UnexpectedDataObject(t.tag));
+            }
+            match t.tag {
+                DO85 | DO87 if cryptogram.is_none() && do99.is_none() => {
+                    cryptogram = Some((t.tag, t.value));
+                    mac_input.extend_from_slice(t.raw);
+                }
+                DO99 if do99.is_none() => {
+                    do99 = Some(t.value);
+                    mac_input.extend_from_slice(t.raw);
+                }
+                DO8E => do8e = Some(t.value),
+                other => return Err(SmError::UnexpectedDataObject(other)),
+            }
+        }
+        let mac = do8e.ok_or(SmError::MissingDataObject(DO8E))?;
+        // The MAC is checked before anything else is used.
+        self.check_mac(&mac_input, mac)?;
+        let sw_bytes = do99.ok_or(SmError::MissingDataObject(DO99))?;
+        let sw: [u8; 2] = sw_bytes
+            .try_into()
+            .map_err(|_| SmError::Malformed(format!("DO'99 of {} bytes", sw_bytes.len())))?;
+        let data = match cryptogram {
+            None => Vec::new(),
+            Some((DO87, v)) => match v.split_first() {
+                Some((0x01, c)) => self.decrypt(c)?,
+                _ => {
+                    return Err(SmError::Malformed(
+                        "DO'87 without padding-content indicator 01".into(),
+                    ));
+                }
+            },
+            Some((_, v)) => self.decrypt(v)?,
+        };
+        Ok(ResponseApdu::new(data, StatusWord::from(sw)))
+    }
+
+    /// Card side: verifies and decrypts a protected command. Errors map to the status words
+    /// 6987 (missing objects) and 6988 (incorrect objects) through [`SmError::status_word`].
+    pub fn unprotect_command(&mut self, cmd: &CommandApdu) -> Result<CommandApdu, SmError> {
+        self.increment_ssc();
+        if cmd.cla & 0x0C != 0x0C {
+            return Err(SmError::UnprotectedCommand(cmd.cla));
+        }
+        let mut cryptogram: Option<(Tag, &[u8])> = None;
+        let mut le: Option<&[u8]> = None;
+        let mut do8e: Option<&[u8]> = None;
+        let mut dos = Vec::with_capacity(cmd.data.len());
+        for item in TlvIter::new(&cmd.data) {
+            let t = item.map_err(|e| SmError::Malformed(e.to_string()))?;
+            if do8e.is_some() {
+                return Err(SmError::UnexpectedDataObject(t.tag));
+            }
+            match t.tag {
+                DO85 | DO87 if cryptogram.is_none() && le.is_none() => {
+                    cryptogram = Some((t.tag, t.value));
+                    dos.extend_from_slice(t.raw);
+                }
+                DO97 if le.is_none() => {
+                    le = Some(t.value);
+                    dos.extend_from_slice(t.raw);
+                }
+                DO8E => do8e = Some(t.value),
+                other => return Err(SmError::UnexpectedDataObject(other)),
+            }
+        }
+        let mac = do8e.ok_or(SmError::MissingDataObject(DO8E))?;
+        let mut mac_input = pad(&[cmd.cla, cmd.ins, cmd.p1, cmd.p2], self.suite.block_len());
+        mac_input.extend_from_slice(&dos);
+        self.check_mac(&mac_input, mac)?;
+        let data = match cryptogram {
+            None => Vec::new(),
+            Some((DO87, v)) => match v.split_first() {
+                Some((0x01, c)) => self.decrypt(c)?,
+                _ => {
+                    return Err(SmError::Malformed(
+                        "DO'87 without padding-content indicator 01".into(),
+                    ));
+                }
+            },
+            Some((_, v)) => self.decrypt(v)?,
+        };
+        let (ne, form) = match le {
+            None => (None, LengthForm::Auto),
+            Some([0x00]) => (Some(256), LengthForm::Short),
+            Some([b]) => (Some(u32::from(*b)), LengthForm::Short),
+            Some([0x00, 0x00]) => (Some(65_536), LengthForm::Extended),
+            Some([a, b]) => (
+                Some(u32::from(u16::from_be_bytes([*a, *b]))),
+                LengthForm::Extended,
+            ),
+            Some(other) => {
+                return Err(SmError::Malformed(format!(
+                    "DO'97 of {} bytes",
+                    other.len()
+                )));
+            }
+        };
+        Ok(CommandApdu {
+            cla: cmd.cla & !0x0C,
+            ins: cmd.ins,
+            p1: cmd.p1,
+            p2: cmd.p2,
+            data,
+            ne,
+            form,
+        })
+    }
+
+    /// Card side: protects a response as DO'87 (encrypted data, when there is data), DO'99
+    /// (status word) and DO'8E (MAC).
+    pub fn protect_response(&mut self, resp: &ResponseApdu) -> Result<ResponseApdu, SmError> {
+        self.increment_ssc();
+        let mut body = Vec::with_capacity(resp.data.len() + 32);
+        if !resp.data.is_empty() {
+            let cryptogram = self.encrypt(&resp.data)?;
+            let mut v = Vec::with_capacity(cryptogram.len() + 1);
+            v.push(0x01);
+            v.extend_from_slice(&cryptogram);
+            write_tlv(DO87, &v, &mut body);
+        }
+        write_tlv(DO99, &resp.sw.to_bytes(), &mut body);
+        let cc = self.mac(&body)?;
+        write_tlv(DO8E, &cc, &mut body);
+        Ok(ResponseApdu::new(body, resp.sw))
+    }
+}
+
+impl SmError {
+    /// The status word a chip answers with for this error (6987 or 6988).
+    pub fn status_word(&self) -> StatusWord {
+        match self {
+            SmError::MissingDataObject(_) | SmError::UnprotectedCommand(_) => {
+                StatusWord::SM_DATA_OBJECTS_MISSING
+            }
+            _ => StatusWord::SM_DATA_OBJECTS_INCORRECT,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
