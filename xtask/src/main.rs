@@ -28,17 +28,13 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// Checks that each fixture file (or a folder containing it) is named in PROVENANCE.md.
 fn provenance() -> Result<(), String> {
     let root = workspace_root().join("fixtures");
-    let list = std::fs::read_to_string(root.join("PROVENANCE.md"))
-        .map_err(|e| format!("fixtures/PROVENANCE.md: {e}"))?;
+    let list =
+        std::fs::read_to_string(root.join("PROVENANCE.md")).map_err(|e| format!("fixtures/PROVENANCE.md: {e}"))?;
     let mut files = Vec::new();
     walk(&root, &mut files).map_err(|e| e.to_string())?;
     let mut missing = Vec::new();
     for f in files {
-        let rel = f
-            .strip_prefix(&root)
-            .unwrap_or(&f)
-            .to_string_lossy()
-            .replace('\\', "/");
+        let rel = f.strip_prefix(&root).unwrap_or(&f).to_string_lossy().replace('\\', "/");
         if rel == "PROVENANCE.md" || rel.ends_with("README.md") {
             continue;
         }

@@ -6,11 +6,7 @@ use emrtd_apdu::tlv::{Tlv, TlvIter};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "emrtd",
-    version,
-    about = "Inspect and verify ICAO Doc 9303 eMRTD data"
-)]
+#[command(name = "emrtd", version, about = "Inspect and verify ICAO Doc 9303 eMRTD data")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -71,9 +67,7 @@ fn run(cli: Cli) -> Result<String, String> {
     match cli.command {
         Command::Tlv { file, hex: hex_in } => {
             let data = match (file, hex_in) {
-                (Some(path), None) => {
-                    std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?
-                }
+                (Some(path), None) => std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?,
                 (None, Some(h)) => hex::decode(h.trim()).map_err(|e| format!("bad hex: {e}"))?,
                 _ => return Err("give either a FILE or --hex".into()),
             };

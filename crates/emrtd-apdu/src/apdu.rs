@@ -131,9 +131,7 @@ impl CommandApdu {
         match self.form {
             LengthForm::Short => false,
             LengthForm::Extended => self.case() != 1,
-            LengthForm::Auto => {
-                self.data.len() > SHORT_MAX_NC || self.ne.is_some_and(|n| n > SHORT_MAX_NE)
-            }
+            LengthForm::Auto => self.data.len() > SHORT_MAX_NC || self.ne.is_some_and(|n| n > SHORT_MAX_NE),
         }
     }
 
@@ -184,9 +182,7 @@ impl CommandApdu {
 
     /// Decodes a command APDU (ISO/IEC 7816-3 §12.1.3 case detection).
     pub fn parse(bytes: &[u8]) -> Result<Self, ApduError> {
-        let (header, body) = bytes
-            .split_first_chunk::<4>()
-            .ok_or(ApduError::TooShort(bytes.len()))?;
+        let (header, body) = bytes.split_first_chunk::<4>().ok_or(ApduError::TooShort(bytes.len()))?;
         let mut cmd = CommandApdu::new(header[0], header[1], header[2], header[3]);
         match body {
             [] => {}
@@ -292,25 +288,17 @@ impl core::fmt::Debug for ResponseApdu {
 
 impl ResponseApdu {
     pub fn new(data: impl Into<Vec<u8>>, sw: StatusWord) -> Self {
-        ResponseApdu {
-            data: data.into(),
-            sw,
-        }
+        ResponseApdu { data: data.into(), sw }
     }
 
     /// A response with only a status word.
     pub fn status(sw: StatusWord) -> Self {
-        ResponseApdu {
-            data: Vec::new(),
-            sw,
-        }
+        ResponseApdu { data: Vec::new(), sw }
     }
 
     /// Decodes `data || SW1 SW2`.
     pub fn parse(bytes: &[u8]) -> Result<Self, ApduError> {
-        let (data, sw) = bytes
-            .split_last_chunk::<2>()
-            .ok_or(ApduError::TooShort(bytes.len()))?;
+        let (data, sw) = bytes.split_last_chunk::<2>().ok_or(ApduError::TooShort(bytes.len()))?;
         Ok(ResponseApdu {
             data: data.to_vec(),
             sw: StatusWord::from(*sw),
@@ -416,23 +404,14 @@ mod tests {
 
     #[test]
     fn parse_rejects_malformed_commands() {
-        assert_eq!(
-            CommandApdu::parse(&h("00A400")),
-            Err(ApduError::TooShort(3))
-        );
+        assert_eq!(CommandApdu::parse(&h("00A400")), Err(ApduError::TooShort(3)));
         assert_eq!(
             CommandApdu::parse(&h("00A4020C05011E")),
-            Err(ApduError::LcMismatch {
-                lc: 5,
-                available: 2
-            })
+            Err(ApduError::LcMismatch { lc: 5, available: 2 })
         );
         assert_eq!(
             CommandApdu::parse(&h("00A4020C02011E0000")),
-            Err(ApduError::LcMismatch {
-                lc: 2,
-                available: 4
-            })
+            Err(ApduError::LcMismatch { lc: 2, available: 4 })
         );
         assert_eq!(
             CommandApdu::parse(&h("00B000000000")),

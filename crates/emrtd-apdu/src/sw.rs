@@ -203,9 +203,6 @@ mod tests {
             assert_eq!(StatusWord(*sw).meaning(), *meaning, "{sw:04X}");
         }
         assert_eq!(StatusWord::new(0x63, 0xC1).to_bytes(), [0x63, 0xC1]);
-        assert_eq!(
-            StatusWord(0x6A82).to_string(),
-            "6A82 (file or application not found)"
-        );
+        assert_eq!(StatusWord(0x6A82).to_string(), "6A82 (file or application not found)");
     }
 }

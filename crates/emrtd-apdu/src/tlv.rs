@@ -162,10 +162,7 @@ fn need(input: &[u8], offset: usize, n: usize) -> Result<(), TlvError> {
 }
 
 fn read_tag(input: &[u8]) -> Result<(Tag, usize), TlvError> {
-    let first = *input.first().ok_or(TlvError::Truncated {
-        offset: 0,
-        needed: 1,
-    })?;
+    let first = *input.first().ok_or(TlvError::Truncated { offset: 0, needed: 1 })?;
     let mut tag = u32::from(first);
     if first & 0x1F != 0x1F {
         return Ok((Tag(tag), 1));
@@ -175,10 +172,7 @@ fn read_tag(input: &[u8]) -> Result<(Tag, usize), TlvError> {
         if i >= 4 {
             return Err(TlvError::TagTooLong(0));
         }
-        let b = *input.get(i).ok_or(TlvError::Truncated {
-            offset: i,
-            needed: 1,
-        })?;
+        let b = *input.get(i).ok_or(TlvError::Truncated { offset: i, needed: 1 })?;
         if i == 1 && b == 0x80 {
             return Err(TlvError::BadTag(0));
         }
@@ -239,11 +233,7 @@ impl<'a> Tlv<'a> {
         Ok(tlv)
     }
 
-    fn parse_at_depth(
-        input: &'a [u8],
-        limits: TlvLimits,
-        depth: usize,
-    ) -> Result<(Tlv<'a>, &'a [u8]), TlvError> {
+    fn parse_at_depth(input: &'a [u8], limits: TlvLimits, depth: usize) -> Result<(Tlv<'a>, &'a [u8]), TlvError> {
         if depth > limits.max_depth {
             return Err(TlvError::TooDeep(limits.max_depth));
         }
@@ -522,29 +512,14 @@ mod tests {
     #[test]
     fn rejects_truncated_overlong_and_absurd_input() {
         assert!(matches!(Tlv::parse(&[]), Err(TlvError::Truncated { .. })));
-        assert!(matches!(
-            Tlv::parse(&h("5F")),
-            Err(TlvError::Truncated { .. })
-        ));
-        assert!(matches!(
-            Tlv::parse(&h("04")),
-            Err(TlvError::Truncated { .. })
-        ));
+        assert!(matches!(Tlv::parse(&h("5F")), Err(TlvError::Truncated { .. })));
+        assert!(matches!(Tlv::parse(&h("04")), Err(TlvError::Truncated { .. })));
         assert_eq!(
             Tlv::parse(&h("0405AABB")),
-            Err(TlvError::Truncated {
-                offset: 2,
-                needed: 3
-            })
+            Err(TlvError::Truncated { offset: 2, needed: 3 })
         );
-        assert!(matches!(
-            Tlv::parse(&h("0482FF")),
-            Err(TlvError::Truncated { .. })
-        ));
-        assert_eq!(
-            Tlv::parse(&h("0485FFFFFFFFFF")),
-            Err(TlvError::LengthTooLong(5))
-        );
+        assert!(matches!(Tlv::parse(&h("0482FF")), Err(TlvError::Truncated { .. })));
+        assert_eq!(Tlv::parse(&h("0485FFFFFFFFFF")), Err(TlvError::LengthTooLong(5)));
         assert_eq!(
             Tlv::parse(&h("0484FFFFFFFF00")),
             Err(TlvError::LengthOverLimit {
@@ -552,23 +527,14 @@ mod tests {
                 limit: 16 * 1024 * 1024
             })
         );
-        assert_eq!(
-            Tlv::parse(&h("1F818181818101")),
-            Err(TlvError::TagTooLong(0))
-        );
+        assert_eq!(Tlv::parse(&h("1F818181818101")), Err(TlvError::TagTooLong(0)));
         assert_eq!(Tlv::parse(&h("1F8001")), Err(TlvError::BadTag(0)));
         assert_eq!(
             Tlv::parse(&h("0480AA0000")),
             Err(TlvError::IndefinitePrimitive(Tag(0x04)))
         );
-        assert_eq!(
-            Tlv::parse(&h("30800401AA")),
-            Err(TlvError::MissingEndOfContents)
-        );
-        assert_eq!(
-            Tlv::parse_exact(&h("040100FF")),
-            Err(TlvError::TrailingBytes(1))
-        );
+        assert_eq!(Tlv::parse(&h("30800401AA")), Err(TlvError::MissingEndOfContents));
+        assert_eq!(Tlv::parse_exact(&h("040100FF")), Err(TlvError::TrailingBytes(1)));
         let strict = TlvLimits {
             allow_indefinite: false,
             ..TlvLimits::default()
@@ -650,14 +616,10 @@ mod tests {
                 .prop_filter("not multi-byte", |b| b & 0x1F != 0x1F)
                 .prop_map(|b| Tag(u32::from(b))),
             // two-byte tags
-            (any::<u8>(), 0u8..0x80)
-                .prop_map(|(a, b)| Tag((u32::from(a | 0x1F) << 8) | u32::from(b.max(1)))),
+            (any::<u8>(), 0u8..0x80).prop_map(|(a, b)| Tag((u32::from(a | 0x1F) << 8) | u32::from(b.max(1)))),
             // three-byte tags
-            (any::<u8>(), 0x81u8..=0xFF, 0u8..0x80).prop_map(|(a, b, c)| Tag((u32::from(
-                a | 0x1F
-            ) << 16)
-                | (u32::from(b) << 8)
-                | u32::from(c))),
+            (any::<u8>(), 0x81u8..=0xFF, 0u8..0x80)
+                .prop_map(|(a, b, c)| Tag((u32::from(a | 0x1F) << 16) | (u32::from(b) << 8) | u32::from(c))),
         ]
     }
 

@@ -38,12 +38,7 @@ pub fn kdf(k: &[u8], counter: KdfCounter, suite: CipherSuite) -> SecretBytes {
 
 /// The KDF with an optional nonce between secret and counter, as used by Chip Authentication
 /// (`KDF(K || r, c)` in BSI TR-03110 CA version 2 / PACE-CAM derivations).
-pub fn kdf_with_nonce(
-    k: &[u8],
-    nonce: Option<&[u8]>,
-    counter: KdfCounter,
-    suite: CipherSuite,
-) -> SecretBytes {
+pub fn kdf_with_nonce(k: &[u8], nonce: Option<&[u8]>, counter: KdfCounter, suite: CipherSuite) -> SecretBytes {
     let c = counter.value().to_be_bytes();
     let digest: Zeroizing<Vec<u8>> = match suite {
         CipherSuite::Tdes | CipherSuite::Aes128 => {

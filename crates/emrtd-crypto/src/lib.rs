@@ -106,12 +106,7 @@ fn check_iv_and_data(suite: CipherSuite, iv: &[u8], data: &[u8]) -> Result<(), C
 }
 
 /// CBC encryption of block-aligned data (no padding is added).
-pub fn cbc_encrypt(
-    suite: CipherSuite,
-    key: &[u8],
-    iv: &[u8],
-    data: &[u8],
-) -> Result<Vec<u8>, CryptoError> {
+pub fn cbc_encrypt(suite: CipherSuite, key: &[u8], iv: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
     suite.check_key(key)?;
     check_iv_and_data(suite, iv, data)?;
     let key_err = |_| CryptoError::KeyLength {
@@ -136,12 +131,7 @@ pub fn cbc_encrypt(
 }
 
 /// CBC decryption of block-aligned data (padding is not removed).
-pub fn cbc_decrypt(
-    suite: CipherSuite,
-    key: &[u8],
-    iv: &[u8],
-    data: &[u8],
-) -> Result<Vec<u8>, CryptoError> {
+pub fn cbc_decrypt(suite: CipherSuite, key: &[u8], iv: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
     suite.check_key(key)?;
     check_iv_and_data(suite, iv, data)?;
     let key_err = |_| CryptoError::KeyLength {
@@ -188,15 +178,9 @@ pub fn encrypt_block(suite: CipherSuite, key: &[u8], block: &[u8]) -> Result<Vec
                 .map_err(|_| CryptoError::NotBlockAligned(block.len()))?;
             c.encrypt_block(b);
         }
-        CipherSuite::Aes128 => {
-            encrypt_aes_block(Aes128::new_from_slice(key).map_err(key_err)?, &mut out)?
-        }
-        CipherSuite::Aes192 => {
-            encrypt_aes_block(Aes192::new_from_slice(key).map_err(key_err)?, &mut out)?
-        }
-        CipherSuite::Aes256 => {
-            encrypt_aes_block(Aes256::new_from_slice(key).map_err(key_err)?, &mut out)?
-        }
+        CipherSuite::Aes128 => encrypt_aes_block(Aes128::new_from_slice(key).map_err(key_err)?, &mut out)?,
+        CipherSuite::Aes192 => encrypt_aes_block(Aes192::new_from_slice(key).map_err(key_err)?, &mut out)?,
+        CipherSuite::Aes256 => encrypt_aes_block(Aes256::new_from_slice(key).map_err(key_err)?, &mut out)?,
     }
     Ok(out)
 }
@@ -206,9 +190,7 @@ fn encrypt_aes_block<C: BlockCipherEncrypt<BlockSize = cipher::consts::U16>>(
     out: &mut [u8],
 ) -> Result<(), CryptoError> {
     let len = out.len();
-    let b: &mut cipher::Block<C> = out
-        .try_into()
-        .map_err(|_| CryptoError::NotBlockAligned(len))?;
+    let b: &mut cipher::Block<C> = out.try_into().map_err(|_| CryptoError::NotBlockAligned(len))?;
     c.encrypt_block(b);
     Ok(())
 }
@@ -227,14 +209,8 @@ mod tests {
         let k_enc = h("AB94FDECF2674FDFB9B391F85D7F76F2");
         let s = h("781723860C06C2264608F919887022120B795240CB7049B01C19B33E32804F0B");
         let e = cbc_encrypt(CipherSuite::Tdes, &k_enc, &[0; 8], &s).unwrap();
-        assert_eq!(
-            e,
-            h("72C29C2371CC9BDB65B779B8E8D37B29ECC154AA56A8799FAE2F498F76ED92F2")
-        );
-        assert_eq!(
-            cbc_decrypt(CipherSuite::Tdes, &k_enc, &[0; 8], &e).unwrap(),
-            s
-        );
+        assert_eq!(e, h("72C29C2371CC9BDB65B779B8E8D37B29ECC154AA56A8799FAE2F498F76ED92F2"));
+        assert_eq!(cbc_decrypt(CipherSuite::Tdes, &k_enc, &[0; 8], &e).unwrap(), s);
     }
 
     #[test]
@@ -255,9 +231,8 @@ mod tests {
         let ks_enc = h("0A9DA4DB03BDDE39FC5202BC44B2E89E");
         let iv = encrypt_block(CipherSuite::Aes128, &ks_enc, &[0xFF; 16]).unwrap();
         assert_eq!(iv, h("F6A3B75A1E933941DD7A13E2520779DF"));
-        let a_ic = h(
-            "1EEA964DAAE372AC990E3EFDE6333353BFC89A6704D93DA8798CF77F5B7A54BD10CBA372B42BE0B9B5F28AA8DE2F4F92",
-        );
+        let a_ic =
+            h("1EEA964DAAE372AC990E3EFDE6333353BFC89A6704D93DA8798CF77F5B7A54BD10CBA372B42BE0B9B5F28AA8DE2F4F92");
         let ca_ic = cbc_decrypt(CipherSuite::Aes128, &ks_enc, &iv, &a_ic).unwrap();
         assert_eq!(
             unpad(&ca_ic).unwrap(),

@@ -15,10 +15,7 @@ pub fn pad(data: &[u8], block: usize) -> Vec<u8> {
 
 /// Removes method-2 padding: trailing `00` bytes, then one `80`.
 pub fn unpad(data: &[u8]) -> Result<&[u8], CryptoError> {
-    let end = data
-        .iter()
-        .rposition(|b| *b != 0x00)
-        .ok_or(CryptoError::BadPadding)?;
+    let end = data.iter().rposition(|b| *b != 0x00).ok_or(CryptoError::BadPadding)?;
     match data.get(end) {
         Some(0x80) => Ok(data.get(..end).unwrap_or_default()),
         _ => Err(CryptoError::BadPadding),
@@ -32,10 +29,7 @@ mod tests {
 
     #[test]
     fn icao_d4_paddings() {
-        assert_eq!(
-            pad(&[0x01, 0x1E], 8),
-            hex::decode("011E800000000000").unwrap()
-        );
+        assert_eq!(pad(&[0x01, 0x1E], 8), hex::decode("011E800000000000").unwrap());
         assert_eq!(
             pad(&[0x0C, 0xA4, 0x02, 0x0C], 8),
             hex::decode("0CA4020C80000000").unwrap()

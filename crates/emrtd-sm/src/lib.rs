@@ -16,8 +16,7 @@
 use emrtd_apdu::tlv::{Tag, TlvIter, write_tlv};
 use emrtd_apdu::{CommandApdu, LengthForm, ResponseApdu, StatusWord};
 use emrtd_crypto::{
-    CipherSuite, CryptoError, SecretBytes, cbc_decrypt, cbc_encrypt, encrypt_block, pad, sm_mac,
-    unpad,
+    CipherSuite, CryptoError, SecretBytes, cbc_decrypt, cbc_encrypt, encrypt_block, pad, sm_mac, unpad,
 };
 use subtle::ConstantTimeEq;
 use thiserror::Error;
@@ -81,18 +80,10 @@ impl core::fmt::Debug for SmSession {
 impl SmSession {
     /// Starts a session. The SSC is 8 bytes for 3DES and 16 bytes for AES; after BAC it is
     /// `RND.IC[4..8] || RND.IFD[4..8]`, after PACE or Chip Authentication it is zero.
-    pub fn new(
-        suite: CipherSuite,
-        ks_enc: &[u8],
-        ks_mac: &[u8],
-        ssc: &[u8],
-    ) -> Result<Self, SmError> {
+    pub fn new(suite: CipherSuite, ks_enc: &[u8], ks_mac: &[u8], ssc: &[u8]) -> Result<Self, SmError> {
         for key in [ks_enc, ks_mac] {
             if key.len() != suite.key_len() {
-                return Err(SmError::BadKey {
-                    suite,
-                    got: key.len(),
-                });
+                return Err(SmError::BadKey { suite, got: key.len() });
             }
         }
         if ssc.len() != suite.block_len() {
@@ -111,11 +102,7 @@ impl SmSession {
     }
 
     /// A session with an all-zero SSC (after PACE or Chip Authentication).
-    pub fn with_zero_ssc(
-        suite: CipherSuite,
-        ks_enc: &[u8],
-        ks_mac: &[u8],
-    ) -> Result<Self, SmError> {
+    pub fn with_zero_ssc(suite: CipherSuite, ks_enc: &[u8], ks_mac: &[u8]) -> Result<Self, SmError> {
         Self::new(suite, ks_enc, ks_mac, &vec![0u8; suite.block_len()])
     }
 
@@ -222,8 +209,7 @@ impl SmSession {
         let cc = self.mac(&mac_input)?;
         let mut body = dos;
         write_tlv(DO8E, &cc, &mut body);
-        let extended =
-            body.len() > 255 || cmd.ne.is_some_and(|n| n > 256) || cmd.form == LengthForm::Extended;
+        let extended = body.len() > 255 || cmd.ne.is_some_and(|n| n > 256) || cmd.form == LengthForm::Extended;
         if body.len() > 65_535 {
             return Err(SmError::TooLong(format!("{} bytes", body.len())));
         }
@@ -246,9 +232,7 @@ impl SmSession {
     /// (Doc 9303-11 §9.8.6.2). The returned response carries the status word from DO'99.
     pub fn unprotect(&mut self, resp: &ResponseApdu) -> Result<ResponseApdu, SmError> {
         self.increment_ssc();
-        if resp.sw == StatusWord::SM_DATA_OBJECTS_MISSING
-            || resp.sw == StatusWord::SM_DATA_OBJECTS_INCORRECT
-        {
+        if resp.sw == StatusWord::SM_DATA_OBJECTS_MISSING || resp.sw == StatusWord::SM_DATA_OBJECTS_INCORRECT {
             return Err(SmError::ChipSmError(resp.sw));
         }
         if resp.data.is_empty() {
@@ -288,9 +272,7 @@ impl SmSession {
             Some((DO87, v)) => match v.split_first() {
                 Some((0x01, c)) => self.decrypt(c)?,
                 _ => {
-                    return Err(SmError::Malformed(
-                        "DO'87 without padding-content indicator 01".into(),
-                    ));
+                    return Err(SmError::Malformed("DO'87 without padding-content indicator 01".into()));
                 }
             },
             Some((_, v)) => self.decrypt(v)?,
@@ -336,9 +318,7 @@ impl SmSession {
             Some((DO87, v)) => match v.split_first() {
                 Some((0x01, c)) => self.decrypt(c)?,
                 _ => {
-                    return Err(SmError::Malformed(
-                        "DO'87 without padding-content indicator 01".into(),
-                    ));
+                    return Err(SmError::Malformed("DO'87 without padding-content indicator 01".into()));
                 }
             },
             Some((_, v)) => self.decrypt(v)?,
@@ -348,15 +328,9 @@ impl SmSession {
             Some([0x00]) => (Some(256), LengthForm::Short),
             Some([b]) => (Some(u32::from(*b)), LengthForm::Short),
             Some([0x00, 0x00]) => (Some(65_536), LengthForm::Extended),
-            Some([a, b]) => (
-                Some(u32::from(u16::from_be_bytes([*a, *b]))),
-                LengthForm::Extended,
-            ),
+            Some([a, b]) => (Some(u32::from(u16::from_be_bytes([*a, *b]))), LengthForm::Extended),
             Some(other) => {
-                return Err(SmError::Malformed(format!(
-                    "DO'97 of {} bytes",
-                    other.len()
-                )));
+                return Err(SmError::Malformed(format!("DO'97 of {} bytes", other.len())));
             }
         };
         Ok(CommandApdu {
@@ -393,9 +367,7 @@ impl SmError {
     /// The status word a chip answers with for this error (6987 or 6988).
     pub fn status_word(&self) -> StatusWord {
         match self {
-            SmError::MissingDataObject(_) | SmError::UnprotectedCommand(_) => {
-                StatusWord::SM_DATA_OBJECTS_MISSING
-            }
+            SmError::MissingDataObject(_) | SmError::UnprotectedCommand(_) => StatusWord::SM_DATA_OBJECTS_MISSING,
             _ => StatusWord::SM_DATA_OBJECTS_INCORRECT,
         }
     }

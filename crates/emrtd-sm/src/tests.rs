@@ -30,9 +30,7 @@ fn d4_select_ef_com_protect_and_unprotect() {
         protected.to_bytes().unwrap(),
         h("0CA4020C158709016375432908C044F68E08BF8B92D635FF24F800")
     );
-    let r = sm
-        .unprotect(&resp("990290008E08FA855A5D4C50A8ED9000"))
-        .unwrap();
+    let r = sm.unprotect(&resp("990290008E08FA855A5D4C50A8ED9000")).unwrap();
     assert_eq!(sm.ssc(), &h("887022120C06C228")[..]);
     assert!(r.data.is_empty());
     assert_eq!(r.sw, StatusWord::SUCCESS);
@@ -41,39 +39,23 @@ fn d4_select_ef_com_protect_and_unprotect() {
 #[test]
 fn d4_read_binary_ef_com_in_two_reads() {
     let mut sm = d3_session();
-    let _ = sm
-        .protect(&CommandApdu::parse(&h("00A4020C02011E")).unwrap())
-        .unwrap();
-    let _ = sm
-        .unprotect(&resp("990290008E08FA855A5D4C50A8ED9000"))
-        .unwrap();
+    let _ = sm.protect(&CommandApdu::parse(&h("00A4020C02011E")).unwrap()).unwrap();
+    let _ = sm.unprotect(&resp("990290008E08FA855A5D4C50A8ED9000")).unwrap();
 
     // READ BINARY of the first four bytes.
-    let rb1 = sm
-        .protect(&CommandApdu::parse(&h("00B0000004")).unwrap())
-        .unwrap();
+    let rb1 = sm.protect(&CommandApdu::parse(&h("00B0000004")).unwrap()).unwrap();
     assert_eq!(sm.ssc(), &h("887022120C06C229")[..]);
-    assert_eq!(
-        rb1.to_bytes().unwrap(),
-        h("0CB000000D9701048E08ED6705417E96BA5500")
-    );
+    assert_eq!(rb1.to_bytes().unwrap(), h("0CB000000D9701048E08ED6705417E96BA5500"));
     let r1 = sm
-        .unprotect(&resp(
-            "8709019FF0EC34F9922651990290008E08AD55CC17140B2DED9000",
-        ))
+        .unprotect(&resp("8709019FF0EC34F9922651990290008E08AD55CC17140B2DED9000"))
         .unwrap();
     assert_eq!(sm.ssc(), &h("887022120C06C22A")[..]);
     assert_eq!(r1.data, h("60145F01"));
 
     // READ BINARY of the remaining 18 bytes from offset 4.
-    let rb2 = sm
-        .protect(&CommandApdu::parse(&h("00B0000412")).unwrap())
-        .unwrap();
+    let rb2 = sm.protect(&CommandApdu::parse(&h("00B0000412")).unwrap()).unwrap();
     assert_eq!(sm.ssc(), &h("887022120C06C22B")[..]);
-    assert_eq!(
-        rb2.to_bytes().unwrap(),
-        h("0CB000040D9701128E082EA28A70F3C7B53500")
-    );
+    assert_eq!(rb2.to_bytes().unwrap(), h("0CB000040D9701128E082EA28A70F3C7B53500"));
     let r2 = sm
         .unprotect(&resp(
             "871901FB9235F4E4037F2327DCC8964F1F9B8C30F42C8E2FFF224A990290008E08C8B2787EAEA07D749000",
@@ -96,8 +78,7 @@ fn aes_protect_mse_set_at_gmrtd_vector() {
         &h("000000000000000000000000000000BA"),
     )
     .unwrap();
-    let mse =
-        CommandApdu::new(0x00, 0x22, 0x41, 0xA4).with_data(h("800A04007F000702020302028401C3"));
+    let mse = CommandApdu::new(0x00, 0x22, 0x41, 0xA4).with_data(h("800A04007F000702020302028401C3"));
     let p = sm.protect(&mse).unwrap();
     assert_eq!(sm.ssc(), &h("000000000000000000000000000000BB")[..]);
     assert_eq!(
@@ -151,21 +132,14 @@ fn bsi_worked_example_aes_sm_mac() {
         &h("00000000000000000000000000000002"),
     )
     .unwrap();
-    assert_eq!(
-        sm.mac(&h("99029000")).unwrap().to_vec(),
-        h("A89570A68664A7D6")
-    );
+    assert_eq!(sm.mac(&h("99029000")).unwrap().to_vec(), h("A89570A68664A7D6"));
 }
 
 #[test]
 fn wrong_mac_is_rejected_before_decryption() {
     let mut sm = d3_session();
-    let _ = sm
-        .protect(&CommandApdu::parse(&h("00A4020C02011E")).unwrap())
-        .unwrap();
-    let err = sm
-        .unprotect(&resp("990290008E08FA855A5D4C50A8EE9000"))
-        .unwrap_err();
+    let _ = sm.protect(&CommandApdu::parse(&h("00A4020C02011E")).unwrap()).unwrap();
+    let err = sm.unprotect(&resp("990290008E08FA855A5D4C50A8EE9000")).unwrap_err();
     assert_eq!(err, SmError::BadMac);
 }
 
@@ -173,9 +147,7 @@ fn wrong_mac_is_rejected_before_decryption() {
 fn missing_do99_and_do8e_and_chip_errors() {
     let mut sm = d3_session();
     // A correct MAC over DO'87 only: DO'99 is missing.
-    let _ = sm
-        .protect(&CommandApdu::parse(&h("00B0000004")).unwrap())
-        .unwrap();
+    let _ = sm.protect(&CommandApdu::parse(&h("00B0000004")).unwrap()).unwrap();
     let mut body = h("8709019FF0EC34F9922651");
     sm.increment_ssc();
     let cc = sm.mac(&body).unwrap();
@@ -255,9 +227,7 @@ fn extended_length_protected_commands() {
     assert_eq!(&bytes[..7], &h("0CB0000000000E")[..]);
     assert_eq!(&bytes[7..11], &h("97020FA0")[..]);
     assert_eq!(&bytes[bytes.len() - 2..], &[0, 0]);
-    let back = chip
-        .unprotect_command(&CommandApdu::parse(&bytes).unwrap())
-        .unwrap();
+    let back = chip.unprotect_command(&CommandApdu::parse(&bytes).unwrap()).unwrap();
     assert_eq!(back.ne, Some(4000));
     assert_eq!(back.header(), [0x00, 0xB0, 0x00, 0x00]);
     // Long data forces extended form too.
@@ -292,9 +262,7 @@ fn odd_ins_uses_do85() {
 fn card_side_rejects_tampering() {
     let mut term = d3_session();
     let mut chip = d3_session();
-    let mut p = term
-        .protect(&CommandApdu::parse(&h("00B0000004")).unwrap())
-        .unwrap();
+    let mut p = term.protect(&CommandApdu::parse(&h("00B0000004")).unwrap()).unwrap();
     p.p2 ^= 1;
     let err = chip.unprotect_command(&p).unwrap_err();
     assert_eq!(err, SmError::BadMac);
@@ -319,13 +287,7 @@ fn session_rejects_bad_sizes() {
 
 #[test]
 fn ssc_wraps_with_carry() {
-    let mut sm = SmSession::new(
-        CipherSuite::Tdes,
-        &[1; 16],
-        &[2; 16],
-        &h("00000000000000FF"),
-    )
-    .unwrap();
+    let mut sm = SmSession::new(CipherSuite::Tdes, &[1; 16], &[2; 16], &h("00000000000000FF")).unwrap();
     sm.increment_ssc();
     assert_eq!(sm.ssc(), &h("0000000000000100")[..]);
 }
