@@ -43,6 +43,26 @@ mod tests {
     }
 
     #[test]
+    fn gmrtd_padding_vectors() {
+        let h = |s: &str| hex::decode(s).unwrap();
+        for (data, exp) in [
+            ("1234567880", "1234567880800000"),
+            ("1234", "1234800000000000"),
+            ("", "8000000000000000"),
+            ("1234567890ABCDEF", "1234567890ABCDEF8000000000000000"),
+        ] {
+            assert_eq!(pad(&h(data), 8), h(exp));
+        }
+        for (input, exp) in [
+            ("123456788080", "1234567880"),
+            ("12348000000000", "1234"),
+            ("800000", ""),
+        ] {
+            assert_eq!(unpad(&h(input)).unwrap(), &h(exp)[..]);
+        }
+    }
+
+    #[test]
     fn unpad_rejects_malformed() {
         assert_eq!(unpad(&[0x01, 0x80, 0x00]), Ok(&[0x01][..]));
         assert_eq!(unpad(&[0x01, 0x00]), Err(CryptoError::BadPadding));
