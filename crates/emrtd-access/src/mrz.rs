@@ -22,7 +22,7 @@ pub enum MrzError {
 /// The check digit of Doc 9303-3 §4.9: weights 7, 3, 1; `<` counts 0, A–Z count 10–35.
 pub fn check_digit(field: &str) -> Result<u8, MrzError> {
     let mut sum = 0u32;
-    for (i, ch) in field.chars().enumerate() {
+    for (ch, weight) in field.chars().zip([7u32, 3, 1].into_iter().cycle()) {
         let v = match ch {
             '0'..='9' => ch as u32 - '0' as u32,
             'A'..='Z' => ch as u32 - 'A' as u32 + 10,
@@ -34,7 +34,7 @@ pub fn check_digit(field: &str) -> Result<u8, MrzError> {
                 });
             }
         };
-        sum += v * [7, 3, 1][i % 3];
+        sum += v * weight;
     }
     Ok((sum % 10) as u8)
 }

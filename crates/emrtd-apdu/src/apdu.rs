@@ -190,10 +190,9 @@ impl CommandApdu {
                 cmd.ne = Some(if *le == 0 { 256 } else { u32::from(*le) });
                 cmd.form = LengthForm::Short;
             }
-            [0x00, rest @ ..] if rest.len() >= 2 => {
+            [0x00, hi, lo, rest @ ..] => {
                 cmd.form = LengthForm::Extended;
-                let (first, rest) = rest.split_at(2);
-                let n = u16::from_be_bytes([first[0], first[1]]);
+                let n = u16::from_be_bytes([*hi, *lo]);
                 if rest.is_empty() {
                     // Case 2E.
                     cmd.ne = Some(if n == 0 { 65_536 } else { u32::from(n) });
@@ -207,7 +206,10 @@ impl CommandApdu {
                         Some(2) => {
                             let (data, le) = rest.split_at(lc);
                             cmd.data = data.to_vec();
-                            let le = u16::from_be_bytes([le[0], le[1]]);
+                            let le = match le {
+                                [a, b] => u16::from_be_bytes([*a, *b]),
+                                _ => return Err(ApduError::BadExtendedForm(bytes.len())),
+                            };
                             cmd.ne = Some(if le == 0 { 65_536 } else { u32::from(le) });
                         }
                         _ => {
@@ -228,7 +230,8 @@ impl CommandApdu {
                     Some(1) => {
                         let (data, le) = rest.split_at(lc);
                         cmd.data = data.to_vec();
-                        cmd.ne = Some(if le[0] == 0 { 256 } else { u32::from(le[0]) });
+                        let le = le.first().copied().unwrap_or(0);
+                        cmd.ne = Some(if le == 0 { 256 } else { u32::from(le) });
                     }
                     _ => {
                         return Err(ApduError::LcMismatch {

@@ -187,7 +187,7 @@ fn read_tag(input: &[u8]) -> Result<(Tag, usize), TlvError> {
 /// Reads a length field; `None` means indefinite.
 fn read_length(input: &[u8], at: usize) -> Result<(Option<usize>, usize), TlvError> {
     need(input, at, 1)?;
-    let first = input[at];
+    let first = input.get(at).copied().unwrap_or(0);
     if first < 0x80 {
         return Ok((Some(usize::from(first)), 1));
     }
@@ -199,7 +199,9 @@ fn read_length(input: &[u8], at: usize) -> Result<(Option<usize>, usize), TlvErr
         return Err(TlvError::LengthTooLong(n));
     }
     need(input, at + 1, n)?;
-    let len = input[at + 1..at + 1 + n]
+    let len = input
+        .get(at + 1..at + 1 + n)
+        .unwrap_or_default()
         .iter()
         .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
     Ok((Some(len), 1 + n))
@@ -249,11 +251,15 @@ impl<'a> Tlv<'a> {
                     });
                 }
                 need(input, header, len)?;
-                let (raw, rest) = input.split_at(header + len);
+                let truncated = TlvError::Truncated {
+                    offset: header,
+                    needed: len,
+                };
+                let (raw, rest) = input.split_at_checked(header + len).ok_or(truncated.clone())?;
                 Ok((
                     Tlv {
                         tag,
-                        value: &raw[header..],
+                        value: raw.get(header..).ok_or(truncated)?,
                         raw,
                         indefinite: false,
                         depth,
@@ -270,7 +276,7 @@ impl<'a> Tlv<'a> {
                     return Err(TlvError::IndefinitePrimitive(tag));
                 }
                 // Walk the children until the end-of-contents octets.
-                let body = &input[header..];
+                let body = input.get(header..).unwrap_or_default();
                 let mut pos = 0usize;
                 loop {
                     match body.get(pos..pos + 2) {
@@ -278,7 +284,7 @@ impl<'a> Tlv<'a> {
                         Some(_) => {}
                         None => return Err(TlvError::MissingEndOfContents),
                     }
-                    let (child, _) = Tlv::parse_at_depth(&body[pos..], limits, depth + 1)?;
+                    let (child, _) = Tlv::parse_at_depth(body.get(pos..).unwrap_or_default(), limits, depth + 1)?;
                     pos += child.raw.len();
                     if pos > limits.max_length {
                         return Err(TlvError::LengthOverLimit {
@@ -287,11 +293,13 @@ impl<'a> Tlv<'a> {
                         });
                     }
                 }
-                let (raw, rest) = input.split_at(header + pos + 2);
+                let (raw, rest) = input
+                    .split_at_checked(header + pos + 2)
+                    .ok_or(TlvError::MissingEndOfContents)?;
                 Ok((
                     Tlv {
                         tag,
-                        value: &body[..pos],
+                        value: body.get(..pos).ok_or(TlvError::MissingEndOfContents)?,
                         raw,
                         indefinite: true,
                         depth,
@@ -429,7 +437,7 @@ pub fn write_length(len: usize, out: &mut Vec<u8>) {
     } else {
         let bytes = (len as u64).to_be_bytes();
         let skip = bytes.iter().take_while(|b| **b == 0).count();
-        let significant = &bytes[skip..];
+        let significant = bytes.get(skip..).unwrap_or_default();
         out.push(0x80 | significant.len() as u8);
         out.extend_from_slice(significant);
     }

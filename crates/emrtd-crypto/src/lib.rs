@@ -99,7 +99,7 @@ fn check_iv_and_data(suite: CipherSuite, iv: &[u8], data: &[u8]) -> Result<(), C
             want: suite.block_len(),
         });
     }
-    if data.len() % suite.block_len() != 0 {
+    if !data.len().is_multiple_of(suite.block_len()) {
         return Err(CryptoError::NotBlockAligned(data.len()));
     }
     Ok(())

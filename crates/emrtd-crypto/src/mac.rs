@@ -14,7 +14,7 @@ pub fn retail_mac(key: &[u8], data: &[u8]) -> Result<[u8; 8], CryptoError> {
 
 /// Retail MAC over data that is already a multiple of 8 bytes (no padding added).
 pub fn retail_mac_aligned(key: &[u8], data: &[u8]) -> Result<[u8; 8], CryptoError> {
-    if data.len() % 8 != 0 {
+    if !data.len().is_multiple_of(8) {
         return Err(CryptoError::NotBlockAligned(data.len()));
     }
     let mut mac = <RetailMac<Des> as cipher::KeyInit>::new_from_slice(key).map_err(|_| CryptoError::KeyLength {

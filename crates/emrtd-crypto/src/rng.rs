@@ -61,11 +61,10 @@ impl TryRng for FixedBytes {
     }
 
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        let available = self.data.len() - self.pos;
-        let n = dst.len().min(available);
-        dst[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
-        for b in &mut dst[n..] {
-            *b = 0;
+        let source = self.data.get(self.pos..).unwrap_or_default();
+        let n = dst.len().min(source.len());
+        for (i, d) in dst.iter_mut().enumerate() {
+            *d = source.get(i).copied().unwrap_or(0);
         }
         if n < dst.len() {
             self.exhausted_reads += 1;

@@ -146,7 +146,7 @@ impl SmSession {
     }
 
     fn decrypt(&self, cipher: &[u8]) -> Result<Vec<u8>, SmError> {
-        if cipher.is_empty() || cipher.len() % self.suite.block_len() != 0 {
+        if cipher.is_empty() || !cipher.len().is_multiple_of(self.suite.block_len()) {
             return Err(SmError::Malformed(format!(
                 "cryptogram of {} bytes is not a whole number of blocks",
                 cipher.len()
