@@ -1,0 +1,387 @@
+//! Passive authentication (Doc 9303-11 §5.1): SOD signature, Document Signer chain to a
+//! CSCA, CRLs, issuing state, data group hashes.
+
+use crate::cert::{CertSummary, Certificate, key_usage};
+use crate::hash::HashAlg;
+use crate::store::{TrustStore, crl_signed_by, signed_by, verify_signed_data_signature};
+use crate::{Reason, ReasonCode};
+use emrtd_lds::asn1::format_time;
+use emrtd_lds::cms::SignedData;
+use emrtd_lds::sod::EfSod;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[path = "country_table.rs"]
+mod country_table;
+
+/// The ISO 3166-1 alpha-2 code for an MRZ (alpha-3 / ICAO) code.
+pub fn alpha2_for_mrz_code(code: &str) -> Option<&'static str> {
+    let code = code.trim_end_matches('<');
+    country_table::ALPHA3_TO_ALPHA2
+        .iter()
+        .find(|(a3, _)| *a3 == code)
+        .map(|(_, a2)| *a2)
+}
+
+/// Options of a verification.
+#[derive(Clone, Debug, Default)]
+pub struct PaOptions {
+    /// The time (seconds since the epoch) at which certificate validity is checked; `None`
+    /// skips validity periods (reported as a reason).
+    pub at: Option<i64>,
+    /// A Document Signer certificate to use instead of the one in the SOD.
+    pub ds_certificate: Option<Vec<u8>>,
+    /// Skip the issuing-state check against DG1.
+    pub skip_country_check: bool,
+}
+
+/// The verdict, with the fields of the result model and a detailed reason list.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PaOutcome {
+    pub sod_signature_valid: bool,
+    pub document_certificate_valid: bool,
+    pub data_groups_checked: Vec<u8>,
+    pub data_groups_with_valid_hash: Vec<u8>,
+    pub all_hashes_valid: bool,
+    pub error: Option<String>,
+    pub reasons: Vec<Reason>,
+    /// The hash algorithm of the LDS security object.
+    pub hash_algorithm: Option<HashAlg>,
+    pub signature_algorithm: Option<String>,
+    pub document_signer: Option<CertSummary>,
+    /// The trusted certificate the Document Signer chains to.
+    pub csca: Option<CertSummary>,
+    /// Certificates from the trusted CSCA up to a self-signed root (link certificates).
+    pub csca_path: Vec<CertSummary>,
+    pub checked_at: Option<String>,
+    /// Data groups hashed in the SOD but not supplied.
+    pub data_groups_not_supplied: Vec<u8>,
+}
+
+impl PaOutcome {
+    /// Everything verified.
+    pub fn verified(&self) -> bool {
+        self.sod_signature_valid && self.document_certificate_valid && self.all_hashes_valid && self.error.is_none()
+    }
+
+    fn reason(&mut self, code: ReasonCode, detail: impl Into<String>) {
+        self.reasons.push(Reason::new(code, detail));
+    }
+
+    /// Whether a reason with this code was recorded.
+    pub fn has(&self, code: ReasonCode) -> bool {
+        self.reasons.iter().any(|r| r.code == code)
+    }
+}
+
+/// Result of chaining a Document Signer certificate.
+#[derive(Clone, Debug, Default)]
+pub struct ChainOutcome {
+    pub valid: bool,
+    pub csca: Option<Certificate>,
+    pub path: Vec<Certificate>,
+    pub reasons: Vec<Reason>,
+}
+
+/// Chains `ds` to a trusted certificate of `store`, checking validity at `at`, key usage and
+/// CRLs.
+pub fn chain_document_signer(ds: &Certificate, store: &TrustStore, at: Option<i64>) -> ChainOutcome {
+    let mut out = ChainOutcome::default();
+    let candidates = store.issuers_of(ds);
+    if candidates.is_empty() {
+        out.reasons.push(Reason::new(
+            ReasonCode::CscaNotFound,
+            format!(
+                "no trusted CSCA with subject {} or the DS authority key identifier",
+                ds.issuer
+            ),
+        ));
+        return out;
+    }
+    let verifying: Vec<&Certificate> = candidates
+        .iter()
+        .map(|t| &t.cert)
+        .filter(|c| signed_by(ds, c))
+        .collect();
+    if verifying.is_empty() {
+        out.reasons.push(Reason::new(
+            ReasonCode::DsCertificateSignatureInvalid,
+            format!(
+                "the DS certificate signature verifies with none of the {} candidate CSCA certificates",
+                candidates.len()
+            ),
+        ));
+        return out;
+    }
+    // Prefer a CSCA valid at the check time.
+    let csca = match at {
+        Some(t) => verifying.iter().find(|c| c.valid_at(t)).or(verifying.first()),
+        None => verifying.first(),
+    };
+    let Some(csca) = csca.copied() else {
+        return out;
+    };
+    let mut valid = true;
+    if let Some(t) = at {
+        if !ds.valid_at(t) {
+            valid = false;
+            out.reasons.push(Reason::new(
+                ReasonCode::DsCertificateExpired,
+                format!(
+                    "DS certificate valid {} to {}, checked at {}",
+                    format_time(ds.not_before),
+                    format_time(ds.not_after),
+                    format_time(t)
+                ),
+            ));
+        }
+        if !csca.valid_at(t) {
+            valid = false;
+            out.reasons.push(Reason::new(
+                ReasonCode::CscaExpired,
+                format!(
+                    "CSCA certificate valid {} to {}, checked at {}",
+                    format_time(csca.not_before),
+                    format_time(csca.not_after),
+                    format_time(t)
+                ),
+            ));
+        }
+    } else {
+        out.reasons.push(Reason::new(
+            ReasonCode::Info,
+            "validity periods not checked (no check time given)",
+        ));
+    }
+    if let Some(ku) = ds.key_usage
+        && ku & key_usage::DIGITAL_SIGNATURE == 0
+    {
+        valid = false;
+        out.reasons.push(Reason::new(
+            ReasonCode::KeyUsage,
+            "DS certificate key usage lacks digitalSignature",
+        ));
+    }
+    if let Some(ku) = csca.key_usage
+        && ku & key_usage::KEY_CERT_SIGN == 0
+    {
+        valid = false;
+        out.reasons.push(Reason::new(
+            ReasonCode::KeyUsage,
+            "CSCA certificate key usage lacks keyCertSign",
+        ));
+    }
+    if csca.is_ca == Some(false) {
+        valid = false;
+        out.reasons.push(Reason::new(
+            ReasonCode::KeyUsage,
+            "CSCA certificate is not a CA (basicConstraints)",
+        ));
+    }
+    if let (Some(a), Some(b)) = (ds.issuer.country(), csca.subject.country())
+        && a != b
+    {
+        valid = false;
+        out.reasons.push(Reason::new(
+            ReasonCode::CountryMismatch,
+            format!("DS issuer country {a} differs from CSCA country {b}"),
+        ));
+    }
+    // CRLs of this CSCA.
+    for crl in store.crls_for(&ds.issuer) {
+        let signer_ok = verifying.iter().any(|c| crl_signed_by(crl, c));
+        if !signer_ok {
+            out.reasons.push(Reason::new(
+                ReasonCode::CrlSignatureInvalid,
+                format!("CRL from {} not signed by the CSCA; ignored", crl.issuer),
+            ));
+            continue;
+        }
+        if let (Some(t), Some(next)) = (at, crl.next_update)
+            && t > next
+        {
+            out.reasons.push(Reason::new(
+                ReasonCode::Info,
+                format!("CRL from {} is past its nextUpdate {}", crl.issuer, format_time(next)),
+            ));
+        }
+        if crl.lists(&ds.serial) {
+            valid = false;
+            out.reasons.push(Reason::new(
+                ReasonCode::DsRevoked,
+                format!(
+                    "DS certificate serial {} is on the CRL of {}",
+                    hex::encode_upper(&ds.serial),
+                    crl.issuer
+                ),
+            ));
+        }
+    }
+    // Path from the CSCA through link certificates to a self-signed root (informational).
+    let mut cur = csca.clone();
+    for _ in 0..8 {
+        if cur.is_self_issued() {
+            break;
+        }
+        let next = store
+            .issuers_of(&cur)
+            .into_iter()
+            .map(|t| &t.cert)
+            .find(|c| c.fingerprint() != cur.fingerprint() && signed_by(&cur, c))
+            .cloned();
+        match next {
+            Some(n) => {
+                out.path.push(n.clone());
+                cur = n;
+            }
+            None => break,
+        }
+    }
+    out.valid = valid;
+    out.csca = Some(csca.clone());
+    out
+}
+
+/// Verifies a SignedData (SOD or EF.CardSecurity): signature and DS chain.
+pub fn verify_signed_data(
+    sd: &SignedData,
+    store: &TrustStore,
+    opts: &PaOptions,
+    out: &mut PaOutcome,
+) -> Option<Certificate> {
+    out.checked_at = opts.at.map(format_time);
+    let supplied = match &opts.ds_certificate {
+        Some(der) => match Certificate::from_der(der) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                out.reason(
+                    ReasonCode::DsCertificateUnparsable,
+                    format!("supplied DS certificate: {e}"),
+                );
+                out.error = Some(format!("supplied DS certificate: {e}"));
+                return None;
+            }
+        },
+        None => None,
+    };
+    if let Some(si) = sd.signer_infos.first() {
+        out.signature_algorithm = Some(si.signature_algorithm.oid.clone());
+    }
+    let check = verify_signed_data_signature(sd, supplied.as_ref());
+    out.sod_signature_valid = check.signature_valid;
+    out.reasons.extend(check.reasons);
+    let ds = check.signer?;
+    out.document_signer = Some(ds.summary());
+    let chain = chain_document_signer(&ds, store, opts.at);
+    out.document_certificate_valid = chain.valid;
+    out.reasons.extend(chain.reasons);
+    out.csca = chain.csca.as_ref().map(Certificate::summary);
+    out.csca_path = chain.path.iter().map(Certificate::summary).collect();
+    if !opts.skip_country_check
+        && let (Some(ds_c), Some(csca)) = (ds.issuer.country(), chain.csca.as_ref())
+        && csca.subject.country().is_some_and(|c| c != ds_c)
+    {
+        // already reported by the chain check
+    }
+    Some(ds)
+}
+
+/// Passive authentication of an EF.SOD with the data groups as read (`dg number → bytes`).
+pub fn verify_sod(sod: &[u8], data_groups: &BTreeMap<u8, Vec<u8>>, store: &TrustStore, opts: &PaOptions) -> PaOutcome {
+    let mut out = PaOutcome::default();
+    let sod = match EfSod::parse(sod) {
+        Ok(s) => s,
+        Err(e) => {
+            out.reason(ReasonCode::SodStructure, e.to_string());
+            out.error = Some(format!("EF.SOD: {e}"));
+            return out;
+        }
+    };
+    let ds = verify_signed_data(&sod.signed_data, store, opts, &mut out);
+    // Data group hashes over the bytes exactly as read.
+    let lso = &sod.lds_security_object;
+    match HashAlg::from_oid(&lso.hash_algorithm.oid) {
+        Some(h) => {
+            out.hash_algorithm = Some(h);
+            let mut all = !data_groups.is_empty();
+            for (n, bytes) in data_groups {
+                out.data_groups_checked.push(*n);
+                match lso.hash_of(*n) {
+                    Some(expected) if h.digest(bytes) == expected => out.data_groups_with_valid_hash.push(*n),
+                    Some(_) => {
+                        all = false;
+                        out.reason(
+                            ReasonCode::DataGroupHashMismatch,
+                            format!("DG{n} hash differs from the SOD"),
+                        );
+                    }
+                    None => {
+                        all = false;
+                        out.reason(ReasonCode::DataGroupNotInSod, format!("DG{n} has no hash in the SOD"));
+                    }
+                }
+            }
+            if data_groups.is_empty() {
+                out.reason(ReasonCode::NoDataGroups, "no data groups supplied");
+            }
+            out.all_hashes_valid = all;
+        }
+        None => {
+            out.reason(
+                ReasonCode::UnsupportedAlgorithm,
+                format!("SOD hash algorithm {}", lso.hash_algorithm.oid),
+            );
+        }
+    }
+    out.data_groups_not_supplied = lso
+        .data_group_hashes
+        .iter()
+        .map(|h| h.number)
+        .filter(|n| !data_groups.contains_key(n))
+        .collect();
+    // Issuing state in DG1 against the DS / CSCA country.
+    if !opts.skip_country_check
+        && let Some(dg1) = data_groups.get(&1)
+        && let Ok(dg1) = emrtd_lds::dg1::Dg1::parse(dg1)
+        && let Some(ds) = &ds
+    {
+        let state = dg1.mrz.issuing_state.trim_end_matches('<').to_string();
+        match alpha2_for_mrz_code(&state) {
+            Some(a2) => {
+                let ds_c = ds.issuer.country();
+                if ds_c.as_deref().is_some_and(|c| c != a2) {
+                    out.document_certificate_valid = false;
+                    out.reason(
+                        ReasonCode::CountryMismatch,
+                        format!(
+                            "DG1 issuing state {state} ({a2}) differs from the DS country {}",
+                            ds_c.unwrap_or_default()
+                        ),
+                    );
+                }
+            }
+            None => out.reason(
+                ReasonCode::Info,
+                format!("issuing state {state} has no ISO 3166 code; not compared"),
+            ),
+        }
+    }
+    out
+}
+
+/// Passive authentication of an EF.CardSecurity (signature and chain; no data groups).
+pub fn verify_card_security(data: &[u8], store: &TrustStore, opts: &PaOptions) -> PaOutcome {
+    let mut out = PaOutcome::default();
+    match SignedData::from_content_info(data) {
+        Ok(sd) => {
+            verify_signed_data(&sd, store, opts, &mut out);
+            out.all_hashes_valid = true;
+            out.reason(ReasonCode::Info, "EF.CardSecurity: no data group hashes to check");
+        }
+        Err(e) => {
+            out.reason(ReasonCode::SodStructure, e.to_string());
+            out.error = Some(format!("EF.CardSecurity: {e}"));
+        }
+    }
+    out
+}

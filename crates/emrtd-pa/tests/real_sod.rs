@@ -1,0 +1,162 @@
+//! Passive authentication of real EF.SOD / EF.CardSecurity files against the DE and NL
+//! master lists and the Indonesian CSCA certificates.
+
+use emrtd_pa::store::TrustStore;
+use emrtd_pa::{PaOptions, ReasonCode, verify_card_security, verify_sod};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+fn vectors() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/vectors")
+}
+
+fn read(p: &str) -> Vec<u8> {
+    std::fs::read(vectors().join(p)).unwrap_or_else(|e| panic!("{p}: {e}"))
+}
+
+fn store() -> &'static TrustStore {
+    static STORE: OnceLock<TrustStore> = OnceLock::new();
+    STORE.get_or_init(|| {
+        let mut s = TrustStore::new();
+        s.add_master_list_root(&read("masterlists/DE_ROOT_CA_CSCA07.cer"))
+            .unwrap();
+        s.add_master_list_root(&read("masterlists/NL_ROOT_CA.cer")).unwrap();
+        let de = s
+            .add_master_list(&read("masterlists/DE_ML_2026-05-28-08-28-45.ml"), "DE ML")
+            .unwrap();
+        let nl = s
+            .add_master_list(&read("masterlists/NL_ML_2026-07-22.ml"), "NL ML")
+            .unwrap();
+        eprintln!("DE {:?}\nNL {:?}", de, nl);
+        for f in [
+            "IDN_2010_SERIES_CSCA_CERT_2010-12_CSCA.cer",
+            "IDN_2010_SERIES_CSCA_CERT_2016-01_CSCA.cer",
+            "IDN_2010_SERIES_CSCA_CERT_2016-01_CSCA_LINK.cer",
+            "IDN_2010_SERIES_CSCA_CERT_2020-10_CSCA.cer",
+            "IDN_2010_SERIES_CSCA_CERT_2020-10_CSCA_LINK.cer",
+        ] {
+            s.add_der(&read(&format!("masterlists/{f}")), f).unwrap();
+        }
+        s
+    })
+}
+
+/// 2026-01-01T00:00:00Z: inside the validity of every DS and CSCA below.
+const AT_2026: i64 = 1_767_225_600;
+
+fn opts() -> PaOptions {
+    PaOptions {
+        at: Some(AT_2026),
+        ..PaOptions::default()
+    }
+}
+
+fn check_sod(file: &str, ds_country: &str, sig_oid: &str) {
+    let out = verify_sod(&read(&format!("real-sod/{file}")), &BTreeMap::new(), store(), &opts());
+    assert!(out.sod_signature_valid, "{file}: {:?}", out.reasons);
+    assert!(out.document_certificate_valid, "{file}: {:?}", out.reasons);
+    assert!(out.error.is_none());
+    assert_eq!(out.signature_algorithm.as_deref(), Some(sig_oid), "{file}");
+    assert!(out.has(ReasonCode::NoDataGroups));
+    assert!(!out.all_hashes_valid);
+    let ds = out.document_signer.unwrap();
+    assert!(ds.issuer.contains(&format!("C={ds_country}")), "{file}: {}", ds.issuer);
+    let csca = out.csca.unwrap();
+    assert!(
+        csca.subject.contains(&format!("C={ds_country}")),
+        "{file}: {}",
+        csca.subject
+    );
+}
+
+#[test]
+fn master_lists_verify_against_their_roots() {
+    let s = store();
+    assert_eq!(s.master_lists.len(), 2);
+    for ml in &s.master_lists {
+        assert!(ml.signature_valid, "{ml:?}");
+        assert!(ml.signer_verified, "{ml:?}");
+    }
+    assert_eq!(s.master_lists[0].certificates, 588);
+    assert_eq!(s.master_lists[1].certificates, 411);
+}
+
+#[test]
+fn master_list_without_root_is_reported_unverified() {
+    let mut s = TrustStore::new();
+    let r = s
+        .add_master_list(&read("masterlists/NL_ML_2026-07-22.ml"), "NL")
+        .unwrap();
+    assert!(r.signature_valid);
+    assert!(!r.signer_verified);
+    assert!(
+        r.reasons
+            .iter()
+            .any(|x| x.code == ReasonCode::MasterListSignerNotVerified)
+    );
+    // The NL root does not verify the DE list's signer.
+    let mut s = TrustStore::new();
+    s.add_master_list_root(&read("masterlists/NL_ROOT_CA.cer")).unwrap();
+    let r = s
+        .add_master_list(&read("masterlists/DE_ML_2026-05-28-08-28-45.ml"), "DE")
+        .unwrap();
+    assert!(r.signature_valid && !r.signer_verified);
+}
+
+#[test]
+fn at_sod_ecdsa_sha256() {
+    check_sod("AT_EF.SOD.bin", "AT", "1.2.840.10045.4.3.2");
+}
+
+#[test]
+fn de_sod_ecdsa_sha384_explicit_curve() {
+    check_sod("DE_EF.SOD.bin", "DE", "1.2.840.10045.4.3.3");
+}
+
+#[test]
+fn fi_sod_ecdsa_sha512() {
+    check_sod("FI_EF.SOD.bin", "FI", "1.2.840.10045.4.3.4");
+}
+
+#[test]
+fn fr_sod_rsa_pkcs1_sha256() {
+    check_sod("FR_EF.SOD.bin", "FR", "1.2.840.113549.1.1.11");
+}
+
+#[test]
+fn id_sod_rsa_pss() {
+    check_sod("ID_EF.SOD.bin", "ID", "1.2.840.113549.1.1.10");
+}
+
+#[test]
+fn my_sod_rsa_pss() {
+    check_sod("MY_EF.SOD.bin", "MY", "1.2.840.113549.1.1.10");
+}
+
+fn check_card_security(file: &str, country: &str) {
+    let out = verify_card_security(&read(&format!("real-sod/{file}")), store(), &opts());
+    assert!(out.sod_signature_valid, "{file}: {:?}", out.reasons);
+    assert!(out.document_certificate_valid, "{file}: {:?}", out.reasons);
+    assert!(out.verified(), "{file}: {:?}", out.reasons);
+    assert!(out.csca.unwrap().subject.contains(&format!("C={country}")));
+}
+
+#[test]
+fn de_card_security() {
+    check_card_security("DE_EF.CardSecurity.bin", "DE");
+}
+
+#[test]
+fn fi_card_security() {
+    check_card_security("FI_EF.CardSecurity.bin", "FI");
+}
+
+#[test]
+fn empty_store_finds_no_csca() {
+    let s = TrustStore::new();
+    let out = verify_sod(&read("real-sod/FR_EF.SOD.bin"), &BTreeMap::new(), &s, &opts());
+    assert!(out.sod_signature_valid);
+    assert!(!out.document_certificate_valid);
+    assert!(out.has(ReasonCode::CscaNotFound));
+}
