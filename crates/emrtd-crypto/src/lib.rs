@@ -8,6 +8,9 @@
 //! * [`rng`]: randomness through `rand_core` traits, so tests inject fixed values.
 #![forbid(unsafe_code)]
 
+pub mod dh;
+pub mod domain;
+pub mod ec;
 pub mod kdf;
 pub mod mac;
 pub mod padding;

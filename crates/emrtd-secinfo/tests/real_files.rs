@@ -1,7 +1,7 @@
 //! Every EF.CardAccess / DG14 in the shared vector collection parses (copies under
 //! fixtures/vectors, see fixtures/PROVENANCE.md).
 
-#![allow(clippy::panic)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 use emrtd_secinfo::{DomainParameters, SecurityInfo, SecurityInfos, oid};
 use std::path::PathBuf;
 

@@ -1,0 +1,557 @@
+//! Short-Weierstrass elliptic curves `y² = x³ + a·x + b` over a prime field given at run time.
+//!
+//! Used for PACE and Chip Authentication with standardized curves (P-192 … P-521,
+//! brainpoolP192r1 … brainpoolP512r1) and with explicit domain parameters read from
+//! EF.CardAccess / DG14. Arithmetic uses `crypto-bigint`'s `BoxedMontyForm` (Montgomery form,
+//! constant-time field operations) and the complete projective addition formulas of
+//! Renes–Costello–Batina 2016 (Algorithm 1, any `a`), so addition has no exceptional cases
+//! on odd-order curves and the same code path serves doubling.
+//!
+//! Scalar multiplication ([`Curve::mul`]) is a Montgomery ladder over a fixed number of bits
+//! (the bit length of the group order) with constant-time conditional swaps: no branch or
+//! memory access depends on secret scalar bits.
+
+use crate::SecretBytes;
+use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
+use crypto_bigint::{BoxedUint, Choice, CtAssign, CtEq, NonZero, Odd, Resize};
+use rand_core::CryptoRng;
+use thiserror::Error;
+use zeroize::Zeroizing;
+
+/// Errors of the asymmetric arithmetic (EC and DH).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum AsymError {
+    #[error("invalid domain parameters: {0}")]
+    BadDomain(&'static str),
+    #[error("unknown standardized domain parameter id {0}")]
+    UnknownDomainId(u32),
+    #[error("public key encoding is invalid: {0}")]
+    BadEncoding(&'static str),
+    #[error("point is not on the curve")]
+    NotOnCurve,
+    #[error("point at infinity / neutral element where a proper element is required")]
+    Identity,
+    #[error("DH element out of range or not in the prime-order subgroup")]
+    DhRange,
+    #[error("scalar is zero or not below the group order")]
+    BadScalar,
+    #[error("Integrated Mapping needs p ≡ 3 (mod 4) for this point encoding")]
+    MappingUnsupported,
+    #[error("element type does not match the domain parameters")]
+    Mismatch,
+}
+
+/// Largest field size accepted (bits); 521-bit curves and 4096-bit DH fit.
+pub const MAX_FIELD_BITS: u32 = 4096;
+
+/// A point in homogeneous projective coordinates (X:Y:Z); the identity is (0:1:0).
+#[derive(Clone, Debug)]
+pub struct EcPoint {
+    x: BoxedMontyForm,
+    y: BoxedMontyForm,
+    z: BoxedMontyForm,
+}
+
+impl zeroize::Zeroize for EcPoint {
+    fn zeroize(&mut self) {
+        self.x.zeroize();
+        self.y.zeroize();
+        self.z.zeroize();
+    }
+}
+
+/// Curve domain parameters: field, coefficients, base point, order, cofactor.
+#[derive(Clone, Debug)]
+pub struct Curve {
+    id: Option<u32>,
+    name: Option<&'static str>,
+    params: BoxedMontyParams,
+    p: Odd<BoxedUint>,
+    a: BoxedMontyForm,
+    b: BoxedMontyForm,
+    b3: BoxedMontyForm,
+    g: EcPoint,
+    n: Odd<BoxedUint>,
+    n_params: BoxedMontyParams,
+    cofactor: BoxedUint,
+    field_len: usize,
+    order_len: usize,
+    order_bits: u32,
+    bits: u32,
+}
+
+pub(crate) fn strip_zeros(b: &[u8]) -> &[u8] {
+    let skip = b.iter().take_while(|x| **x == 0).count();
+    b.get(skip..).unwrap_or(&[])
+}
+
+pub(crate) fn uint(bytes: &[u8], bits: u32) -> Result<BoxedUint, AsymError> {
+    BoxedUint::from_be_slice(strip_zeros(bytes), bits).map_err(|_| AsymError::BadEncoding("too long"))
+}
+
+pub(crate) fn fixed_be(u: &BoxedUint, len: usize) -> Vec<u8> {
+    let full = u.to_be_bytes();
+    if full.len() >= len {
+        full.get(full.len() - len..).unwrap_or(&[]).to_vec()
+    } else {
+        let mut v = vec![0u8; len - full.len()];
+        v.extend_from_slice(&full);
+        v
+    }
+}
+
+fn precision(bits: u32) -> u32 {
+    bits.div_ceil(64) * 64
+}
+
+impl Curve {
+    /// Builds a curve from explicit parameters (big-endian byte strings; `g` an uncompressed
+    /// point). Checks p odd and > 3, a, b < p, 4a³ + 27b² ≠ 0, G on the curve, n odd > 1.
+    pub fn new(p: &[u8], a: &[u8], b: &[u8], g: &[u8], n: &[u8], h: &[u8]) -> Result<Self, AsymError> {
+        Self::build(p, a, b, g, n, h, None, None)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn build(
+        p: &[u8],
+        a: &[u8],
+        b: &[u8],
+        g: &[u8],
+        n: &[u8],
+        h: &[u8],
+        id: Option<u32>,
+        name: Option<&'static str>,
+    ) -> Result<Self, AsymError> {
+        let p_s = strip_zeros(p);
+        let n_s = strip_zeros(n);
+        let field_len = p_s.len();
+        if field_len == 0 || field_len * 8 > MAX_FIELD_BITS as usize {
+            return Err(AsymError::BadDomain("field size"));
+        }
+        let p_u = BoxedUint::from_be_slice_vartime(p_s);
+        let p_bits = p_u.bit_width();
+        if p_bits < 8 {
+            return Err(AsymError::BadDomain("p too small"));
+        }
+        let n_u = BoxedUint::from_be_slice_vartime(n_s);
+        let order_bits = n_u.bit_width();
+        if order_bits < 2 || order_bits > p_bits + 1 {
+            return Err(AsymError::BadDomain("order size"));
+        }
+        let bits = precision(p_bits.max(order_bits));
+        let p_odd = Odd::new(uint(p_s, bits)?)
+            .into_option()
+            .ok_or(AsymError::BadDomain("p even"))?;
+        let n_odd = Odd::new(uint(n_s, bits)?)
+            .into_option()
+            .ok_or(AsymError::BadDomain("n even"))?;
+        let params = BoxedMontyParams::new_vartime(p_odd.clone());
+        let n_params = BoxedMontyParams::new_vartime(n_odd.clone());
+        let fe = |v: &[u8]| -> Result<BoxedMontyForm, AsymError> {
+            let u = uint(v, bits)?;
+            if u.cmp_vartime(p_odd.as_ref()) != core::cmp::Ordering::Less {
+                return Err(AsymError::BadDomain("coefficient not below p"));
+            }
+            Ok(BoxedMontyForm::new(u, &params))
+        };
+        let a_m = fe(a)?;
+        let b_m = fe(b)?;
+        let three = BoxedMontyForm::new(BoxedUint::from_be_slice_vartime(&[3]).resize_unchecked(bits), &params);
+        let b3 = b_m.mul(&three);
+        // Discriminant 4a³ + 27b² ≠ 0.
+        let four = BoxedMontyForm::new(BoxedUint::from_be_slice_vartime(&[4]).resize_unchecked(bits), &params);
+        let t27 = BoxedMontyForm::new(BoxedUint::from_be_slice_vartime(&[27]).resize_unchecked(bits), &params);
+        let disc = four.mul(&a_m.square().mul(&a_m)).add(&t27.mul(&b_m.square()));
+        if disc.is_zero().to_bool() {
+            return Err(AsymError::BadDomain("singular curve"));
+        }
+        let cofactor_s = strip_zeros(h);
+        if cofactor_s.len() > 8 {
+            return Err(AsymError::BadDomain("cofactor too large"));
+        }
+        let cofactor = if cofactor_s.is_empty() {
+            BoxedUint::one_with_precision(64)
+        } else {
+            BoxedUint::from_be_slice_vartime(cofactor_s).resize_unchecked(64)
+        };
+        let mut curve = Curve {
+            id,
+            name,
+            params: params.clone(),
+            p: p_odd,
+            a: a_m,
+            b: b_m,
+            b3,
+            g: EcPoint {
+                x: BoxedMontyForm::zero(&params),
+                y: BoxedMontyForm::one(&params),
+                z: BoxedMontyForm::zero(&params),
+            },
+            n: n_odd,
+            n_params,
+            cofactor,
+            field_len,
+            order_len: n_s.len(),
+            order_bits,
+            bits,
+        };
+        curve.g = curve
+            .decode_point(g)
+            .map_err(|_| AsymError::BadDomain("generator not a valid point"))?;
+        Ok(curve)
+    }
+
+    /// The standardized domain parameter id (8-18), if this is a standardized curve.
+    pub fn id(&self) -> Option<u32> {
+        self.id
+    }
+
+    pub fn name(&self) -> Option<&'static str> {
+        self.name
+    }
+
+    /// Bytes of a field element (and of each coordinate in an encoded point).
+    pub fn field_len(&self) -> usize {
+        self.field_len
+    }
+
+    /// Bytes of the group order n.
+    pub fn order_len(&self) -> usize {
+        self.order_len
+    }
+
+    /// Bit length of the prime p.
+    pub fn field_bits(&self) -> u32 {
+        self.p.as_ref().bit_width()
+    }
+
+    pub fn p_bytes(&self) -> Vec<u8> {
+        fixed_be(self.p.as_ref(), self.field_len)
+    }
+
+    pub fn a_bytes(&self) -> Vec<u8> {
+        fixed_be(&self.a.retrieve(), self.field_len)
+    }
+
+    pub fn b_bytes(&self) -> Vec<u8> {
+        fixed_be(&self.b.retrieve(), self.field_len)
+    }
+
+    pub fn order_bytes(&self) -> Vec<u8> {
+        fixed_be(self.n.as_ref(), self.order_len)
+    }
+
+    pub fn cofactor_bytes(&self) -> Vec<u8> {
+        strip_zeros(&self.cofactor.to_be_bytes()).to_vec()
+    }
+
+    /// The base point G.
+    pub fn generator(&self) -> EcPoint {
+        self.g.clone()
+    }
+
+    fn identity(&self) -> EcPoint {
+        EcPoint {
+            x: BoxedMontyForm::zero(&self.params),
+            y: BoxedMontyForm::one(&self.params),
+            z: BoxedMontyForm::zero(&self.params),
+        }
+    }
+
+    /// Whether the point is the point at infinity.
+    pub fn is_identity(&self, pt: &EcPoint) -> bool {
+        pt.z.is_zero().to_bool()
+    }
+
+    fn fe_from_bytes(&self, v: &[u8]) -> Result<BoxedMontyForm, AsymError> {
+        let u = uint(v, self.bits)?;
+        if u.cmp_vartime(self.p.as_ref()) != core::cmp::Ordering::Less {
+            return Err(AsymError::BadEncoding("coordinate not below p"));
+        }
+        Ok(BoxedMontyForm::new(u, &self.params))
+    }
+
+    fn on_curve_affine(&self, x: &BoxedMontyForm, y: &BoxedMontyForm) -> bool {
+        let lhs = y.square();
+        let rhs = x.square().mul(x).add(&self.a.mul(x)).add(&self.b);
+        lhs.ct_eq(&rhs).to_bool()
+    }
+
+    /// Decodes an uncompressed point `04 || x || y` (x, y of [`Curve::field_len`] bytes) and
+    /// validates it: coordinates below p, on the curve, not the point at infinity.
+    pub fn decode_point(&self, bytes: &[u8]) -> Result<EcPoint, AsymError> {
+        let (tag, xy) = bytes.split_first().ok_or(AsymError::BadEncoding("empty point"))?;
+        if *tag != 0x04 {
+            return Err(AsymError::BadEncoding("only uncompressed points (04) are accepted"));
+        }
+        if xy.len() != 2 * self.field_len {
+            return Err(AsymError::BadEncoding("point length"));
+        }
+        let (xb, yb) = xy.split_at(self.field_len);
+        let x = self.fe_from_bytes(xb)?;
+        let y = self.fe_from_bytes(yb)?;
+        if !self.on_curve_affine(&x, &y) {
+            return Err(AsymError::NotOnCurve);
+        }
+        Ok(EcPoint {
+            x,
+            y,
+            z: BoxedMontyForm::one(&self.params),
+        })
+    }
+
+    /// Affine coordinates (x, y) as field elements; error for the point at infinity.
+    fn to_affine(&self, pt: &EcPoint) -> Result<(BoxedMontyForm, BoxedMontyForm), AsymError> {
+        let zinv = pt.z.invert().into_option().ok_or(AsymError::Identity)?;
+        Ok((pt.x.mul(&zinv), pt.y.mul(&zinv)))
+    }
+
+    /// Encodes a point uncompressed: `04 || x || y`.
+    pub fn encode_point(&self, pt: &EcPoint) -> Result<Vec<u8>, AsymError> {
+        let (x, y) = self.to_affine(pt)?;
+        let mut out = Vec::with_capacity(1 + 2 * self.field_len);
+        out.push(0x04);
+        out.extend_from_slice(&fixed_be(&x.retrieve(), self.field_len));
+        out.extend_from_slice(&fixed_be(&y.retrieve(), self.field_len));
+        Ok(out)
+    }
+
+    /// The affine x-coordinate, [`Curve::field_len`] bytes (the ECDH shared secret).
+    pub fn x_coordinate(&self, pt: &EcPoint) -> Result<SecretBytes, AsymError> {
+        let (x, _) = self.to_affine(pt)?;
+        Ok(Zeroizing::new(fixed_be(&x.retrieve(), self.field_len)))
+    }
+
+    /// Whether two points are equal (projective comparison).
+    pub fn point_eq(&self, p1: &EcPoint, p2: &EcPoint) -> bool {
+        let i1 = self.is_identity(p1);
+        let i2 = self.is_identity(p2);
+        if i1 || i2 {
+            return i1 == i2;
+        }
+        let xe = p1.x.mul(&p2.z).ct_eq(&p2.x.mul(&p1.z));
+        let ye = p1.y.mul(&p2.z).ct_eq(&p2.y.mul(&p1.z));
+        (xe & ye).to_bool()
+    }
+
+    /// Complete point addition (Renes–Costello–Batina 2016, Algorithm 1).
+    pub fn add(&self, p1: &EcPoint, p2: &EcPoint) -> EcPoint {
+        let (x1, y1, z1) = (&p1.x, &p1.y, &p1.z);
+        let (x2, y2, z2) = (&p2.x, &p2.y, &p2.z);
+        let a = &self.a;
+        let b3 = &self.b3;
+        let t0 = x1.mul(x2);
+        let t1 = y1.mul(y2);
+        let t2 = z1.mul(z2);
+        let t3 = x1.add(y1).mul(&x2.add(y2));
+        let t4 = t0.add(&t1);
+        let t3 = t3.sub(&t4);
+        let t4 = x1.add(z1).mul(&x2.add(z2));
+        let t5 = t0.add(&t2);
+        let t4 = t4.sub(&t5);
+        let t5 = y1.add(z1).mul(&y2.add(z2));
+        let x3 = t1.add(&t2);
+        let t5 = t5.sub(&x3);
+        let z3 = a.mul(&t4);
+        let x3 = b3.mul(&t2);
+        let z3 = x3.add(&z3);
+        let x3 = t1.sub(&z3);
+        let z3 = t1.add(&z3);
+        let y3 = x3.mul(&z3);
+        let t1 = t0.add(&t0).add(&t0);
+        let t2 = a.mul(&t2);
+        let t4 = b3.mul(&t4);
+        let t1 = t1.add(&t2);
+        let t2 = a.mul(&t0.sub(&t2));
+        let t4 = t4.add(&t2);
+        let t0 = t1.mul(&t4);
+        let y3 = y3.add(&t0);
+        let t0 = t5.mul(&t4);
+        let x3 = t3.mul(&x3).sub(&t0);
+        let t0 = t3.mul(&t1);
+        let z3 = t5.mul(&z3).add(&t0);
+        EcPoint { x: x3, y: y3, z: z3 }
+    }
+
+    fn cswap(c: Choice, p: &mut EcPoint, q: &mut EcPoint) {
+        let tx = p.x.clone();
+        let ty = p.y.clone();
+        let tz = p.z.clone();
+        p.x.ct_assign(&q.x, c);
+        p.y.ct_assign(&q.y, c);
+        p.z.ct_assign(&q.z, c);
+        q.x.ct_assign(&tx, c);
+        q.y.ct_assign(&ty, c);
+        q.z.ct_assign(&tz, c);
+    }
+
+    /// Scalar multiplication `k·P` in constant time with respect to `k`.
+    ///
+    /// `k` is big-endian and is reduced modulo n first; the ladder always runs over the bit
+    /// length of n.
+    pub fn mul(&self, pt: &EcPoint, k: &[u8]) -> Result<EcPoint, AsymError> {
+        let k = self.reduce_scalar(k)?;
+        let mut r0 = self.identity();
+        let mut r1 = pt.clone();
+        let mut i = self.order_bits;
+        while i > 0 {
+            i -= 1;
+            let bit = k.bit(i);
+            Self::cswap(bit, &mut r0, &mut r1);
+            r1 = self.add(&r0, &r1);
+            r0 = self.add(&r0, &r0);
+            Self::cswap(bit, &mut r0, &mut r1);
+        }
+        Ok(r0)
+    }
+
+    /// `k·P` for a public scalar of at most 64 bits (cofactor multiplication).
+    fn mul_small_public(&self, pt: &EcPoint, k: u64) -> EcPoint {
+        let mut acc = self.identity();
+        for i in (0..64).rev() {
+            acc = self.add(&acc, &acc);
+            if (k >> i) & 1 == 1 {
+                acc = self.add(&acc, pt);
+            }
+        }
+        acc
+    }
+
+    fn reduce_scalar(&self, k: &[u8]) -> Result<Zeroizing<BoxedUint>, AsymError> {
+        let ks = strip_zeros(k);
+        if ks.len() * 8 > (2 * self.bits) as usize {
+            return Err(AsymError::BadScalar);
+        }
+        let wide = Zeroizing::new(BoxedUint::from_be_slice(ks, 2 * self.bits).map_err(|_| AsymError::BadScalar)?);
+        let n_wide = NonZero::new(self.n.as_ref().resize_unchecked(2 * self.bits))
+            .into_option()
+            .ok_or(AsymError::BadDomain("n zero"))?;
+        let r = Zeroizing::new(wide.rem(&n_wide));
+        Ok(Zeroizing::new((&*r).resize_unchecked(self.bits)))
+    }
+
+    /// A random private scalar in [1, n-1], [`Curve::order_len`] bytes big-endian.
+    ///
+    /// Rejection sampling: reads `order_len` bytes, masks the excess top bits and retries
+    /// until the value lies in [1, n-1] (so a fixed-bytes test source reproduces a given key).
+    pub fn random_scalar<R: CryptoRng + ?Sized>(&self, rng: &mut R) -> SecretBytes {
+        let top_bits = self.order_bits % 8;
+        let mask: u8 = if top_bits == 0 {
+            0xFF
+        } else {
+            (1u16 << top_bits).wrapping_sub(1) as u8
+        };
+        loop {
+            let mut buf = Zeroizing::new(vec![0u8; self.order_len]);
+            rng.fill_bytes(&mut buf);
+            if let Some(b) = buf.first_mut() {
+                *b &= mask;
+            }
+            if self.check_scalar(&buf).is_ok() {
+                return buf;
+            }
+        }
+    }
+
+    /// Errors unless `k` (big-endian) lies in [1, n-1].
+    pub fn check_scalar(&self, k: &[u8]) -> Result<(), AsymError> {
+        let ks = strip_zeros(k);
+        if ks.is_empty() || ks.len() > self.order_len {
+            return Err(AsymError::BadScalar);
+        }
+        let u = Zeroizing::new(uint(ks, self.bits)?);
+        if u.cmp_vartime(self.n.as_ref()) == core::cmp::Ordering::Less {
+            Ok(())
+        } else {
+            Err(AsymError::BadScalar)
+        }
+    }
+
+    /// `a⁻¹ · b mod n` (PACE-CAM: CA_IC = SK_IC⁻¹ · SK_Map,IC), [`Curve::order_len`] bytes.
+    pub fn scalar_inv_mul(&self, a: &[u8], b: &[u8]) -> Result<SecretBytes, AsymError> {
+        let a = self.reduce_scalar(a)?;
+        let b = self.reduce_scalar(b)?;
+        let am = BoxedMontyForm::new((*a).clone(), &self.n_params);
+        let bm = BoxedMontyForm::new((*b).clone(), &self.n_params);
+        let ainv = am.invert().into_option().ok_or(AsymError::BadScalar)?;
+        let r = Zeroizing::new(ainv.mul(&bm).retrieve());
+        Ok(Zeroizing::new(fixed_be(&r, self.order_len)))
+    }
+
+    /// The point encoding f_G of Doc 9303-11 Appendix B (Brier et al., "Efficient
+    /// Indifferentiable Hashing into Ordinary Elliptic Curves", simplified SWU for
+    /// p ≡ 3 mod 4), followed by cofactor multiplication. `t` is a field element (big-endian,
+    /// already reduced mod p). Selections are constant time.
+    pub fn map_to_point(&self, t: &[u8]) -> Result<EcPoint, AsymError> {
+        // p ≡ 3 (mod 4)
+        let p_low = self.p.as_ref().to_be_bytes();
+        if p_low.last().is_none_or(|b| b & 3 != 3) {
+            return Err(AsymError::MappingUnsupported);
+        }
+        let t = self.fe_from_bytes(t)?;
+        let one = BoxedMontyForm::one(&self.params);
+        // 1. α = -t² mod p
+        let alpha = t.square().neg();
+        // 2. X2 = -b · a⁻¹ · (1 + (α + α²)⁻¹)
+        let ainv = self.a.invert().into_option().ok_or(AsymError::MappingUnsupported)?;
+        let s = alpha.add(&alpha.square());
+        let sinv = s.invert().into_option().ok_or(AsymError::Identity)?;
+        let x2 = self.b.neg().mul(&ainv).mul(&one.add(&sinv));
+        // 3. X3 = α · X2
+        let x3 = alpha.mul(&x2);
+        // 4./5. h2, h3
+        let h2 = x2.square().mul(&x2).add(&self.a.mul(&x2)).add(&self.b);
+        // 6. U = t³ · h2
+        let u = t.square().mul(&t).mul(&h2);
+        // 7. A = h2^(p - 1 - (p+1)/4)
+        let p = self.p.as_ref();
+        let p_plus_1 = p.wrapping_add(BoxedUint::one_with_precision(self.bits));
+        let quarter = p_plus_1.wrapping_shr_vartime(2);
+        let exp = p
+            .wrapping_sub(BoxedUint::one_with_precision(self.bits))
+            .wrapping_sub(&quarter);
+        let a_val = h2.pow(&exp);
+        // 8. If A²·h2 = 1: (X2, A·h2), else (X3, A·U)
+        let is_square = a_val.square().mul(&h2).ct_eq(&one);
+        let mut x = x3;
+        x.ct_assign(&x2, is_square);
+        let mut y = a_val.mul(&u);
+        y.ct_assign(&a_val.mul(&h2), is_square);
+        if !self.on_curve_affine(&x, &y) {
+            return Err(AsymError::NotOnCurve);
+        }
+        let pt = EcPoint {
+            x,
+            y,
+            z: BoxedMontyForm::one(&self.params),
+        };
+        let h = u64::from_be_bytes(
+            <[u8; 8]>::try_from(fixed_be(&self.cofactor, 8).as_slice()).unwrap_or([0, 0, 0, 0, 0, 0, 0, 1]),
+        );
+        let out = if h == 1 { pt } else { self.mul_small_public(&pt, h) };
+        if self.is_identity(&out) {
+            return Err(AsymError::Identity);
+        }
+        Ok(out)
+    }
+
+    /// Reduces a big-endian integer of any length (bounded) modulo p, [`Curve::field_len`] bytes.
+    pub fn reduce_mod_p(&self, v: &[u8]) -> Result<Vec<u8>, AsymError> {
+        reduce_mod(v, &self.p, self.field_len)
+    }
+}
+
+/// `v mod m` as `len` big-endian bytes (`v` at most 4× the modulus size).
+pub(crate) fn reduce_mod(v: &[u8], m: &Odd<BoxedUint>, len: usize) -> Result<Vec<u8>, AsymError> {
+    let vs = strip_zeros(v);
+    let bits = precision(((vs.len() * 8) as u32).max(m.as_ref().bits_precision()));
+    if bits > 4 * MAX_FIELD_BITS {
+        return Err(AsymError::BadEncoding("value too long"));
+    }
+    let wide = Zeroizing::new(uint(vs, bits)?);
+    let mw = NonZero::new(m.as_ref().resize_unchecked(bits))
+        .into_option()
+        .ok_or(AsymError::BadDomain("zero modulus"))?;
+    let r = Zeroizing::new(wide.rem(&mw));
+    Ok(fixed_be(&r, len))
+}
