@@ -312,7 +312,8 @@ impl AlgorithmIdentifier {
                     Some(first) if first.tag == TAG_INTEGER && kids.get(1).map(|t| t.tag) == Some(TAG_SEQUENCE) => {
                         parse_ec_parameters(&kids).map(DomainParameters::ExplicitEc)
                     }
-                    Some(_) => parse_dh_parameters(&kids).map(DomainParameters::ExplicitDh),
+                    Some(_) => parse_dh_parameters(&kids, self.algorithm.is(oid::DH_KEY_AGREEMENT))
+                        .map(DomainParameters::ExplicitDh),
                     None => Err(SecInfoError::Missing("domain parameter fields")),
                 }
             }
@@ -352,14 +353,38 @@ fn parse_ec_parameters(kids: &[Tlv<'_>]) -> Result<ExplicitEcParameters, SecInfo
     })
 }
 
-fn parse_dh_parameters(kids: &[Tlv<'_>]) -> Result<ExplicitDhParameters, SecInfoError> {
+/// X9.42 `DomainParameters` (p, g, q, ...) or, for PKCS #3 `dhKeyAgreement`,
+/// `DHParameter` (p, g, privateValueLength) whose third INTEGER is not q.
+fn parse_dh_parameters(kids: &[Tlv<'_>], pkcs3: bool) -> Result<ExplicitDhParameters, SecInfoError> {
     let p = integer_magnitude(kids.first().ok_or(SecInfoError::Missing("p"))?)?;
     let g = integer_magnitude(kids.get(1).ok_or(SecInfoError::Missing("g"))?)?;
     let q = match kids.get(2) {
-        Some(t) if t.tag == TAG_INTEGER => Some(integer_magnitude(t)?),
+        Some(t) if t.tag == TAG_INTEGER && !pkcs3 => Some(integer_magnitude(t)?),
         _ => None,
     };
     Ok(ExplicitDhParameters { p, g, q })
+}
+
+impl DomainParameters {
+    /// Builds the arithmetic for these domain parameters: standardized ids 0-2 and 8-18,
+    /// the well-known named curves, explicit EC (uncompressed generator) and explicit DH
+    /// parameters (validated by `emrtd_crypto`).
+    pub fn to_domain(&self) -> Result<emrtd_crypto::domain::Domain, emrtd_crypto::ec::AsymError> {
+        use emrtd_crypto::domain::Domain;
+        use emrtd_crypto::ec::AsymError;
+        match self {
+            DomainParameters::Standardized(id) => Domain::standardized(*id),
+            DomainParameters::NamedCurve(o) => {
+                let id =
+                    oid::named_curve_parameter_id(o.as_bytes()).ok_or(AsymError::BadDomain("unknown named curve"))?;
+                Domain::standardized(id)
+            }
+            DomainParameters::ExplicitEc(ec) => {
+                Domain::explicit_ec(&ec.p, &ec.a, &ec.b, &ec.generator, &ec.order, &ec.cofactor)
+            }
+            DomainParameters::ExplicitDh(dh) => Domain::explicit_dh(&dh.p, &dh.g, dh.q.as_deref()),
+        }
+    }
 }
 
 /// PACEInfo (Doc 9303-11 §9.2.1).

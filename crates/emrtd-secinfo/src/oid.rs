@@ -81,6 +81,8 @@ pub const ID_AA: &[u8] = &[0x67, 0x81, 0x08, 0x01, 0x01, 0x05];
 pub const ID_EC_PUBLIC_KEY: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01];
 /// dhpublicnumber (1.2.840.10046.2.1), X9.42 DH domain parameters.
 pub const DH_PUBLIC_NUMBER: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3E, 0x02, 0x01];
+/// dhKeyAgreement (1.2.840.113549.1.3.1), PKCS #3 DH parameters (p, g, privateValueLength).
+pub const DH_KEY_AGREEMENT: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x03, 0x01];
 /// prime-field (1.2.840.10045.1.1).
 pub const PRIME_FIELD: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x01, 0x01];
 
@@ -176,6 +178,7 @@ pub fn name(oid: &[u8]) -> Option<&'static str> {
         (ID_AA, "id-AA"),
         (ID_EC_PUBLIC_KEY, "id-ecPublicKey"),
         (DH_PUBLIC_NUMBER, "dhpublicnumber"),
+        (DH_KEY_AGREEMENT, "dhKeyAgreement"),
         (PRIME_FIELD, "prime-field"),
     ];
     NAMES

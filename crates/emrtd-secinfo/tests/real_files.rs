@@ -86,13 +86,27 @@ fn explicit_ec_domain_parameters_of_old_test_card() {
     assert_eq!(dp[0].parameter_id, None);
     match dp[0].domain_parameter.domain_parameters().unwrap() {
         DomainParameters::ExplicitEc(ec) => {
-            // brainpoolP256r1 written out.
+            // brainpoolP256t1 written out (same p as brainpoolP256r1, a = p - 3).
             assert_eq!(
                 hex::encode_upper(&ec.p),
                 "A9FB57DBA1EEA9BC3E660A909D838D726E3BF623D52620282013481D1F6E5377"
             );
             assert_eq!(ec.generator.len(), 65);
             assert_eq!(ec.cofactor, vec![1]);
+            assert_eq!(
+                hex::encode_upper(&ec.a),
+                "A9FB57DBA1EEA9BC3E660A909D838D726E3BF623D52620282013481D1F6E5374"
+            );
+            // A valid curve (generator on it) that is not one of the standardized ones;
+            // key agreement works on it.
+            let explicit = DomainParameters::ExplicitEc(ec).to_domain().unwrap();
+            assert_eq!(explicit.id(), None);
+            let (a, b) = ([9u8; 32], [5u8; 32]);
+            let (pa, pb) = (explicit.public_key(&a).unwrap(), explicit.public_key(&b).unwrap());
+            assert_eq!(
+                explicit.key_agreement(&a, &pb).unwrap(),
+                explicit.key_agreement(&b, &pa).unwrap()
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -119,6 +133,9 @@ fn dg14_files_parse() {
             let value = k.public_key.public_key_value().unwrap();
             println!("  key {:?} {} bytes", std::mem::discriminant(&dp), value.len());
             assert!(value.len() >= 32);
+            // Every key is valid for its domain parameters.
+            let domain = dp.to_domain().unwrap();
+            domain.decode(&value).unwrap();
         }
     }
 }
