@@ -6,7 +6,7 @@
 //! time depends only on the precision of the exponent, not on its value.
 
 use crate::SecretBytes;
-use crate::ec::{AsymError, MAX_FIELD_BITS, fixed_be, reduce_mod, strip_zeros, uint};
+use crate::ec::{AsymError, MAX_FIELD_BITS, RANDOM_ATTEMPTS, fixed_be, reduce_mod, strip_zeros, uint};
 use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
 use crypto_bigint::{BoxedUint, CtEq, NonZero, Odd};
 use rand_core::CryptoRng;
@@ -194,12 +194,12 @@ impl DhGroup {
     /// A random private exponent: [`DhGroup::q_len`] bytes in [1, q-1] when q is known
     /// (rejection sampling, so a fixed-bytes source reproduces a given key), otherwise
     /// `p_len` bytes in [1, p-2].
-    pub fn random_exponent<R: CryptoRng + ?Sized>(&self, rng: &mut R) -> SecretBytes {
+    pub fn random_exponent<R: CryptoRng + ?Sized>(&self, rng: &mut R) -> Result<SecretBytes, AsymError> {
         let bound = self.q.as_ref().unwrap_or(&self.p);
         let bound_bits = bound.as_ref().bit_width();
         let top = bound_bits % 8;
         let mask: u8 = if top == 0 { 0xFF } else { ((1u16 << top) - 1) as u8 };
-        loop {
+        for _ in 0..RANDOM_ATTEMPTS {
             let mut buf = Zeroizing::new(vec![0u8; self.q_len]);
             rng.fill_bytes(&mut buf);
             if let Some(b) = buf.first_mut() {
@@ -212,10 +212,11 @@ impl DhGroup {
             if let Ok(u) = uint(s, self.bits) {
                 let u = Zeroizing::new(u);
                 if u.cmp_vartime(bound.as_ref()) == core::cmp::Ordering::Less {
-                    return buf;
+                    return Ok(buf);
                 }
             }
         }
+        Err(AsymError::RandomExhausted)
     }
 
     /// Reduces a big-endian integer modulo p ([`DhGroup::p_len`] bytes).

@@ -297,7 +297,7 @@ impl Domain {
     }
 
     /// A random private key (scalar in [1, n-1] / exponent in [1, q-1]), big-endian.
-    pub fn generate_private_key<R: CryptoRng + ?Sized>(&self, rng: &mut R) -> SecretBytes {
+    pub fn generate_private_key<R: CryptoRng + ?Sized>(&self, rng: &mut R) -> Result<SecretBytes, AsymError> {
         match self {
             Domain::Ec(c) => c.random_scalar(rng),
             Domain::Dh(g) => g.random_exponent(rng),

@@ -37,9 +37,15 @@ pub enum AsymError {
     BadScalar,
     #[error("Integrated Mapping needs p ≡ 3 (mod 4) for this point encoding")]
     MappingUnsupported,
+    #[error("the random source gave no usable value in {RANDOM_ATTEMPTS} attempts")]
+    RandomExhausted,
     #[error("element type does not match the domain parameters")]
     Mismatch,
 }
+
+/// Rejection-sampling attempts before key generation gives up (a broken or exhausted
+/// random source, such as a fixed test source that ran out).
+pub const RANDOM_ATTEMPTS: usize = 64;
 
 /// Largest field size accepted (bits); 521-bit curves and 4096-bit DH fit.
 pub const MAX_FIELD_BITS: u32 = 4096;
@@ -434,23 +440,24 @@ impl Curve {
     ///
     /// Rejection sampling: reads `order_len` bytes, masks the excess top bits and retries
     /// until the value lies in [1, n-1] (so a fixed-bytes test source reproduces a given key).
-    pub fn random_scalar<R: CryptoRng + ?Sized>(&self, rng: &mut R) -> SecretBytes {
+    pub fn random_scalar<R: CryptoRng + ?Sized>(&self, rng: &mut R) -> Result<SecretBytes, AsymError> {
         let top_bits = self.order_bits % 8;
         let mask: u8 = if top_bits == 0 {
             0xFF
         } else {
             (1u16 << top_bits).wrapping_sub(1) as u8
         };
-        loop {
+        for _ in 0..RANDOM_ATTEMPTS {
             let mut buf = Zeroizing::new(vec![0u8; self.order_len]);
             rng.fill_bytes(&mut buf);
             if let Some(b) = buf.first_mut() {
                 *b &= mask;
             }
             if self.check_scalar(&buf).is_ok() {
-                return buf;
+                return Ok(buf);
             }
         }
+        Err(AsymError::RandomExhausted)
     }
 
     /// Errors unless `k` (big-endian) lies in [1, n-1].

@@ -174,8 +174,8 @@ fn key_agreement_is_symmetric_on_every_standardized_domain() {
     let mut rng = emrtd_crypto::rng::os_rng();
     for id in emrtd_crypto::domain::STANDARDIZED_IDS {
         let d = Domain::standardized(*id).unwrap();
-        let a = d.generate_private_key(&mut rng);
-        let b = d.generate_private_key(&mut rng);
+        let a = d.generate_private_key(&mut rng).unwrap();
+        let b = d.generate_private_key(&mut rng).unwrap();
         let pa = d.public_key(&a).unwrap();
         let pb = d.public_key(&b).unwrap();
         assert_eq!(
