@@ -254,8 +254,10 @@ mod tests {
 
     #[test]
     fn files_binary_only_when_enabled() {
-        let mut p = EmrtdPassport::default();
-        p.files_binary = Some(BTreeMap::from([("DG1".to_string(), b64(&[0x61, 0x5B]))]));
+        let p = EmrtdPassport {
+            files_binary: Some(BTreeMap::from([("DG1".to_string(), b64(&[0x61, 0x5B]))])),
+            ..EmrtdPassport::default()
+        };
         let v = serde_json::to_value(&p).unwrap();
         assert_eq!(v["files_binary"]["DG1"], "YVs=");
     }
