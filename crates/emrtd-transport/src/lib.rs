@@ -37,7 +37,7 @@ pub enum TransportError {
 }
 
 /// Limits a transport knows about the path to the chip.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct LinkLimits {
     /// Whether extended-length APDUs pass end to end.
     pub extended_length: bool,
@@ -45,16 +45,6 @@ pub struct LinkLimits {
     pub max_command_bytes: Option<usize>,
     /// Largest response APDU in bytes, when known.
     pub max_response_bytes: Option<usize>,
-}
-
-impl Default for LinkLimits {
-    fn default() -> Self {
-        LinkLimits {
-            extended_length: false,
-            max_command_bytes: None,
-            max_response_bytes: None,
-        }
-    }
 }
 
 /// Sends a command APDU and returns the chip's response APDU (data || SW1 SW2).
