@@ -21,14 +21,14 @@ pub enum MrzFormat {
 /// The value of an MRZ check digit (Doc 9303-3 §4.9): weights 7, 3, 1.
 pub fn check_digit(field: &str) -> Option<u8> {
     let mut sum = 0u32;
-    for (i, c) in field.bytes().enumerate() {
+    for (c, w) in field.bytes().zip([7u32, 3, 1].iter().cycle()) {
         let v = match c {
             b'0'..=b'9' => u32::from(c - b'0'),
             b'A'..=b'Z' => u32::from(c - b'A') + 10,
             b'<' => 0,
             _ => return None,
         };
-        sum += v * [7, 3, 1][i % 3];
+        sum += v * w;
     }
     u8::try_from(sum % 10).ok()
 }

@@ -370,21 +370,21 @@ impl Crl {
                         revocation_date: date,
                     });
                 }
-            } else if t.tag == Tag(0xA0) {
-                if let Some(exts) = t.children()?.next() {
-                    for ext in exts?.children()? {
-                        let ext = ext?;
-                        let ec = children(&ext)?;
-                        if asn1::read_oid(get(&ec, 0, "Extension")?)? == OID_AKI
-                            && let Some(v) = ec.last()
-                        {
-                            let v = asn1::octets(v)?;
-                            let a = asn1::one(&v)?;
-                            authority_key_id = a
-                                .children()?
-                                .find_map(|c| c.ok().filter(|c| c.tag == Tag(0x80)))
-                                .map(|c| c.value.to_vec());
-                        }
+            } else if t.tag == Tag(0xA0)
+                && let Some(exts) = t.children()?.next()
+            {
+                for ext in exts?.children()? {
+                    let ext = ext?;
+                    let ec = children(&ext)?;
+                    if asn1::read_oid(get(&ec, 0, "Extension")?)? == OID_AKI
+                        && let Some(v) = ec.last()
+                    {
+                        let v = asn1::octets(v)?;
+                        let a = asn1::one(&v)?;
+                        authority_key_id = a
+                            .children()?
+                            .find_map(|c| c.ok().filter(|c| c.tag == Tag(0x80)))
+                            .map(|c| c.value.to_vec());
                     }
                 }
             }
