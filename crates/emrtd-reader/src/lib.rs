@@ -1,0 +1,10 @@
+//! The docval reading engine.
+//!
+//! [`files`] reads elementary files in as few round trips as the limits allow; [`channel`]
+//! carries APDUs with or without secure messaging. The pipeline of a full session (access
+//! control, EF.SOD, DG14, chip authentication, DG15, active authentication, DG1, DG2, DG7,
+//! DG11, DG12, passive authentication) is built on them.
+#![forbid(unsafe_code)]
+
+pub mod channel;
+pub mod files;
