@@ -220,7 +220,9 @@ pub fn chain_document_signer(ds: &Certificate, store: &TrustStore, at: Option<i6
     // Path from the CSCA through link certificates to a self-signed root (informational).
     let mut cur = csca.clone();
     for _ in 0..8 {
-        if cur.is_self_issued() {
+        // A self-signed certificate ends the path; a link certificate has the same subject
+        // and issuer names but is signed by the previous key.
+        if cur.is_self_issued() && signed_by(&cur, &cur) {
             break;
         }
         let next = store
