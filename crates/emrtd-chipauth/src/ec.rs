@@ -8,10 +8,15 @@
 
 use crate::error::KeyError;
 use crate::util::{random_below, strip_leading_zeros};
+use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
+use crypto_bigint::{BoxedUint, NonZero, Odd};
 use elliptic_curve::sec1::{FromSec1Point, ModulusSize, ToSec1Point};
 use elliptic_curve::{AffinePoint, CurveArithmetic, FieldBytes, FieldBytesSize, PublicKey, SecretKey};
 use emrtd_crypto::SecretBytes;
+use emrtd_crypto::domain::Domain;
+use emrtd_crypto::ec::Curve;
 use rand_core::CryptoRng;
+use std::sync::Arc;
 use zeroize::Zeroizing;
 
 /// Runs `$body` with `$C` bound to the typed curve of a [`NamedCurve`].
@@ -215,6 +220,48 @@ impl ExplicitCurve {
 }
 
 impl EcCurve {
+    /// The curve of a standardized domain parameter id of Doc 9303-11 Table 6 (8-18).
+    pub fn from_standardized_id(id: u32) -> Result<Self, KeyError> {
+        match Domain::standardized(id) {
+            Ok(Domain::Ec(c)) => {
+                let g = c
+                    .encode_point(&c.generator())
+                    .map_err(|e| KeyError::UnsupportedCurve(e.to_string()))?;
+                Ok(EcCurve::from_explicit(ExplicitCurve {
+                    p: strip_leading_zeros(&c.p_bytes()).to_vec(),
+                    a: strip_leading_zeros(&c.a_bytes()).to_vec(),
+                    b: strip_leading_zeros(&c.b_bytes()).to_vec(),
+                    g,
+                    n: strip_leading_zeros(&c.order_bytes()).to_vec(),
+                    h: Some(c.cofactor_bytes()),
+                }))
+            }
+            _ => Err(KeyError::UnsupportedCurve(format!(
+                "standardized domain parameter id {id} is not an elliptic curve"
+            ))),
+        }
+    }
+
+    /// The curve named by an OID (DER content octets): the typed curves, and P-192, P-224,
+    /// brainpoolP192r1/P224r1/P320r1/P512r1 through their standardized parameters.
+    pub fn from_named_oid(oid: &[u8]) -> Result<Self, KeyError> {
+        if let Some(n) = NamedCurve::from_oid_der(oid) {
+            return Ok(EcCurve::Named(n));
+        }
+        const OTHER: [(&[u8], u32); 6] = [
+            (&[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x01], 8),
+            (&[0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x03], 9),
+            (&[0x2B, 0x81, 0x04, 0x00, 0x21], 10),
+            (&[0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x05], 11),
+            (&[0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x09], 14),
+            (&[0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0D], 17),
+        ];
+        match OTHER.iter().find(|(o, _)| *o == oid) {
+            Some((_, id)) => Self::from_standardized_id(*id),
+            None => Err(KeyError::UnsupportedCurve(crate::oid::display(oid))),
+        }
+    }
+
     /// Builds a curve from explicit parameters, mapping them to a named curve when they match.
     pub fn from_explicit(e: ExplicitCurve) -> Self {
         match e.identify() {
@@ -239,51 +286,91 @@ impl EcCurve {
         }
     }
 
-    fn named(&self) -> Result<NamedCurve, KeyError> {
-        match self {
-            EcCurve::Named(n) => Ok(*n),
-            EcCurve::Explicit(e) => Err(KeyError::UnsupportedCurve(format!(
-                "explicit parameters of a {}-bit curve that is not P-256/384/521 or \
-                 brainpoolP256r1/P384r1 (generic prime-curve arithmetic not available)",
-                e.field_len() * 8
-            ))),
+    /// The run-time curve of `emrtd-crypto` for parameters without a typed implementation.
+    fn generic(&self) -> Result<Arc<Curve>, KeyError> {
+        let EcCurve::Explicit(e) = self else {
+            return Err(KeyError::UnsupportedCurve("typed curve has no generic form".into()));
+        };
+        let h = e.h.clone().unwrap_or_else(|| vec![1]);
+        match Domain::explicit_ec(&e.p, &e.a, &e.b, &e.g, &e.n, &h) {
+            Ok(Domain::Ec(c)) => Ok(c),
+            Ok(Domain::Dh(_)) => Err(KeyError::UnsupportedCurve("not an EC domain".into())),
+            Err(err) => Err(KeyError::UnsupportedCurve(format!("explicit parameters: {err}"))),
         }
     }
 
     /// Checks that `point` is a valid encoded point of this group (not the identity) and
     /// returns it uncompressed.
     pub fn validate_point(&self, point: &[u8]) -> Result<Vec<u8>, KeyError> {
-        let named = self.named()?;
-        with_curve!(named, C => typed_validate::<C>(point))
+        match self {
+            EcCurve::Named(named) => with_curve!(*named, C => typed_validate::<C>(point)),
+            EcCurve::Explicit(_) => {
+                let c = self.generic()?;
+                let pt = c.decode_point(point).map_err(|_| KeyError::InvalidPublicKey)?;
+                c.encode_point(&pt).map_err(|_| KeyError::InvalidPublicKey)
+            }
+        }
     }
 
     /// The uncompressed public point of a private scalar.
     pub fn public_from_private(&self, sk: &[u8]) -> Result<Vec<u8>, KeyError> {
-        let named = self.named()?;
-        with_curve!(named, C => typed_public::<C>(sk))
+        match self {
+            EcCurve::Named(named) => with_curve!(*named, C => typed_public::<C>(sk)),
+            EcCurve::Explicit(_) => {
+                let c = self.generic()?;
+                c.check_scalar(sk).map_err(|_| KeyError::InvalidPrivateKey)?;
+                let pt = c.mul(&c.generator(), sk).map_err(|_| KeyError::InvalidPrivateKey)?;
+                c.encode_point(&pt).map_err(|_| KeyError::InvalidPrivateKey)
+            }
+        }
+    }
+
+    /// The group order n (big-endian, no leading zeros).
+    pub fn order(&self) -> Vec<u8> {
+        match self {
+            EcCurve::Named(n) => n.order(),
+            EcCurve::Explicit(e) => strip_leading_zeros(&e.n).to_vec(),
+        }
     }
 
     /// Draws a key pair from `rng`: the private scalar is `order_len` bytes from `rng` (top
     /// bits masked to the order's bit length, values `0` or `>= n` redrawn), so a fixed rng
     /// reproduces a worked example's key.
     pub fn generate<R: CryptoRng + ?Sized>(&self, rng: &mut R) -> Result<(SecretBytes, Vec<u8>), KeyError> {
-        let named = self.named()?;
-        let sk = random_below(&named.order(), rng).ok_or(KeyError::InvalidPrivateKey)?;
+        let sk = random_below(&self.order(), rng).ok_or(KeyError::InvalidPrivateKey)?;
         let pk = self.public_from_private(&sk)?;
         Ok((sk, pk))
     }
 
     /// ECDH (Doc 9303-11 §9.6 / BSI TR-03111 ECKA): the x-coordinate of `sk * peer`, as
-    /// `field_len` bytes.
+    /// `field_len` bytes. The peer's point is validated first.
     pub fn ecdh(&self, sk: &[u8], peer: &[u8]) -> Result<SecretBytes, KeyError> {
-        let named = self.named()?;
-        with_curve!(named, C => typed_ecdh::<C>(sk, peer))
+        match self {
+            EcCurve::Named(named) => with_curve!(*named, C => typed_ecdh::<C>(sk, peer)),
+            EcCurve::Explicit(_) => {
+                let c = self.generic()?;
+                c.check_scalar(sk).map_err(|_| KeyError::InvalidPrivateKey)?;
+                let pt = c.decode_point(peer).map_err(|_| KeyError::InvalidPublicKey)?;
+                let shared = c.mul(&pt, sk).map_err(|_| KeyError::InvalidPublicKey)?;
+                if c.is_identity(&shared) {
+                    return Err(KeyError::InvalidPublicKey);
+                }
+                c.x_coordinate(&shared).map_err(|_| KeyError::InvalidPublicKey)
+            }
+        }
     }
 
     /// ECDSA verification of a digest with the signature as `(r, s)` big-endian integers.
     pub fn ecdsa_verify_prehash(&self, public: &[u8], digest: &[u8], r: &[u8], s: &[u8]) -> Result<bool, KeyError> {
-        let named = self.named()?;
-        with_curve!(named, C => typed_verify::<C>(public, digest, r, s))
+        match self {
+            EcCurve::Named(named) => {
+                with_curve!(*named, C => typed_verify::<C>(public, digest, r, s))
+            }
+            EcCurve::Explicit(_) => {
+                let c = self.generic()?;
+                generic_verify(&c, public, digest, r, s)
+            }
+        }
     }
 
     /// ECDSA signing of a digest (card side); the nonce k is drawn from `rng`. Returns
@@ -294,16 +381,141 @@ impl EcCurve {
         digest: &[u8],
         rng: &mut R,
     ) -> Result<Vec<u8>, KeyError> {
-        let named = self.named()?;
+        let order = self.order();
+        let generic = match self {
+            EcCurve::Named(_) => None,
+            EcCurve::Explicit(_) => Some(self.generic()?),
+        };
         for _ in 0..16 {
-            let k = random_below(&named.order(), rng).ok_or(KeyError::InvalidPrivateKey)?;
-            let res = with_curve!(named, C => typed_sign::<C>(sk, &k, digest));
+            let k = random_below(&order, rng).ok_or(KeyError::InvalidPrivateKey)?;
+            let res = match (self, &generic) {
+                (EcCurve::Named(named), _) => {
+                    with_curve!(*named, C => typed_sign::<C>(sk, &k, digest))
+                }
+                (EcCurve::Explicit(_), Some(c)) => generic_sign(c, sk, &k, digest),
+                _ => Err(KeyError::InvalidPrivateKey),
+            };
             if let Some(sig) = res? {
                 return Ok(sig);
             }
         }
         Err(KeyError::InvalidPrivateKey)
     }
+}
+
+/// Arithmetic modulo the group order n (for ECDSA on run-time curves).
+struct ModN {
+    n: NonZero<BoxedUint>,
+    params: BoxedMontyParams,
+    bits: u32,
+    order_bits: u32,
+    len: usize,
+}
+
+impl ModN {
+    fn new(n: &[u8]) -> Option<Self> {
+        let n = BoxedUint::from_be_slice_vartime(strip_leading_zeros(n));
+        let order_bits = n.bit_width();
+        let bits = n.bits_precision();
+        let odd = Option::<Odd<BoxedUint>>::from(Odd::new(n.clone()))?;
+        let params = BoxedMontyParams::new_vartime(odd);
+        Some(ModN {
+            n: Option::<NonZero<BoxedUint>>::from(NonZero::new(n))?,
+            params,
+            bits,
+            order_bits,
+            len: (order_bits as usize).div_ceil(8),
+        })
+    }
+
+    /// `v mod n` for any big-endian v.
+    fn reduce(&self, v: &[u8]) -> BoxedMontyForm {
+        let v = BoxedUint::from_be_slice_vartime(strip_leading_zeros(v));
+        let r: BoxedUint = v.rem(&self.n);
+        BoxedMontyForm::new(r, &self.params)
+    }
+
+    /// Value in [1, n-1] or `None`.
+    fn scalar(&self, v: &[u8]) -> Option<BoxedMontyForm> {
+        let v = strip_leading_zeros(v);
+        if v.is_empty() || v.len() > self.len {
+            return None;
+        }
+        let u = BoxedUint::from_be_slice(v, self.bits).ok()?;
+        if u >= *self.n.as_ref() {
+            return None;
+        }
+        Some(BoxedMontyForm::new(u, &self.params))
+    }
+
+    /// bits2int (leftmost `order_bits` bits of the digest) reduced mod n.
+    fn digest(&self, digest: &[u8]) -> BoxedMontyForm {
+        let take = digest.len().min(self.len);
+        let head = digest.get(..take).unwrap_or_default();
+        let mut v = BoxedUint::from_be_slice_vartime(head);
+        let excess = (take as u32 * 8).saturating_sub(self.order_bits);
+        if excess > 0 {
+            v = v.wrapping_shr(excess);
+        }
+        self.reduce(&v.to_be_bytes())
+    }
+
+    fn bytes(&self, m: &BoxedMontyForm) -> Vec<u8> {
+        crate::iso9796::fixed_len(&m.retrieve().to_be_bytes(), self.len)
+    }
+}
+
+fn generic_verify(c: &Curve, public: &[u8], digest: &[u8], r: &[u8], s: &[u8]) -> Result<bool, KeyError> {
+    let q = c.decode_point(public).map_err(|_| KeyError::InvalidPublicKey)?;
+    let m = ModN::new(&c.order_bytes()).ok_or(KeyError::InvalidPublicKey)?;
+    let (Some(rm), Some(sm)) = (m.scalar(r), m.scalar(s)) else {
+        return Ok(false);
+    };
+    let Some(w) = Option::<BoxedMontyForm>::from(sm.invert()) else {
+        return Ok(false);
+    };
+    let e = m.digest(digest);
+    let u1 = m.bytes(&e.mul(&w));
+    let u2 = m.bytes(&rm.mul(&w));
+    let p1 = c.mul(&c.generator(), &u1).map_err(|_| KeyError::InvalidPublicKey)?;
+    let p2 = c.mul(&q, &u2).map_err(|_| KeyError::InvalidPublicKey)?;
+    let x = c.add(&p1, &p2);
+    if c.is_identity(&x) {
+        return Ok(false);
+    }
+    let xb = c.x_coordinate(&x).map_err(|_| KeyError::InvalidPublicKey)?;
+    let v = m.reduce(&xb);
+    Ok(bool::from(subtle::ConstantTimeEq::ct_eq(
+        m.bytes(&v).as_slice(),
+        m.bytes(&rm).as_slice(),
+    )))
+}
+
+fn generic_sign(c: &Curve, sk: &[u8], k: &[u8], digest: &[u8]) -> Result<Option<Vec<u8>>, KeyError> {
+    let m = ModN::new(&c.order_bytes()).ok_or(KeyError::InvalidPrivateKey)?;
+    let d = m.scalar(sk).ok_or(KeyError::InvalidPrivateKey)?;
+    let Some(km) = m.scalar(k) else {
+        return Ok(None);
+    };
+    let rp = c.mul(&c.generator(), k).map_err(|_| KeyError::InvalidPrivateKey)?;
+    if c.is_identity(&rp) {
+        return Ok(None);
+    }
+    let xb = c.x_coordinate(&rp).map_err(|_| KeyError::InvalidPrivateKey)?;
+    let r = m.reduce(&xb);
+    if bool::from(r.is_zero()) {
+        return Ok(None);
+    }
+    let Some(kinv) = Option::<BoxedMontyForm>::from(km.invert()) else {
+        return Ok(None);
+    };
+    let s = kinv.mul(&m.digest(digest).add(&r.mul(&d)));
+    if bool::from(s.is_zero()) {
+        return Ok(None);
+    }
+    let mut out = m.bytes(&r);
+    out.extend_from_slice(&m.bytes(&s));
+    Ok(Some(out))
 }
 
 fn field_bytes<C: CurveArithmetic>(v: &[u8]) -> Option<FieldBytes<C>> {

@@ -7,7 +7,7 @@
 //! * [`PrivateKeyInfo::from_pkcs8`]: a chip's private key (card side), PKCS#8 with an RSA,
 //!   EC or DH key.
 
-use crate::ec::{EcCurve, ExplicitCurve, NamedCurve};
+use crate::ec::{EcCurve, ExplicitCurve};
 use crate::error::KeyError;
 use crate::oid;
 use crate::util::strip_leading_zeros;
@@ -99,10 +99,7 @@ impl PublicKeyInfo {
             oid::EC_PUBLIC_KEY => {
                 let params = params.ok_or_else(|| KeyError::Malformed("EC key without parameters".into()))?;
                 let curve = parse_ec_parameters(&params)?;
-                let point = match &curve {
-                    EcCurve::Named(_) => curve.validate_point(key)?,
-                    EcCurve::Explicit(_) => key.to_vec(),
-                };
+                let point = curve.validate_point(key)?;
                 Ok(PublicKeyInfo::Ec(EcPublicKey { curve, point }))
             }
             oid::DH_PUBLIC_NUMBER | oid::DH_KEY_AGREEMENT => {
@@ -113,9 +110,47 @@ impl PublicKeyInfo {
                 check_dh_public(&group, &y)?;
                 Ok(PublicKeyInfo::Dh(DhPublicKey { group, y }))
             }
+            oid::STANDARDIZED_DOMAIN_PARAMETERS => {
+                let params = params.ok_or_else(|| KeyError::Malformed("standardized parameters without id".into()))?;
+                if params.tag != INT {
+                    return Err(KeyError::Malformed(
+                        "standardized parameter id is not an INTEGER".into(),
+                    ));
+                }
+                let id = small_uint(params.value)?;
+                match emrtd_crypto::domain::Domain::standardized(id) {
+                    Ok(emrtd_crypto::domain::Domain::Dh(g)) => {
+                        let group = DhGroup {
+                            p: strip_leading_zeros(&g.p_bytes()).to_vec(),
+                            g: strip_leading_zeros(&g.encode_element(&g.generator())).to_vec(),
+                            q: g.q_bytes().map(|q| strip_leading_zeros(&q).to_vec()),
+                        };
+                        let y = match Tlv::parse_expect(key, INT) {
+                            Ok(t) => unsigned(t.value)?,
+                            Err(_) => strip_leading_zeros(key).to_vec(),
+                        };
+                        check_dh_public(&group, &y)?;
+                        Ok(PublicKeyInfo::Dh(DhPublicKey { group, y }))
+                    }
+                    Ok(emrtd_crypto::domain::Domain::Ec(_)) => {
+                        let curve = EcCurve::from_standardized_id(id)?;
+                        let point = curve.validate_point(key)?;
+                        Ok(PublicKeyInfo::Ec(EcPublicKey { curve, point }))
+                    }
+                    Err(e) => Err(KeyError::UnsupportedCurve(e.to_string())),
+                }
+            }
             other => Err(KeyError::UnsupportedAlgorithm(oid::display(other))),
         }
     }
+}
+
+fn small_uint(v: &[u8]) -> Result<u32, KeyError> {
+    let v = unsigned(v)?;
+    if v.len() > 3 {
+        return Err(KeyError::Malformed("INTEGER too large".into()));
+    }
+    Ok(v.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b)))
 }
 
 /// Parses DG15 (`6F` { SubjectPublicKeyInfo }).
@@ -260,9 +295,7 @@ fn parse_rsa_private(key: &[u8]) -> Result<RsaPrivateKey, KeyError> {
 /// Parses ECParameters: a named curve OID or explicit SpecifiedECDomain.
 pub fn parse_ec_parameters(params: &Tlv<'_>) -> Result<EcCurve, KeyError> {
     match params.tag {
-        OID => NamedCurve::from_oid_der(params.value)
-            .map(EcCurve::Named)
-            .ok_or_else(|| KeyError::UnsupportedCurve(oid::display(params.value))),
+        OID => EcCurve::from_named_oid(params.value),
         SEQ => {
             let mut it = params.children().map_err(malformed("ECParameters"))?;
             let _version = next(&mut it, INT, "ECParameters version")?;

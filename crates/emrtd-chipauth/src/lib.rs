@@ -9,6 +9,7 @@ mod util;
 
 pub use error::{AaError, CaError, Iso9796Error, KeyError};
 pub mod aa;
+pub mod ca;
 pub mod dh;
 pub mod keys;
 pub mod oid;

@@ -10,18 +10,6 @@ pub(crate) fn strip_leading_zeros(b: &[u8]) -> &[u8] {
     b.get(i..).unwrap_or_default()
 }
 
-/// Left-pads with zeros to `len` bytes (after removing leading zeros); `None` when the value
-/// does not fit.
-pub(crate) fn left_pad(v: &[u8], len: usize) -> Option<Vec<u8>> {
-    let v = strip_leading_zeros(v);
-    if v.len() > len {
-        return None;
-    }
-    let mut out = vec![0u8; len - v.len()];
-    out.extend_from_slice(v);
-    Some(out)
-}
-
 /// Big-endian comparison of unsigned values (leading zeros ignored).
 pub(crate) fn cmp_be(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
     let a = strip_leading_zeros(a);
