@@ -1,0 +1,147 @@
+//! Face images of eMRTDs (DG2) converted for display: JPEG 2000, as a JP2 file or a raw J2K
+//! codestream, is decoded in pure Rust (`hayro-jpeg2000`) and re-encoded as JPEG (`image`);
+//! JPEG passes through untouched. Dimensions and input size are bounded before decoding.
+#![forbid(unsafe_code)]
+
+use emrtd_lds::biometric::{ImageType, detect_image_type};
+use hayro_jpeg2000::{DecodeSettings, Image};
+use image::{DynamicImage, ImageDecoder};
+use thiserror::Error;
+
+/// Limits applied before anything is decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FaceLimits {
+    /// Largest accepted input.
+    pub max_input_bytes: usize,
+    pub max_width: u32,
+    pub max_height: u32,
+    /// Largest width × height (the decoded buffer is at most 4 bytes per pixel).
+    pub max_pixels: u64,
+    /// JPEG quality of the re-encoded image (1–100).
+    pub jpeg_quality: u8,
+}
+
+impl Default for FaceLimits {
+    fn default() -> Self {
+        FaceLimits {
+            max_input_bytes: 4 * 1024 * 1024,
+            max_width: 4096,
+            max_height: 4096,
+            max_pixels: 12 * 1024 * 1024,
+            jpeg_quality: 90,
+        }
+    }
+}
+
+/// Errors of the conversion.
+#[derive(Debug, Error)]
+pub enum FaceError {
+    #[error("input of {0} bytes exceeds the limit")]
+    InputTooLarge(usize),
+    #[error("image of {width}x{height} exceeds the limits")]
+    TooLarge { width: u32, height: u32 },
+    #[error("unsupported image format {0:?}")]
+    Unsupported(ImageType),
+    #[error("JPEG 2000 decoding failed: {0}")]
+    Jpeg2000(String),
+    #[error("JPEG: {0}")]
+    Jpeg(String),
+}
+
+/// A face image ready for display.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaceJpeg {
+    pub jpeg: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    /// The format of the input.
+    pub source: ImageType,
+    /// Whether the image was re-encoded (false for JPEG passed through).
+    pub converted: bool,
+}
+
+fn check_dims(w: u32, h: u32, limits: &FaceLimits) -> Result<(), FaceError> {
+    if w == 0
+        || h == 0
+        || w > limits.max_width
+        || h > limits.max_height
+        || u64::from(w) * u64::from(h) > limits.max_pixels
+    {
+        return Err(FaceError::TooLarge { width: w, height: h });
+    }
+    Ok(())
+}
+
+/// The codestream inside a JP2 file (the content of its `jp2c` box), if any.
+pub fn jp2_codestream(jp2: &[u8]) -> Option<&[u8]> {
+    let mut rest = jp2;
+    while rest.len() >= 8 {
+        let len32 = u32::from_be_bytes([*rest.first()?, *rest.get(1)?, *rest.get(2)?, *rest.get(3)?]);
+        let kind = rest.get(4..8)?;
+        let (header, len) = match len32 {
+            0 => (8usize, rest.len()),
+            1 => {
+                let l = rest.get(8..16)?;
+                let mut b = [0u8; 8];
+                b.copy_from_slice(l);
+                (16usize, usize::try_from(u64::from_be_bytes(b)).ok()?)
+            }
+            n => (8usize, usize::try_from(n).ok()?),
+        };
+        if len < header || len > rest.len() {
+            return None;
+        }
+        if kind == b"jp2c" {
+            return rest.get(header..len);
+        }
+        rest = rest.get(len..)?;
+    }
+    None
+}
+
+/// Converts a face image to JPEG: JPEG input is returned unchanged (after checking its
+/// dimensions), JP2 and raw J2K codestreams are decoded and re-encoded.
+pub fn to_jpeg(data: &[u8], limits: &FaceLimits) -> Result<FaceJpeg, FaceError> {
+    if data.len() > limits.max_input_bytes {
+        return Err(FaceError::InputTooLarge(data.len()));
+    }
+    let source = detect_image_type(data);
+    match source {
+        ImageType::Jpeg => {
+            let dec = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(data))
+                .map_err(|e| FaceError::Jpeg(e.to_string()))?;
+            let (w, h) = dec.dimensions();
+            check_dims(w, h, limits)?;
+            Ok(FaceJpeg {
+                jpeg: data.to_vec(),
+                width: w,
+                height: h,
+                source,
+                converted: false,
+            })
+        }
+        ImageType::Jp2 | ImageType::J2k => {
+            let img = Image::new(data, &DecodeSettings::default()).map_err(|e| FaceError::Jpeg2000(e.to_string()))?;
+            let (w, h) = (img.width(), img.height());
+            check_dims(w, h, limits)?;
+            let decoded = DynamicImage::from_decoder(img).map_err(|e| FaceError::Jpeg2000(e.to_string()))?;
+            let rgb = match decoded {
+                DynamicImage::ImageLuma8(_) => DynamicImage::ImageLuma8(decoded.to_luma8()),
+                other => DynamicImage::ImageRgb8(other.to_rgb8()),
+            };
+            let mut jpeg = Vec::new();
+            let quality = limits.jpeg_quality.clamp(1, 100);
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality)
+                .encode_image(&rgb)
+                .map_err(|e| FaceError::Jpeg(e.to_string()))?;
+            Ok(FaceJpeg {
+                jpeg,
+                width: w,
+                height: h,
+                source,
+                converted: true,
+            })
+        }
+        other => Err(FaceError::Unsupported(other)),
+    }
+}
