@@ -13,6 +13,7 @@
 
 pub mod bac;
 pub mod mrz;
+pub mod pace;
 
 pub use bac::{BacChip, BacError, BacKeys, BacTerminal};
 pub use mrz::{MrzError, MrzKey, check_digit};
