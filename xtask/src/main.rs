@@ -1,7 +1,10 @@
 //! Project tasks: `cargo xtask <task>`.
 //!
 //! * `provenance`: every file under `fixtures/` must be listed in `fixtures/PROVENANCE.md`.
+//! * `fixtures [--check]`: generates the test PKI and documents (see `fixtures.rs`).
 #![forbid(unsafe_code)]
+
+mod fixtures;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -68,7 +71,8 @@ fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
     let result = match task.as_str() {
         "provenance" => provenance(),
-        _ => Err("usage: cargo xtask <provenance>".to_string()),
+        "fixtures" => fixtures::run(&std::env::args().skip(2).collect::<Vec<_>>()),
+        _ => Err("usage: cargo xtask <provenance|fixtures [--check]>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
