@@ -7,4 +7,12 @@
 #![forbid(unsafe_code)]
 
 pub mod channel;
+pub mod engine;
 pub mod files;
+
+pub use engine::{
+    AccessKey, AccessProtocol, ReadFailure, ReaderConfig, Reading, Step, StepOutcome, StepRecord, read_document,
+};
+pub mod result;
+
+pub use result::to_emrtd_passport;

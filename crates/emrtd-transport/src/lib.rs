@@ -55,6 +55,12 @@ pub trait Transport: Send {
     fn limits(&self) -> LinkLimits {
         LinkLimits::default()
     }
+
+    /// Reports a reading step to whoever relays the APDUs (the DocVal status frames). Most
+    /// transports have nobody to tell.
+    fn status(&mut self, _step: &'static str) -> impl Future<Output = Result<(), TransportError>> + Send {
+        async { Ok(()) }
+    }
 }
 
 /// Largest response accepted from any transport: an extended response (65 536 bytes) plus SM

@@ -1,0 +1,820 @@
+//! The reading pipeline of a DocVal session, in the documented order:
+//!
+//! `READ_ATR_INFO` (only when asked) → `ACCESS_CONTROL` → `READ_SOD` → `READ_DG14` →
+//! `CHIP_AUTHENTICATION` → `READ_DG15` → `ACTIVE_AUTHENTICATION` → `READ_DG1` → `READ_DG2` →
+//! `READ_DG7` → `READ_DG11` → `READ_DG12` → `PASSIVE_AUTHENTICATION` → `DONE`.
+//!
+//! Optional steps are skipped when the SOD does not list the file or the chip does not offer
+//! the protocol. Every step leaves a [`StepRecord`], so partial success is visible. Access
+//! control is PACE when EF.CardAccess offers it and BAC otherwise; a PACE failure is never
+//! silently followed by BAC — a configured fallback is reported in `errors`.
+
+use crate::channel::{Channel, ChannelError};
+use crate::files::{FileError, ReadLimits, read_file};
+use emrtd_access::MrzKey;
+use emrtd_access::bac::BacTerminal;
+use emrtd_access::pace::{
+    CamVerification, PaceConfig, PaceOutcome, PaceTerminal, Password, Preferences, select_protocol,
+};
+use emrtd_apdu::{CommandApdu, ResponseApdu, StatusWord};
+use emrtd_chipauth::aa::{AaPublicKey, AaStep, AaTerminal};
+use emrtd_chipauth::ca::{CaParams, CaStep, CaTerminal};
+use emrtd_pa::{PaOptions, PaOutcome, TrustStore};
+use emrtd_result::AuthResult;
+use emrtd_secinfo::{SecurityInfo, SecurityInfos};
+use emrtd_transport::{Transport, TransportError};
+use rand_core::CryptoRng;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
+
+/// The eMRTD application identifier (Doc 9303-10 §3.10.1).
+pub const EMRTD_AID: [u8; 7] = [0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01];
+/// Short file identifiers.
+pub const SFI_CARD_ACCESS: u8 = 0x1C;
+pub const SFI_CARD_SECURITY: u8 = 0x1D;
+pub const SFI_ATR_INFO: u8 = 0x01;
+pub const SFI_SOD: u8 = 0x1D;
+
+/// A step of the pipeline, with the status name the DocVal API sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Step {
+    ReadAtrInfo,
+    AccessControl,
+    ReadSod,
+    ReadDg14,
+    ChipAuthentication,
+    ReadDg15,
+    ActiveAuthentication,
+    ReadDg1,
+    ReadDg2,
+    ReadDg7,
+    ReadDg11,
+    ReadDg12,
+    PassiveAuthentication,
+    Done,
+}
+
+impl Step {
+    /// The status string of the DocVal API.
+    pub fn status(self) -> &'static str {
+        match self {
+            Step::ReadAtrInfo => "READ_ATR_INFO",
+            Step::AccessControl => "ACCESS_CONTROL",
+            Step::ReadSod => "READ_SOD",
+            Step::ReadDg14 => "READ_DG14",
+            Step::ChipAuthentication => "CHIP_AUTHENTICATION",
+            Step::ReadDg15 => "READ_DG15",
+            Step::ActiveAuthentication => "ACTIVE_AUTHENTICATION",
+            Step::ReadDg1 => "READ_DG1",
+            Step::ReadDg2 => "READ_DG2",
+            Step::ReadDg7 => "READ_DG7",
+            Step::ReadDg11 => "READ_DG11",
+            Step::ReadDg12 => "READ_DG12",
+            Step::PassiveAuthentication => "PASSIVE_AUTHENTICATION",
+            Step::Done => "DONE",
+        }
+    }
+
+    fn read_dg(dg: u8) -> Option<Step> {
+        Some(match dg {
+            1 => Step::ReadDg1,
+            2 => Step::ReadDg2,
+            7 => Step::ReadDg7,
+            11 => Step::ReadDg11,
+            12 => Step::ReadDg12,
+            14 => Step::ReadDg14,
+            15 => Step::ReadDg15,
+            _ => return None,
+        })
+    }
+}
+
+/// The key the holder gives to open the chip.
+#[derive(Clone)]
+pub enum AccessKey {
+    /// The 6-digit Card Access Number (PACE only).
+    Can(Zeroizing<String>),
+    /// Document number, date of birth, date of expiry (PACE or BAC).
+    Mrz(MrzKey),
+}
+
+impl core::fmt::Debug for AccessKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            AccessKey::Can(_) => "AccessKey::Can(..)",
+            AccessKey::Mrz(_) => "AccessKey::Mrz(..)",
+        })
+    }
+}
+
+/// Options of a reading.
+#[derive(Clone, Debug)]
+pub struct ReaderConfig {
+    /// Read EF.ATR/INFO first (DocVal: only when the adapter supports extended length and the
+    /// client gave no maxima).
+    pub read_atr_info: bool,
+    /// Whether extended-length APDUs pass end to end.
+    pub extended_length: bool,
+    /// Largest command APDU the path carries, when known.
+    pub max_command_bytes: Option<usize>,
+    /// Largest response APDU the path carries, when known.
+    pub max_response_bytes: Option<usize>,
+    /// Try BAC after a failed PACE (off by default; reported in `errors` when it happens).
+    pub bac_fallback: bool,
+    /// Largest file accepted from the chip.
+    pub max_file_size: usize,
+    /// PACE protocol preferences.
+    pub pace_preferences: Preferences,
+    /// Options of passive authentication (time of the check, country check).
+    pub pa_options: PaOptions,
+}
+
+impl Default for ReaderConfig {
+    fn default() -> Self {
+        ReaderConfig {
+            read_atr_info: false,
+            extended_length: false,
+            max_command_bytes: None,
+            max_response_bytes: None,
+            bac_fallback: false,
+            max_file_size: 1 << 20,
+            pace_preferences: Preferences::default(),
+            pa_options: PaOptions::default(),
+        }
+    }
+}
+
+/// How access control was done.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccessProtocol {
+    Bac,
+    Pace {
+        /// A description of the protocol and parameters (`id-PACE-…, parameter id 13 (…)`).
+        protocol: String,
+        /// Whether PACE-CAM was used.
+        cam: bool,
+    },
+}
+
+/// What happened in a step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StepOutcome {
+    Done,
+    Skipped(String),
+    Failed(String),
+}
+
+/// One step's record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepRecord {
+    pub step: Step,
+    pub outcome: StepOutcome,
+    pub round_trips: u64,
+    pub elapsed: Duration,
+}
+
+/// Why a reading stopped before the end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadFailure {
+    /// Access control did not succeed (wrong key, chip refused).
+    AccessControl(String),
+    /// A mandatory file could not be read.
+    FileRead { file: String, error: String },
+    /// The transport failed.
+    Transport(TransportError),
+    /// Anything else in the reading process.
+    Reader(String),
+}
+
+impl std::fmt::Display for ReadFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadFailure::AccessControl(e) => write!(f, "access control failed: {e}"),
+            ReadFailure::FileRead { file, error } => write!(f, "reading {file} failed: {error}"),
+            ReadFailure::Transport(e) => write!(f, "{e}"),
+            ReadFailure::Reader(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Everything a reading produced. Raw files are kept exactly as read (and wiped on drop).
+#[derive(Debug)]
+pub struct Reading {
+    pub access: Option<AccessProtocol>,
+    pub card_access: Option<Zeroizing<Vec<u8>>>,
+    pub card_security: Option<Zeroizing<Vec<u8>>>,
+    pub atr_info: Option<Zeroizing<Vec<u8>>>,
+    pub sod: Option<Zeroizing<Vec<u8>>>,
+    /// Data groups by number.
+    pub data_groups: BTreeMap<u8, Zeroizing<Vec<u8>>>,
+    pub chip_authentication: AuthResult,
+    pub active_authentication: AuthResult,
+    pub passive_authentication: Option<PaOutcome>,
+    pub steps: Vec<StepRecord>,
+    /// Human-readable problems that did not stop the reading.
+    pub errors: Vec<String>,
+    pub failure: Option<ReadFailure>,
+    pub round_trips: u64,
+}
+
+impl Reading {
+    fn new() -> Self {
+        Reading {
+            access: None,
+            card_access: None,
+            card_security: None,
+            atr_info: None,
+            sod: None,
+            data_groups: BTreeMap::new(),
+            chip_authentication: AuthResult::Unavailable,
+            active_authentication: AuthResult::Unavailable,
+            passive_authentication: None,
+            steps: Vec::new(),
+            errors: Vec::new(),
+            failure: None,
+            round_trips: 0,
+        }
+    }
+
+    /// Whether passive authentication verified everything.
+    pub fn passive_authentication_ok(&self) -> bool {
+        self.passive_authentication.as_ref().is_some_and(|p| p.verified())
+    }
+}
+
+fn select_aid(aid: &[u8]) -> CommandApdu {
+    CommandApdu::new(0x00, 0xA4, 0x04, 0x0C).with_data(aid.to_vec())
+}
+
+struct Engine<'a, 't, T, R> {
+    ch: Channel<'t, T>,
+    key: &'a AccessKey,
+    cfg: &'a ReaderConfig,
+    rng: &'a mut R,
+    reading: Reading,
+    pace: Option<PaceOutcome>,
+    bac_used: bool,
+}
+
+enum StepError {
+    /// Stop the reading.
+    Fatal(ReadFailure),
+}
+
+impl From<ChannelError> for StepError {
+    fn from(e: ChannelError) -> Self {
+        StepError::Fatal(match e {
+            ChannelError::Transport(t) => ReadFailure::Transport(t),
+            other => ReadFailure::Reader(other.to_string()),
+        })
+    }
+}
+
+fn file_failure(file: &str, e: FileError) -> StepError {
+    match e {
+        FileError::Channel(ChannelError::Transport(t)) => StepError::Fatal(ReadFailure::Transport(t)),
+        other => StepError::Fatal(ReadFailure::FileRead {
+            file: file.to_string(),
+            error: other.to_string(),
+        }),
+    }
+}
+
+impl<'t, T: Transport, R: CryptoRng> Engine<'_, 't, T, R> {
+    fn limits(&self) -> ReadLimits {
+        let block = self.ch.sm().map(|s| s.suite().block_len());
+        if self.cfg.extended_length {
+            let max_resp = self.cfg.max_response_bytes.unwrap_or(65_536 + 2);
+            ReadLimits {
+                max_chunk: ReadLimits::chunk_for_response(max_resp, block).clamp(1, 65_536),
+                extended: true,
+                max_file_size: self.cfg.max_file_size,
+            }
+        } else {
+            let mut l = ReadLimits::short(block, self.cfg.max_file_size);
+            if let Some(m) = self.cfg.max_response_bytes {
+                l.max_chunk = l.max_chunk.min(ReadLimits::chunk_for_response(m, block)).max(1);
+            }
+            l
+        }
+    }
+
+    async fn status(&mut self, step: Step) -> Result<(), StepError> {
+        self.ch
+            .transport_mut()
+            .status(step.status())
+            .await
+            .map_err(|e| StepError::Fatal(ReadFailure::Transport(e)))
+    }
+
+    fn record(&mut self, step: Step, outcome: StepOutcome, start: Instant, rt0: u64) {
+        self.reading.steps.push(StepRecord {
+            step,
+            outcome,
+            round_trips: self.ch.round_trips() - rt0,
+            elapsed: start.elapsed(),
+        });
+    }
+
+    fn skip(&mut self, step: Step, why: impl Into<String>) {
+        self.reading.steps.push(StepRecord {
+            step,
+            outcome: StepOutcome::Skipped(why.into()),
+            round_trips: 0,
+            elapsed: Duration::ZERO,
+        });
+    }
+}
+
+/// Reads and verifies a document through `transport`.
+pub async fn read_document<T: Transport, R: CryptoRng>(
+    transport: &mut T,
+    key: &AccessKey,
+    trust_store: &TrustStore,
+    cfg: &ReaderConfig,
+    rng: &mut R,
+) -> Reading {
+    let mut engine = Engine {
+        ch: Channel::new(transport),
+        key,
+        cfg,
+        rng,
+        reading: Reading::new(),
+        pace: None,
+        bac_used: false,
+    };
+    if let Err(failure) = pipeline(&mut engine, trust_store).await {
+        engine.reading.failure = Some(failure);
+    }
+    engine.reading.round_trips = engine.ch.round_trips();
+    engine.reading
+}
+
+/// Runs one step: sends its status, runs the step body, records the outcome; a fatal
+/// failure ends the pipeline.
+macro_rules! step {
+    ($e:expr, $step:expr, $body:expr) => {{
+        let start = Instant::now();
+        let rt0 = $e.ch.round_trips();
+        $e.status($step).await.map_err(|StepError::Fatal(f)| f)?;
+        match $body.await {
+            Ok(outcome) => $e.record($step, outcome, start, rt0),
+            Err(StepError::Fatal(failure)) => {
+                $e.record($step, StepOutcome::Failed(failure.to_string()), start, rt0);
+                return Err(failure);
+            }
+        }
+    }};
+}
+
+async fn pipeline<T: Transport, R: CryptoRng>(
+    e: &mut Engine<'_, '_, T, R>,
+    store: &TrustStore,
+) -> Result<(), ReadFailure> {
+    let key = e.key;
+    if e.cfg.read_atr_info {
+        let start = Instant::now();
+        let rt0 = e.ch.round_trips();
+        e.status(Step::ReadAtrInfo).await.map_err(|StepError::Fatal(f)| f)?;
+        let limits = e.limits();
+        match read_file(&mut e.ch, Some(SFI_ATR_INFO), limits).await {
+            Ok(data) => {
+                e.reading.atr_info = Some(data);
+                e.record(Step::ReadAtrInfo, StepOutcome::Done, start, rt0);
+            }
+            Err(FileError::Channel(ChannelError::Transport(t))) => return Err(ReadFailure::Transport(t)),
+            Err(err) => {
+                // Optional: the chip may not have it.
+                e.record(Step::ReadAtrInfo, StepOutcome::Skipped(err.to_string()), start, rt0);
+            }
+        }
+    }
+
+    step!(e, Step::AccessControl, access_control(e, key));
+    step!(e, Step::ReadSod, read_sod(e));
+
+    let listed: Vec<u8> = e
+        .reading
+        .sod
+        .as_deref()
+        .and_then(|sod| emrtd_lds::sod::EfSod::parse(sod).ok())
+        .map(|s| {
+            s.lds_security_object
+                .data_group_hashes
+                .iter()
+                .map(|h| h.number)
+                .collect()
+        })
+        .unwrap_or_default();
+
+    // DG14 and Chip Authentication.
+    if listed.contains(&14) {
+        step!(e, Step::ReadDg14, read_dg(e, 14, false));
+    } else {
+        e.skip(Step::ReadDg14, "DG14 not listed in EF.SOD");
+    }
+    let cam = e.pace.as_ref().is_some_and(|p| p.is_cam());
+    let dg14_has_ca = e.reading.data_groups.get(&14).is_some_and(|dg14| {
+        SecurityInfos::parse(dg14)
+            .map(|s| {
+                s.infos.iter().any(|i| {
+                    matches!(
+                        i,
+                        SecurityInfo::ChipAuthenticationPublicKey(_) | SecurityInfo::ChipAuthentication(_)
+                    )
+                })
+            })
+            .unwrap_or(false)
+    });
+    if cam {
+        step!(e, Step::ChipAuthentication, chip_authentication_mapping(e, store));
+    } else if dg14_has_ca {
+        step!(e, Step::ChipAuthentication, chip_authentication(e));
+    } else {
+        e.skip(Step::ChipAuthentication, "the chip offers no chip authentication");
+    }
+
+    // DG15 and Active Authentication.
+    if listed.contains(&15) {
+        step!(e, Step::ReadDg15, read_dg(e, 15, false));
+    } else {
+        e.skip(Step::ReadDg15, "DG15 not listed in EF.SOD");
+    }
+    if e.reading.data_groups.contains_key(&15) {
+        step!(e, Step::ActiveAuthentication, active_authentication(e));
+    } else {
+        e.skip(Step::ActiveAuthentication, "the chip offers no active authentication");
+    }
+
+    // The data groups of the result.
+    step!(e, Step::ReadDg1, read_dg(e, 1, false));
+    step!(e, Step::ReadDg2, read_dg(e, 2, false));
+    for dg in [7u8, 11, 12] {
+        let Some(step) = Step::read_dg(dg) else { continue };
+        if listed.contains(&dg) {
+            step!(e, step, read_dg(e, dg, true));
+        } else {
+            e.skip(step, format!("DG{dg} not listed in EF.SOD"));
+        }
+    }
+
+    step!(e, Step::PassiveAuthentication, passive_authentication(e, store));
+    e.status(Step::Done).await.map_err(|StepError::Fatal(f)| f)?;
+    e.reading.steps.push(StepRecord {
+        step: Step::Done,
+        outcome: StepOutcome::Done,
+        round_trips: 0,
+        elapsed: Duration::ZERO,
+    });
+    Ok(())
+}
+
+async fn access_control<T: Transport, R: CryptoRng>(
+    e: &mut Engine<'_, '_, T, R>,
+    key: &AccessKey,
+) -> Result<StepOutcome, StepError> {
+    // EF.CardAccess tells whether the chip offers PACE.
+    let limits = e.limits();
+    let card_access = match read_file(&mut e.ch, Some(SFI_CARD_ACCESS), limits).await {
+        Ok(data) => Some(data),
+        Err(FileError::Channel(ChannelError::Transport(t))) => return Err(StepError::Fatal(ReadFailure::Transport(t))),
+        Err(_) => None,
+    };
+    let infos = card_access.as_deref().and_then(|ca| SecurityInfos::parse(ca).ok());
+    e.reading.card_access = card_access;
+    let offers_pace = infos
+        .as_ref()
+        .is_some_and(|i| i.infos.iter().any(|x| matches!(x, SecurityInfo::Pace(_))));
+
+    if offers_pace && let Some(infos) = infos {
+        match pace(e, key, &infos).await {
+            Ok(()) => return Ok(StepOutcome::Done),
+            Err(StepError::Fatal(ReadFailure::AccessControl(msg))) if e.cfg.bac_fallback => {
+                e.reading
+                    .errors
+                    .push(format!("PACE failed ({msg}); fell back to BAC as configured"));
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    bac(e, key).await?;
+    Ok(StepOutcome::Done)
+}
+
+async fn pace<T: Transport, R: CryptoRng>(
+    e: &mut Engine<'_, '_, T, R>,
+    key: &AccessKey,
+    infos: &SecurityInfos,
+) -> Result<(), StepError> {
+    let fail = |m: String| StepError::Fatal(ReadFailure::AccessControl(m));
+    let selection = select_protocol(infos, &e.cfg.pace_preferences).map_err(|err| fail(err.to_string()))?;
+    let described = selection.describe();
+    let password = match key {
+        AccessKey::Can(can) => Password::Can(can.to_string()),
+        AccessKey::Mrz(mrz) => Password::Mrz(mrz.clone()),
+    };
+    let mut t = PaceTerminal::new(selection, &password, PaceConfig::default());
+    let cmd = t.mse_set_at().map_err(|err| fail(err.to_string()))?;
+    let r = e.ch.send_plain(&cmd).await?;
+    t.process_mse_set_at(&r).map_err(|err| fail(err.to_string()))?;
+    let cmd = t.ga1_encrypted_nonce().map_err(|err| fail(err.to_string()))?;
+    let r = e.ch.send_plain(&cmd).await?;
+    let cmd = t.ga2_map_nonce(&r, e.rng).map_err(|err| fail(err.to_string()))?;
+    let r = e.ch.send_plain(&cmd).await?;
+    let cmd = t.ga3_key_agreement(&r, e.rng).map_err(|err| fail(err.to_string()))?;
+    let r = e.ch.send_plain(&cmd).await?;
+    let cmd = t.ga4_mutual_authentication(&r).map_err(|err| fail(err.to_string()))?;
+    let r = e.ch.send_plain(&cmd).await?;
+    let outcome = t.finish(&r).map_err(|err| fail(err.to_string()))?;
+    let cam = outcome.is_cam();
+    let mut outcome = outcome;
+    // The session moves to the channel; the outcome keeps what PACE-CAM needs later.
+    let placeholder = emrtd_sm::SmSession::with_zero_ssc(emrtd_crypto::CipherSuite::Aes128, &[0; 16], &[0; 16])
+        .map_err(|err| StepError::Fatal(ReadFailure::Reader(err.to_string())))?;
+    let session = std::mem::replace(&mut outcome.session, placeholder);
+    e.ch.set_sm(session);
+    e.reading.access = Some(AccessProtocol::Pace {
+        protocol: described,
+        cam,
+    });
+    if cam {
+        // EF.CardSecurity (in the master file) carries the static key PACE-CAM is checked
+        // against; read it before the eMRTD application is selected.
+        let limits = e.limits();
+        match read_file(&mut e.ch, Some(SFI_CARD_SECURITY), limits).await {
+            Ok(cs) => e.reading.card_security = Some(cs),
+            Err(FileError::Channel(ChannelError::Transport(t))) => {
+                return Err(StepError::Fatal(ReadFailure::Transport(t)));
+            }
+            Err(err) => e
+                .reading
+                .errors
+                .push(format!("EF.CardSecurity could not be read: {err}")),
+        }
+    }
+    e.pace = Some(outcome);
+    let r = e.ch.send(&select_aid(&EMRTD_AID)).await?;
+    if !r.sw.is_success() {
+        return Err(StepError::Fatal(ReadFailure::Reader(format!(
+            "SELECT eMRTD application: {}",
+            r.sw
+        ))));
+    }
+    Ok(())
+}
+
+async fn bac<T: Transport, R: CryptoRng>(e: &mut Engine<'_, '_, T, R>, key: &AccessKey) -> Result<(), StepError> {
+    let fail = |m: String| StepError::Fatal(ReadFailure::AccessControl(m));
+    let AccessKey::Mrz(mrz) = key else {
+        return Err(fail(
+            "the chip offers only BAC, which needs the MRZ data; a CAN was given".into(),
+        ));
+    };
+    let r = e.ch.send_plain(&select_aid(&EMRTD_AID)).await?;
+    if !r.sw.is_success() {
+        return Err(StepError::Fatal(ReadFailure::Reader(format!(
+            "SELECT eMRTD application: {}",
+            r.sw
+        ))));
+    }
+    let mut t = BacTerminal::new(mrz);
+    let challenge = e.ch.send_plain(&t.get_challenge()).await?;
+    let cmd = t
+        .external_authenticate(&challenge, e.rng)
+        .map_err(|err| fail(err.to_string()))?;
+    let r = e.ch.send_plain(&cmd).await?;
+    let sm = t.finish(&r).map_err(|err| fail(err.to_string()))?;
+    e.ch.set_sm(sm);
+    e.bac_used = true;
+    e.reading.access = Some(AccessProtocol::Bac);
+    Ok(())
+}
+
+async fn read_sod<T: Transport, R: CryptoRng>(e: &mut Engine<'_, '_, T, R>) -> Result<StepOutcome, StepError> {
+    let limits = e.limits();
+    let sod = read_file(&mut e.ch, Some(SFI_SOD), limits)
+        .await
+        .map_err(|err| file_failure("EF.SOD", err))?;
+    e.reading.sod = Some(sod);
+    Ok(StepOutcome::Done)
+}
+
+async fn read_dg<T: Transport, R: CryptoRng>(
+    e: &mut Engine<'_, '_, T, R>,
+    dg: u8,
+    optional: bool,
+) -> Result<StepOutcome, StepError> {
+    let limits = e.limits();
+    let mut result = read_file(&mut e.ch, Some(dg), limits).await;
+    match e.ch.take_ca_confirmation() {
+        Some(true) => e.reading.chip_authentication = AuthResult::Success,
+        Some(false) => {
+            // A clone (or tampering): the chip could not answer under the CA keys. Record it,
+            // open the chip again without CA, and go on reading so nothing else is lost.
+            e.reading.chip_authentication = AuthResult::Failed;
+            if let Err(FileError::Channel(ChannelError::ChipAuthenticationNotConfirmed(why))) = &result {
+                e.reading.errors.push(format!("chip authentication failed: {why}"));
+            }
+            let key = e.key;
+            access_control(e, key).await?;
+            let limits = e.limits();
+            result = read_file(&mut e.ch, Some(dg), limits).await;
+        }
+        None => {}
+    }
+    match result {
+        Ok(data) => {
+            e.reading.data_groups.insert(dg, data);
+            Ok(StepOutcome::Done)
+        }
+        Err(FileError::NotFound) if optional || dg == 14 || dg == 15 => {
+            e.reading
+                .errors
+                .push(format!("DG{dg} is listed in EF.SOD but the chip does not have it"));
+            Ok(StepOutcome::Skipped("file not found".into()))
+        }
+        Err(err) => Err(file_failure(&format!("DG{dg}"), err)),
+    }
+}
+
+async fn chip_authentication<T: Transport, R: CryptoRng>(
+    e: &mut Engine<'_, '_, T, R>,
+) -> Result<StepOutcome, StepError> {
+    let Some(dg14) = e.reading.data_groups.get(&14) else {
+        return Ok(StepOutcome::Skipped("no DG14".into()));
+    };
+    let params = match CaParams::from_dg14(dg14, None) {
+        Ok(p) => p,
+        Err(err) => {
+            e.reading.chip_authentication = AuthResult::Failed;
+            e.reading.errors.push(format!("chip authentication: {err}"));
+            return Ok(StepOutcome::Failed(err.to_string()));
+        }
+    };
+    let mut t = match CaTerminal::new(params, e.rng) {
+        Ok(t) => t,
+        Err(err) => {
+            e.reading.chip_authentication = AuthResult::Failed;
+            e.reading.errors.push(format!("chip authentication: {err}"));
+            return Ok(StepOutcome::Failed(err.to_string()));
+        }
+    };
+    let mut cmd = t
+        .start()
+        .map_err(|err| StepError::Fatal(ReadFailure::Reader(err.to_string())))?;
+    for _ in 0..4 {
+        let r = e.ch.send(&cmd).await?;
+        match t.on_response(&r) {
+            Ok(CaStep::Send(next)) => cmd = next,
+            Ok(CaStep::Pending(p)) => {
+                // Success is claimed only once the chip answers under the new keys: the next
+                // command of the session (the first read of DG15 or DG1) confirms it.
+                e.ch.set_pending_ca(*p);
+                return Ok(StepOutcome::Done);
+            }
+            Err(err) => {
+                e.reading.chip_authentication = AuthResult::Failed;
+                e.reading.errors.push(format!("chip authentication: {err}"));
+                return Ok(StepOutcome::Failed(err.to_string()));
+            }
+        }
+    }
+    e.reading.chip_authentication = AuthResult::Failed;
+    Ok(StepOutcome::Failed("chip authentication did not finish".into()))
+}
+
+async fn chip_authentication_mapping<T: Transport, R: CryptoRng>(
+    e: &mut Engine<'_, '_, T, R>,
+    store: &TrustStore,
+) -> Result<StepOutcome, StepError> {
+    let Some(pace) = e.pace.as_ref() else {
+        return Ok(StepOutcome::Skipped("no PACE".into()));
+    };
+    let Some(cs) = e.reading.card_security.as_deref() else {
+        e.reading.chip_authentication = AuthResult::Failed;
+        e.reading
+            .errors
+            .push("PACE-CAM: EF.CardSecurity missing, the chip's static key is unknown".into());
+        return Ok(StepOutcome::Failed("EF.CardSecurity missing".into()));
+    };
+    // EF.CardSecurity must itself be authentic before its key is trusted.
+    let cs_pa = emrtd_pa::verify_card_security(cs, store, &e.cfg.pa_options);
+    let key = emrtd_lds::cms::SignedData::from_content_info(cs)
+        .ok()
+        .and_then(|sd| SecurityInfos::parse(&sd.encap_content).ok())
+        .and_then(|infos| {
+            infos.infos.into_iter().find_map(|i| match i {
+                SecurityInfo::ChipAuthenticationPublicKey(k) => k.public_key.public_key_value().ok(),
+                _ => None,
+            })
+        });
+    let Some(key) = key else {
+        e.reading.chip_authentication = AuthResult::Failed;
+        e.reading
+            .errors
+            .push("PACE-CAM: no chip authentication key in EF.CardSecurity".into());
+        return Ok(StepOutcome::Failed("no key in EF.CardSecurity".into()));
+    };
+    match pace.verify_cam(&key) {
+        Ok(CamVerification::Verified) if cs_pa.sod_signature_valid && cs_pa.document_certificate_valid => {
+            e.reading.chip_authentication = AuthResult::Success;
+            Ok(StepOutcome::Done)
+        }
+        Ok(CamVerification::Verified) => {
+            e.reading.chip_authentication = AuthResult::Failed;
+            let why = cs_pa.error.unwrap_or_else(|| "EF.CardSecurity is not authentic".into());
+            e.reading.errors.push(format!("PACE-CAM: {why}"));
+            Ok(StepOutcome::Failed(why))
+        }
+        Ok(CamVerification::Failed) => {
+            e.reading.chip_authentication = AuthResult::Failed;
+            e.reading
+                .errors
+                .push("PACE-CAM: the chip does not hold the key of EF.CardSecurity".into());
+            Ok(StepOutcome::Failed("CAM check failed".into()))
+        }
+        Err(err) => {
+            e.reading.chip_authentication = AuthResult::Failed;
+            e.reading.errors.push(format!("PACE-CAM: {err}"));
+            Ok(StepOutcome::Failed(err.to_string()))
+        }
+    }
+}
+
+async fn active_authentication<T: Transport, R: CryptoRng>(
+    e: &mut Engine<'_, '_, T, R>,
+) -> Result<StepOutcome, StepError> {
+    let Some(dg15) = e.reading.data_groups.get(&15) else {
+        return Ok(StepOutcome::Skipped("no DG15".into()));
+    };
+    let ecdsa_hash = e
+        .reading
+        .data_groups
+        .get(&14)
+        .and_then(|dg14| SecurityInfos::parse(dg14).ok())
+        .and_then(|infos| {
+            infos.infos.into_iter().find_map(|i| match i {
+                SecurityInfo::ActiveAuthentication(aa) => aa.signature_algorithm.clone(),
+                _ => None,
+            })
+        })
+        .and_then(|oid| emrtd_chipauth::aa::ecdsa_hash_from_oid(oid.as_bytes()).ok());
+    let key = emrtd_chipauth::keys::parse_dg15(dg15)
+        .map_err(|err| err.to_string())
+        .and_then(|k| AaPublicKey::new(k, ecdsa_hash).map_err(|err| err.to_string()));
+    let key = match key {
+        Ok(k) => k,
+        Err(err) => {
+            e.reading.active_authentication = AuthResult::Failed;
+            e.reading.errors.push(format!("active authentication: {err}"));
+            return Ok(StepOutcome::Failed(err));
+        }
+    };
+    let mut t = AaTerminal::new(key, e.rng);
+    let mut cmd = t
+        .command()
+        .map_err(|err| StepError::Fatal(ReadFailure::Reader(err.to_string())))?;
+    for _ in 0..6 {
+        let r = e.ch.send(&cmd).await?;
+        match t.on_response(&r) {
+            Ok(AaStep::Send(next)) => cmd = next,
+            Ok(AaStep::Done(_)) => {
+                e.reading.active_authentication = AuthResult::Success;
+                return Ok(StepOutcome::Done);
+            }
+            Err(err) => {
+                e.reading.active_authentication = AuthResult::Failed;
+                e.reading.errors.push(format!("active authentication: {err}"));
+                return Ok(StepOutcome::Failed(err.to_string()));
+            }
+        }
+    }
+    e.reading.active_authentication = AuthResult::Failed;
+    Ok(StepOutcome::Failed("active authentication did not finish".into()))
+}
+
+async fn passive_authentication<T: Transport, R: CryptoRng>(
+    e: &mut Engine<'_, '_, T, R>,
+    store: &TrustStore,
+) -> Result<StepOutcome, StepError> {
+    let Some(sod) = e.reading.sod.as_deref() else {
+        return Ok(StepOutcome::Skipped("no EF.SOD".into()));
+    };
+    let dgs: BTreeMap<u8, Vec<u8>> = e.reading.data_groups.iter().map(|(k, v)| (*k, v.to_vec())).collect();
+    let outcome = emrtd_pa::verify_sod(sod, &dgs, store, &e.cfg.pa_options);
+    drop(dgs);
+    let verified = outcome.verified();
+    let detail = outcome.error.clone();
+    e.reading.passive_authentication = Some(outcome);
+    Ok(if verified {
+        StepOutcome::Done
+    } else {
+        StepOutcome::Failed(detail.unwrap_or_else(|| "passive authentication failed".into()))
+    })
+}
+
+/// Status word helper for tests and transports.
+pub fn is_success(r: &ResponseApdu) -> bool {
+    r.sw == StatusWord::SUCCESS
+}
