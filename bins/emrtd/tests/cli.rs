@@ -1,0 +1,165 @@
+//! Runs the `emrtd` binary: `verify` on dump directories and `inspect`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+#[path = "../../../crates/emrtd-pa/tests/common/mod.rs"]
+mod common;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn vectors() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/vectors")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("emrtd-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn emrtd(args: &[&str]) -> (Value, i32) {
+    let out = Command::new(env!("CARGO_BIN_EXE_emrtd")).args(args).output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (v, out.status.code().unwrap())
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A dump directory of a test-PKI document: DG1, DG2, EF.SOD (and the CSCA elsewhere).
+fn test_dump(name: &str) -> (PathBuf, PathBuf) {
+    let pki = common::pki(
+        "DE",
+        ("190101000000Z", "400101000000Z"),
+        ("200101000000Z", "350101000000Z"),
+    );
+    let dg1 = common::dg1("D<<");
+    let dg2 = vec![0x75, 0x03, 0x01, 0x02, 0x03];
+    let sod = common::sod(
+        &[(1, &dg1), (2, &dg2)],
+        &pki.ds,
+        &pki.csca_name,
+        pki.ds_serial,
+        &pki.ds_key,
+    );
+    let dir = temp_dir(name);
+    let dump = dir.join("dump");
+    std::fs::create_dir_all(&dump).unwrap();
+    std::fs::write(dump.join("EF.SOD.bin"), &sod).unwrap();
+    std::fs::write(dump.join("DG1.bin"), &dg1).unwrap();
+    std::fs::write(dump.join("DG2.bin"), &dg2).unwrap();
+    let csca = dir.join("csca.der");
+    std::fs::write(&csca, &pki.csca).unwrap();
+    (dump, csca)
+}
+
+#[test]
+fn verify_dump_directory_verified() {
+    let (dump, csca) = test_dump("ok");
+    let (v, code) = emrtd(&["verify", s(&dump), "--csca", s(&csca), "--at", "2025-01-01"]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["verified"], true);
+    let pa = &v["passive_authentication"];
+    assert_eq!(pa["sod_signature_valid"], true);
+    assert_eq!(pa["document_certificate_valid"], true);
+    assert_eq!(pa["all_hashes_valid"], true);
+    assert_eq!(pa["data_groups_checked"], serde_json::json!([1, 2]));
+    assert_eq!(pa["data_groups_with_valid_hash"], serde_json::json!([1, 2]));
+    assert_eq!(pa["error"], Value::Null);
+    assert_eq!(v["checked_at"], "2025-01-01T00:00:00Z");
+}
+
+#[test]
+fn verify_dump_directory_with_a_tampered_group_fails() {
+    let (dump, csca) = test_dump("tampered");
+    let mut dg2 = std::fs::read(dump.join("DG2.bin")).unwrap();
+    dg2[4] ^= 1;
+    std::fs::write(dump.join("DG2.bin"), &dg2).unwrap();
+    let (v, code) = emrtd(&["verify", s(&dump), "--csca", s(&csca), "--at", "2025-01-01"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["verified"], false);
+    assert_eq!(v["passive_authentication"]["all_hashes_valid"], false);
+    assert_eq!(
+        v["passive_authentication"]["data_groups_with_valid_hash"],
+        serde_json::json!([1])
+    );
+    // After the CSCA expired (2040) the certificate check fails, the signature still holds.
+    let (dump, csca) = test_dump("late");
+    let (v, code) = emrtd(&["verify", s(&dump), "--csca", s(&csca), "--at", "2041-01-01"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["passive_authentication"]["sod_signature_valid"], true);
+    assert_eq!(v["passive_authentication"]["document_certificate_valid"], false);
+}
+
+#[test]
+fn verify_sod_and_dg_files_without_csca() {
+    let dir = vectors().join("nl-specimen-2006");
+    let (v, code) = emrtd(&[
+        "verify",
+        "--sod",
+        s(&dir.join("ef011D.bin")),
+        "--dg",
+        &format!("1={}", s(&dir.join("ef0101.bin"))),
+        "--dg",
+        &format!("DG2={}", s(&dir.join("ef0102.bin"))),
+        "--no-time-check",
+    ]);
+    assert_eq!(code, 1, "no CSCA: not verified");
+    let pa = &v["passive_authentication"];
+    assert_eq!(pa["all_hashes_valid"], true);
+    assert_eq!(pa["sod_signature_valid"], true);
+    assert_eq!(pa["document_certificate_valid"], false);
+    assert_eq!(pa["data_groups_not_supplied"], serde_json::json!([15]));
+}
+
+#[test]
+fn verify_card_security_against_master_lists() {
+    let ml = vectors().join("masterlists");
+    let (v, code) = emrtd(&[
+        "verify",
+        "--card-security",
+        s(&vectors().join("real-sod/DE_EF.CardSecurity.bin")),
+        "--masterlist-root",
+        s(&ml.join("DE_ROOT_CA_CSCA07.cer")),
+        "--masterlist",
+        s(&ml.join("DE_ML_2026-05-28-08-28-45.ml")),
+        "--at",
+        "2026-01-01",
+    ]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["card_security"]["sod_signature_valid"], true);
+    assert_eq!(v["trust_store"]["master_lists"][0]["signer_verified"], true);
+}
+
+#[test]
+fn inspect_files() {
+    let (v, code) = emrtd(&[
+        "inspect",
+        s(&vectors().join("bsi-tr03105-mustermann/Datagroup1.bin")),
+        s(&vectors().join("bsi-tr03105-mustermann/EF_SOD.bin")),
+        s(&vectors().join("masterlists/NL_ROOT_CA.cer")),
+        s(&vectors().join("real-dg14-cardaccess/DE_EF.CardAccess.bin")),
+    ]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v[0]["kind"], "DG1");
+    assert_eq!(v[0]["parsed"]["mrz"]["primary_identifier"], "MUSTERMANN");
+    assert_eq!(v[1]["kind"], "EF.SOD");
+    assert_eq!(
+        v[1]["parsed"]["lds_security_object"]["data_group_hashes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    assert_eq!(v[2]["kind"], "X.509 certificate");
+    assert_eq!(v[3]["kind"], "EF.CardAccess");
+}
