@@ -46,6 +46,23 @@ pub struct PaceChipConfig {
 }
 
 impl PaceChipConfig {
+    /// The protocols of every usable PACEInfo in EF.CardAccess (domain parameters resolved
+    /// as the terminal does), for a virtual chip built from a real card's files.
+    pub fn protocols_from_security_infos(infos: &emrtd_secinfo::SecurityInfos) -> Vec<ChipProtocol> {
+        infos
+            .pace_infos()
+            .filter_map(|info| {
+                let protocol = info.protocol()?;
+                let (domain, _) = super::select::resolve_domain(infos, info).ok()?;
+                Some(ChipProtocol {
+                    protocol,
+                    domain,
+                    parameter_id: info.parameter_id,
+                })
+            })
+            .collect()
+    }
+
     pub fn new(protocols: Vec<ChipProtocol>, passwords: Vec<Password>) -> Self {
         PaceChipConfig {
             protocols,
@@ -237,6 +254,8 @@ impl PaceChip {
             match self.pin_retries {
                 0 => return sw(SW_BLOCKED),
                 1 if !self.can_resumed => return sw(StatusWord(0x63C1)),
+                // Resumed by PACE with the CAN: the last attempt is allowed.
+                1 => {}
                 n if n < self.config.pin_retries => status = StatusWord(0x63C0 | u16::from(n.min(15))),
                 _ => {}
             }

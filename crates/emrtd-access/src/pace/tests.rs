@@ -919,3 +919,341 @@ fn bsi_8b_pace_dh_gm_with_pin() {
         .unwrap();
     assert_eq!(out.session.ks_mac(), &h("805A1D27D45A5116F73C54469462B7D8")[..]);
 }
+
+// ---------------------------------------------------------------- round trips
+
+fn chip_for(protocol: PaceProtocol, domain: Domain, passwords: Vec<Password>) -> PaceChip {
+    let mut config = PaceChipConfig::new(
+        vec![ChipProtocol {
+            protocol,
+            parameter_id: domain.id(),
+            domain,
+        }],
+        passwords,
+    );
+    config.cam_private_key = Some(Zeroizing::new(vec![0x5A; 20]));
+    PaceChip::new(config)
+}
+
+/// brainpoolP256t1 (explicit parameters of a German test card's EF.CardAccess).
+fn explicit_curve() -> Domain {
+    Domain::explicit_ec(
+        &h("A9FB57DBA1EEA9BC3E660A909D838D726E3BF623D52620282013481D1F6E5377"),
+        &h("A9FB57DBA1EEA9BC3E660A909D838D726E3BF623D52620282013481D1F6E5374"),
+        &h("662C61C430D84EA4FE66A7733D0B76B7BF93EBC4AF2F49256AE58101FEE92B04"),
+        &h("04A3E8EB3CC1CFE7B7732213B23A656149AFA142C47AAFBC2B79A191562E1305F42D996C823439C56D7F7B22E14644417E69BCB6DE39D027001DABE8F35B25C9BE"),
+        &h("A9FB57DBA1EEA9BC3E660A909D838D718C397AA3B561A6F7901E0E82974856A7"),
+        &[1],
+    )
+    .unwrap()
+}
+
+fn round_trip(protocol: PaceProtocol, domain: Domain, password: Password) {
+    let label = format!("{protocol:?} on {:?}", domain.name());
+    let mut chip = chip_for(protocol, domain.clone(), vec![password.clone()]);
+    let mut chip_rng = emrtd_crypto::rng::os_rng();
+    let mut rng = emrtd_crypto::rng::os_rng();
+    let mut t = PaceTerminal::new(PaceSelection::new(protocol, domain), &password, PaceConfig::default());
+    let out = t
+        .run(&mut rng, |c| Ok(chip.process(c, &mut chip_rng)))
+        .unwrap_or_else(|e| panic!("{label}: {e}"));
+    let mut chip_out = chip.take_outcome().unwrap();
+    assert_eq!(out.session.ks_enc(), chip_out.session.ks_enc(), "{label}");
+    assert_eq!(out.session.ks_mac(), chip_out.session.ks_mac(), "{label}");
+    assert_eq!(out.session.ks_enc().len(), protocol.cipher.key_len(), "{label}");
+    assert_eq!(out.session.ssc(), vec![0u8; protocol.cipher.block_len()], "{label}");
+    assert_eq!(out.chip_ephemeral_public_key, chip_out.chip_ephemeral_public_key);
+    if protocol.mapping == PaceMapping::ChipAuthentication {
+        let pk_ic = t.selection().domain.public_key(&[0x5A; 20]).unwrap();
+        assert_eq!(out.verify_cam(&pk_ic).unwrap(), CamVerification::Verified, "{label}");
+    }
+    // The sessions interoperate: a protected command is understood by the chip.
+    let mut session = out.session;
+    let cmd = CommandApdu::new(0x00, 0xB0, 0x00, 0x00).with_ne(4);
+    let protected = session.protect(&cmd).unwrap();
+    let unprotected = chip_out.session.unprotect_command(&protected).unwrap();
+    assert_eq!(unprotected.ins, 0xB0, "{label}");
+}
+
+fn all_protocols() -> Vec<PaceProtocol> {
+    let mut v = Vec::new();
+    for m in [1u8, 2, 3, 4, 6] {
+        for c in 1u8..=4 {
+            let mut o = emrtd_secinfo::oid::ID_PACE.to_vec();
+            o.extend_from_slice(&[m, c]);
+            if let Some(p) = PaceProtocol::from_oid(&o) {
+                v.push(p);
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn round_trip_every_mapping_key_agreement_and_cipher() {
+    let protocols = all_protocols();
+    assert_eq!(protocols.len(), 19, "4 DH-GM + 4 ECDH-GM + 4 DH-IM + 4 ECDH-IM + 3 CAM");
+    // Rotate through standardized parameters; P-224 (p ≡ 1 mod 4) only for GM/CAM.
+    let ec_ids = [13u32, 12, 9, 16, 18, 17, 14, 8, 15, 11];
+    let dh_ids = [0u32, 1, 2];
+    for (i, p) in protocols.iter().enumerate() {
+        let domain = match p.key_agreement {
+            KeyAgreement::Ecdh => Domain::standardized(ec_ids[i % ec_ids.len()]).unwrap(),
+            KeyAgreement::Dh => Domain::standardized(dh_ids[i % dh_ids.len()]).unwrap(),
+        };
+        let password = match i % 4 {
+            0 => g1_mrz(),
+            1 => Password::Can("123456".into()),
+            2 => pin_123456(),
+            _ => Password::Puk("1234567890".into()),
+        };
+        round_trip(*p, domain, password);
+    }
+}
+
+#[test]
+fn round_trip_every_standardized_domain_with_gm() {
+    for id in emrtd_crypto::domain::STANDARDIZED_IDS {
+        let d = Domain::standardized(*id).unwrap();
+        let oid = if d.is_ec() {
+            oid::ID_PACE_ECDH_GM_AES_CBC_CMAC_128
+        } else {
+            oid::ID_PACE_DH_GM_AES_CBC_CMAC_128
+        };
+        round_trip(protocol(oid), d, g1_mrz());
+    }
+    // P-224 with CAM as well (GM mapping phase).
+    round_trip(
+        protocol(oid::ID_PACE_ECDH_CAM_AES_CBC_CMAC_256),
+        Domain::standardized(10).unwrap(),
+        g1_mrz(),
+    );
+}
+
+#[test]
+fn round_trip_explicit_curve_every_ecdh_mapping() {
+    for oid in [
+        oid::ID_PACE_ECDH_GM_3DES_CBC_CBC,
+        oid::ID_PACE_ECDH_IM_AES_CBC_CMAC_192,
+        oid::ID_PACE_ECDH_CAM_AES_CBC_CMAC_128,
+    ] {
+        round_trip(protocol(oid), explicit_curve(), g1_mrz());
+    }
+    // Explicit DH: the RFC 5114 2048/256 group given as p, g, q.
+    let Domain::Dh(g) = Domain::standardized(2).unwrap() else {
+        panic!()
+    };
+    let explicit_dh =
+        Domain::explicit_dh(&g.p_bytes(), &g.encode_element(&g.generator()), g.q_bytes().as_deref()).unwrap();
+    assert_eq!(explicit_dh.id(), None);
+    round_trip(protocol(oid::ID_PACE_DH_IM_AES_CBC_CMAC_256), explicit_dh, g1_mrz());
+}
+
+#[test]
+fn wrong_password_fails_on_both_sides() {
+    let p = protocol(oid::ID_PACE_ECDH_GM_AES_CBC_CMAC_128);
+    let d = Domain::standardized(13).unwrap();
+    let mut chip = chip_for(p, d.clone(), vec![Password::Can("123456".into())]);
+    let mut rng = emrtd_crypto::rng::os_rng();
+    let mut chip_rng = emrtd_crypto::rng::os_rng();
+    let mut t = PaceTerminal::new(
+        PaceSelection::new(p, d),
+        &Password::Can("654321".into()),
+        PaceConfig::default(),
+    );
+    let err = t.run(&mut rng, |c| Ok(chip.process(c, &mut chip_rng))).unwrap_err();
+    assert_eq!(
+        err,
+        PaceError::PasswordRejected {
+            step: "GA step 4",
+            status: PasswordStatus::Failed
+        }
+    );
+    assert!(chip.take_outcome().is_none());
+}
+
+// ---------------------------------------------------------------- PIN management
+
+fn eid_chip() -> PaceChip {
+    let mut config = PaceChipConfig::new(
+        vec![ChipProtocol {
+            protocol: protocol(oid::ID_PACE_ECDH_GM_AES_CBC_CMAC_128),
+            domain: Domain::standardized(13).unwrap(),
+            parameter_id: Some(13),
+        }],
+        vec![
+            pin_123456(),
+            Password::Can("500540".into()),
+            Password::Puk("9876543210".into()),
+        ],
+    );
+    config.pin_retries = 3;
+    PaceChip::new(config)
+}
+
+fn pace_with(chip: &mut PaceChip, pw: &Password) -> Result<terminal::PaceOutcome, PaceError> {
+    let mut rng = emrtd_crypto::rng::os_rng();
+    let mut chip_rng = emrtd_crypto::rng::os_rng();
+    let mut t = PaceTerminal::new(
+        selection(oid::ID_PACE_ECDH_GM_AES_CBC_CMAC_128, 13),
+        pw,
+        PaceConfig::default(),
+    );
+    t.run(&mut rng, |c| Ok(chip.process(c, &mut chip_rng)))
+}
+
+fn send_pin_command(chip: &mut PaceChip, out: &mut terminal::PaceOutcome, cmd: &CommandApdu) -> Result<(), PaceError> {
+    // Secure messaging on the terminal side; the virtual chip would unwrap it before
+    // handing the plain command to `process_pin_management`.
+    let protected = out.session.protect(cmd).unwrap();
+    assert_ne!(protected.data, cmd.data);
+    let resp = chip.process_pin_management(cmd).unwrap();
+    pin::interpret_response(&resp)
+}
+
+#[test]
+fn pin_retries_suspension_blocking_and_reset_with_puk() {
+    let mut chip = eid_chip();
+    let wrong = Password::Pin("000000".into());
+    // 1st wrong PIN: 2 retries left.
+    let e = pace_with(&mut chip, &wrong).unwrap_err();
+    assert_eq!(
+        e,
+        PaceError::PasswordRejected {
+            step: "GA step 4",
+            status: PasswordStatus::RetriesLeft(2)
+        }
+    );
+    assert_eq!(pin::next_step(&e), Some(pin::PinNextStep::RetryPin(2)));
+    // 2nd wrong PIN: MSE:Set AT warns (63C2), then GA step 4 reports suspension (63C1).
+    let e = pace_with(&mut chip, &wrong).unwrap_err();
+    assert_eq!(
+        e,
+        PaceError::PasswordRejected {
+            step: "GA step 4",
+            status: PasswordStatus::Suspended
+        }
+    );
+    assert_eq!(pin::next_step(&e), Some(pin::PinNextStep::PaceWithCanThenPin));
+    // Suspended: PACE with the PIN is refused at MSE:Set AT until the CAN was used.
+    let e = pace_with(&mut chip, &pin_123456()).unwrap_err();
+    assert_eq!(
+        e,
+        PaceError::PasswordRejected {
+            step: "MSE:Set AT",
+            status: PasswordStatus::Suspended
+        }
+    );
+    pace_with(&mut chip, &Password::Can("500540".into())).unwrap();
+    // 3rd wrong PIN after the CAN: blocked.
+    let e = pace_with(&mut chip, &wrong).unwrap_err();
+    assert_eq!(
+        e,
+        PaceError::PasswordRejected {
+            step: "GA step 4",
+            status: PasswordStatus::Blocked
+        }
+    );
+    assert_eq!(pin::next_step(&e), Some(pin::PinNextStep::PaceWithPukThenReset));
+    assert_eq!(chip.pin_retries(), 0);
+    // Blocked: even the right PIN is refused (6983).
+    let e = pace_with(&mut chip, &pin_123456()).unwrap_err();
+    assert_eq!(
+        e,
+        PaceError::PasswordRejected {
+            step: "MSE:Set AT",
+            status: PasswordStatus::Blocked
+        }
+    );
+    // PUK, then RESET RETRY COUNTER.
+    let mut out = pace_with(&mut chip, &Password::Puk("9876543210".into())).unwrap();
+    assert_eq!(pin::reset_retry_counter().to_bytes().unwrap(), h("002C0303"));
+    send_pin_command(&mut chip, &mut out, &pin::reset_retry_counter()).unwrap();
+    assert_eq!(chip.pin_retries(), 3);
+    let out = pace_with(&mut chip, &pin_123456()).unwrap();
+    assert_eq!(out.mse_warning, None);
+}
+
+#[test]
+fn mse_set_at_warning_with_two_retries_left() {
+    let mut chip = eid_chip();
+    pace_with(&mut chip, &Password::Pin("000000".into())).unwrap_err();
+    let out = pace_with(&mut chip, &pin_123456()).unwrap();
+    assert_eq!(out.mse_warning, Some(PasswordStatus::RetriesLeft(2)));
+    assert_eq!(chip.pin_retries(), 3);
+}
+
+#[test]
+fn change_pin_after_pace_with_pin() {
+    let mut chip = eid_chip();
+    // Without PACE-PIN or PUK the chip refuses.
+    let mut out = pace_with(&mut chip, &Password::Can("500540".into())).unwrap();
+    let cmd = pin::change_pin("24680").unwrap();
+    assert_eq!(cmd.to_bytes().unwrap(), h("002C02030532343638 30"));
+    assert_eq!(
+        send_pin_command(&mut chip, &mut out, &cmd).unwrap_err(),
+        PaceError::ChipRefused {
+            step: "PIN management",
+            sw: StatusWord(0x6982)
+        }
+    );
+    let mut out = pace_with(&mut chip, &pin_123456()).unwrap();
+    send_pin_command(&mut chip, &mut out, &cmd).unwrap();
+    pace_with(&mut chip, &Password::Pin("24680".into())).unwrap();
+    let mut out = pace_with(&mut chip, &Password::Pin("24680".into())).unwrap();
+    let cmd = pin::change_reference_data("135790").unwrap();
+    assert_eq!(cmd.to_bytes().unwrap(), h("00240103063133353739 30"));
+    send_pin_command(&mut chip, &mut out, &cmd).unwrap();
+    pace_with(&mut chip, &Password::Pin("135790".into())).unwrap();
+    assert!(pin::change_pin("12a4").is_err());
+}
+
+#[test]
+fn chip_rejects_out_of_order_and_garbage() {
+    let mut chip = eid_chip();
+    let mut rng = emrtd_crypto::rng::os_rng();
+    // GA before MSE:Set AT.
+    let r = chip.process(&CommandApdu::parse(&h("10860000027C0000")).unwrap(), &mut rng);
+    assert_eq!(r.sw, StatusWord(0x6985));
+    // Unknown protocol OID / password.
+    let r = chip.process(
+        &CommandApdu::parse(&h("0022C1A40F800A04007F00070202040402830101")).unwrap(),
+        &mut rng,
+    );
+    assert_eq!(r.sw, StatusWord(0x6A88));
+    let r = chip.process(&CommandApdu::parse(&h("0022C1A403800100")).unwrap(), &mut rng);
+    assert_eq!(r.sw, StatusWord(0x6A80));
+    // Garbage in GA.
+    chip.process(
+        &CommandApdu::parse(&h("0022C1A40F800A04007F00070202040202830103")).unwrap(),
+        &mut rng,
+    );
+    let r = chip.process(&CommandApdu::parse(&h("1086000003FFFFFF00")).unwrap(), &mut rng);
+    assert_eq!(r.sw, StatusWord(0x6A80));
+}
+
+#[test]
+fn terminal_rejects_malformed_chip_answers() {
+    let sel = selection(oid::ID_PACE_ECDH_GM_AES_CBC_CMAC_128, 13);
+    let mut rng = emrtd_crypto::rng::os_rng();
+    for bad in ["9000", "7C009000", "7C0280009000", "7C03800100 9000", "6A80"] {
+        let mut t = PaceTerminal::new(sel.clone(), &g1_mrz(), PaceConfig::default());
+        t.mse_set_at().unwrap();
+        t.process_mse_set_at(&resp("9000")).unwrap();
+        t.ga1_encrypted_nonce().unwrap();
+        assert!(t.ga2_map_nonce(&resp(bad), &mut rng).is_err(), "{bad}");
+    }
+    // A point not on the curve in GA step 2.
+    let mut t = PaceTerminal::new(sel, &g1_mrz(), PaceConfig::default());
+    t.mse_set_at().unwrap();
+    t.process_mse_set_at(&resp("9000")).unwrap();
+    t.ga1_encrypted_nonce().unwrap();
+    t.ga2_map_nonce(&resp("7C12801095A3A016522EE98D01E76CB6B98B42C39000"), &mut rng)
+        .unwrap();
+    let mut bad_point = h(G1_PK_MAP_IC);
+    bad_point[10] ^= 1;
+    assert!(matches!(
+        t.ga3_key_agreement(&ok(dynamic_auth_data(&[(0x82, &bad_point)])), &mut rng),
+        Err(PaceError::Asym(_))
+    ));
+}
