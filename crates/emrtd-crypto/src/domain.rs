@@ -210,7 +210,7 @@ fn build_standardized(id: u32) -> Option<Domain> {
             Some(c.name),
         )
         .ok()
-        .map(|c| Domain::Ec(Arc::new(c)));
+        .map(|c| Domain::Ec(Arc::new(c.with_typed(crate::ec::typed::TypedCurve::for_id(id)))));
     }
     let d = DH_GROUPS.iter().find(|d| d.id == id)?;
     DhGroup::build(&unhex(d.p), &unhex(d.g), Some(&unhex(d.q)), Some(d.id), Some(d.name))

@@ -185,3 +185,46 @@ fn key_agreement_is_symmetric_on_every_standardized_domain() {
         );
     }
 }
+
+#[test]
+fn typed_curves_agree_with_the_run_time_arithmetic() {
+    use emrtd_crypto::rng::Rng;
+    let mut rng = emrtd_crypto::rng::os_rng();
+    for id in [12u32, 13, 15, 16, 18] {
+        let Domain::Ec(c) = Domain::standardized(id).unwrap() else {
+            panic!()
+        };
+        assert!(c.typed().is_some(), "id {id} uses its typed curve");
+        let generic = c.without_typed();
+        assert!(generic.typed().is_none());
+        for _ in 0..3 {
+            let mut k = vec![0u8; c.order_len() + 4];
+            rng.fill_bytes(&mut k);
+            let p1 = c.mul(&c.generator(), &k).unwrap();
+            let p2 = generic.mul(&generic.generator(), &k).unwrap();
+            assert_eq!(
+                c.encode_point(&p1).unwrap(),
+                generic.encode_point(&p2).unwrap(),
+                "id {id}"
+            );
+            // and on an arbitrary point
+            let q1 = c.mul(&p1, &k[..8]).unwrap();
+            let q2 = generic.mul(&p2, &k[..8]).unwrap();
+            assert_eq!(
+                c.encode_point(&q1).unwrap(),
+                generic.encode_point(&q2).unwrap(),
+                "id {id}"
+            );
+        }
+        // k = n gives the point at infinity on both paths.
+        let n = c.order_bytes();
+        assert!(c.is_identity(&c.mul(&c.generator(), &n).unwrap()));
+        assert!(generic.is_identity(&generic.mul(&generic.generator(), &n).unwrap()));
+    }
+    for id in [8u32, 9, 10, 11, 14, 17] {
+        let Domain::Ec(c) = Domain::standardized(id).unwrap() else {
+            panic!()
+        };
+        assert!(c.typed().is_none(), "id {id} has no typed curve");
+    }
+}

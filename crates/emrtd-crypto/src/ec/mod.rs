@@ -11,11 +11,14 @@
 //! (the bit length of the group order) with constant-time conditional swaps: no branch or
 //! memory access depends on secret scalar bits.
 
+pub mod typed;
+
 use crate::SecretBytes;
 use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
 use crypto_bigint::{BoxedUint, Choice, CtAssign, CtEq, NonZero, Odd, Resize};
 use rand_core::CryptoRng;
 use thiserror::Error;
+use typed::TypedCurve;
 use zeroize::Zeroizing;
 
 /// Errors of the asymmetric arithmetic (EC and DH).
@@ -84,6 +87,7 @@ pub struct Curve {
     order_len: usize,
     order_bits: u32,
     bits: u32,
+    typed: Option<TypedCurve>,
 }
 
 pub(crate) fn strip_zeros(b: &[u8]) -> &[u8] {
@@ -200,11 +204,31 @@ impl Curve {
             order_len: n_s.len(),
             order_bits,
             bits,
+            typed: None,
         };
         curve.g = curve
             .decode_point(g)
             .map_err(|_| AsymError::BadDomain("generator not a valid point"))?;
         Ok(curve)
+    }
+
+    /// Uses the typed RustCrypto implementation for scalar multiplication (standardized
+    /// curves only; the parameters were checked to be the standardized ones).
+    pub(crate) fn with_typed(mut self, typed: Option<TypedCurve>) -> Self {
+        self.typed = typed;
+        self
+    }
+
+    /// Whether scalar multiplication uses a typed RustCrypto curve.
+    pub fn typed(&self) -> Option<TypedCurve> {
+        self.typed
+    }
+
+    /// The same curve without the typed fast path (benchmarks, cross-checks).
+    pub fn without_typed(&self) -> Self {
+        let mut c = self.clone();
+        c.typed = None;
+        c
     }
 
     /// The standardized domain parameter id (8-18), if this is a standardized curve.
@@ -397,6 +421,16 @@ impl Curve {
     /// length of n.
     pub fn mul(&self, pt: &EcPoint, k: &[u8]) -> Result<EcPoint, AsymError> {
         let k = self.reduce_scalar(k)?;
+        if let Some(typed) = self.typed
+            && !self.is_identity(pt)
+        {
+            let kb = Zeroizing::new(fixed_be(&k, self.order_len));
+            let enc = self.encode_point(pt)?;
+            return match typed.mul(&enc, &kb)? {
+                Some(r) => self.decode_point(&r),
+                None => Ok(self.identity()),
+            };
+        }
         let mut r0 = self.identity();
         let mut r1 = pt.clone();
         let mut i = self.order_bits;
