@@ -17,6 +17,7 @@
 pub mod ausweisapp;
 pub mod chip;
 pub mod manifest;
+pub mod plugins;
 pub mod rng;
 pub mod vpcd;
 

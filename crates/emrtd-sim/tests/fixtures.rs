@@ -1,0 +1,390 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+//! Every generated fixture document read end to end through the virtual chip in-process with
+//! the terminal-side crates: access control (BAC, PACE with MRZ/CAN), all data groups under
+//! SM, Chip Authentication and Active Authentication (genuine vs clone), and passive
+//! authentication against the fixture PKI (valid, revoked, expired).
+
+mod common;
+
+use common::*;
+use emrtd_access::MrzKey;
+use emrtd_access::pace::{PaceConfig, PaceError, PaceTerminal, Password, Preferences, select_protocol};
+use emrtd_apdu::{CommandApdu, ResponseApdu};
+use emrtd_chipauth::aa::{AaPublicKey, AaStep, AaTerminal};
+use emrtd_chipauth::ca::{CaParams, CaStep, CaTerminal};
+use emrtd_pa::{PaOptions, TrustStore, verify_sod};
+use emrtd_sim::{Df, Document, SeededRng, VirtualChip};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// 2026-01-02T00:00:00Z, the day after the fixtures' fixed issuance date.
+const AT: i64 = 1_767_312_000;
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures"))
+}
+
+fn load(name: &str) -> (Document, VirtualChip) {
+    let dir = fixtures().join("documents").join(name);
+    (Document::from_dir(&dir).unwrap(), VirtualChip::load(&dir).unwrap())
+}
+
+fn mrz_key(doc: &Document) -> MrzKey {
+    let m = doc.manifest.mrz.as_ref().unwrap();
+    MrzKey::new(&m.document_number, &m.date_of_birth, &m.date_of_expiry).unwrap()
+}
+
+fn pace(t: &mut Terminal, password: Password) -> Result<(), PaceError> {
+    // EF.CardAccess (can be longer than 256 bytes with explicit domain parameters).
+    let ef = t.read_ef(0x011C, 0xDF).unwrap();
+    let infos = emrtd_secinfo::SecurityInfos::parse(&ef).unwrap();
+    let selection = select_protocol(&infos, &Preferences::default())?;
+    let mut term = PaceTerminal::new(selection, &password, PaceConfig::default());
+    let mut rng = SeededRng::new(b"fixture-test/pace-terminal");
+    let chip = &mut t.chip;
+    let out = term.run(&mut rng, |cmd: &CommandApdu| {
+        let bytes = cmd.to_bytes()?;
+        Ok(ResponseApdu::parse(&chip.transmit(&bytes))?)
+    })?;
+    t.sm = Some(out.session);
+    Ok(())
+}
+
+/// Access control as a reader would: PACE (CAN, else MRZ) when EF.CardAccess offers it,
+/// else BAC.
+fn open(doc: &Document, t: &mut Terminal) {
+    if doc.manifest.access.pace {
+        let pw = match &doc.manifest.can {
+            Some(c) => Password::Can(c.clone()),
+            None => Password::Mrz(mrz_key(doc)),
+        };
+        pace(t, pw).unwrap();
+    } else {
+        t.bac(&mrz_key(doc)).unwrap();
+    }
+    t.select_app().unwrap();
+}
+
+/// Reads EF.COM, EF.SOD and every data group; checks each against the file on disk.
+fn read_all(doc: &Document, t: &mut Terminal) -> (Vec<u8>, BTreeMap<u8, Vec<u8>>) {
+    let com = t.read_ef(0x011E, 0xDF).unwrap();
+    assert_eq!(com, doc.file(Df::Emrtd, 0x011E).unwrap());
+    let sod = t.read_ef(0x011D, 0xDF).unwrap();
+    assert_eq!(sod, doc.file(Df::Emrtd, 0x011D).unwrap());
+    let mut dgs = BTreeMap::new();
+    for n in &doc.manifest.expect.data_groups {
+        let fid = 0x0100 | u16::from(*n);
+        let dg = t.read_ef(fid, 0xDF).unwrap();
+        assert!(dg == doc.file(Df::Emrtd, fid).unwrap(), "DG{n}");
+        dgs.insert(*n, dg);
+    }
+    (sod, dgs)
+}
+
+fn store() -> TrustStore {
+    let mut s = TrustStore::new();
+    for f in ["csca-rsa.cer", "csca-ecdsa-explicit.cer", "link-csca-rsa-to-ecdsa.cer"] {
+        s.add_der(&std::fs::read(fixtures().join("pki").join(f)).unwrap(), f)
+            .unwrap();
+    }
+    for f in ["csca-rsa.crl", "csca-ecdsa.crl"] {
+        s.add_crl(&std::fs::read(fixtures().join("pki").join(f)).unwrap(), f)
+            .unwrap();
+    }
+    s
+}
+
+fn pa(sod: &[u8], dgs: &BTreeMap<u8, Vec<u8>>) -> emrtd_pa::PaOutcome {
+    verify_sod(
+        sod,
+        dgs,
+        &store(),
+        &PaOptions {
+            at: Some(AT),
+            ds_certificate: None,
+            skip_country_check: true,
+        },
+    )
+}
+
+/// Chip Authentication with DG14's key; Ok when the chip answered under the new keys.
+fn chip_authentication(t: &mut Terminal, dg14: &[u8]) -> Result<(), String> {
+    let params = CaParams::from_dg14(dg14, None).map_err(|e| e.to_string())?;
+    let mut rng = SeededRng::new(b"fixture-test/ca-terminal");
+    let mut ca = CaTerminal::new(params, &mut rng).map_err(|e| e.to_string())?;
+    let mut cmd = ca.start().map_err(|e| e.to_string())?;
+    for _ in 0..4 {
+        let r = t.send(&cmd).map_err(|e| format!("{e:?}"))?;
+        match ca.on_response(&r).map_err(|e| e.to_string())? {
+            CaStep::Send(c) => cmd = c,
+            CaStep::Pending(mut pending) => {
+                // Confirm under the new keys: SELECT the eMRTD application.
+                let sel = CommandApdu::new(0, 0xA4, 0x04, 0x0C).with_data(emrtd_sim::EMRTD_AID.to_vec());
+                let p = pending.protect(&sel).map_err(|e| e.to_string())?;
+                let raw = t.chip.transmit(&p.to_bytes().unwrap());
+                let resp = ResponseApdu::parse(&raw).map_err(|e| e.to_string())?;
+                let (confirmed, plain) = pending.confirm(&resp).map_err(|e| e.to_string())?;
+                if !plain.sw.is_success() {
+                    return Err(format!("confirmation answered {}", plain.sw));
+                }
+                t.sm = Some(confirmed.session);
+                return Ok(());
+            }
+        }
+    }
+    Err("CA did not finish".into())
+}
+
+/// Active Authentication with DG15's key (hash from DG14's ActiveAuthenticationInfo).
+fn active_authentication(t: &mut Terminal, dg15: &[u8], ecdsa_sha256: bool) -> Result<(), String> {
+    let info = emrtd_chipauth::keys::parse_dg15(dg15).map_err(|e| e.to_string())?;
+    let hash = ecdsa_sha256.then_some(emrtd_chipauth::iso9796::HashAlgorithm::Sha256);
+    let key = AaPublicKey::new(info, hash).map_err(|e| e.to_string())?;
+    let mut rng = SeededRng::new(b"fixture-test/aa-terminal");
+    let mut aa = AaTerminal::new(key, &mut rng);
+    let mut cmd = aa.command().map_err(|e| e.to_string())?;
+    for _ in 0..4 {
+        let r = t.send(&cmd).map_err(|e| format!("{e:?}"))?;
+        match aa.on_response(&r).map_err(|e| e.to_string())? {
+            AaStep::Send(c) => cmd = c,
+            AaStep::Done(_) => return Ok(()),
+        }
+    }
+    Err("AA did not finish".into())
+}
+
+fn full_run(name: &str) -> (Document, Result<(), String>, Result<(), String>, emrtd_pa::PaOutcome) {
+    let (doc, chip) = load(name);
+    let mut t = Terminal::new(chip);
+    open(&doc, &mut t);
+    let (sod, dgs) = read_all(&doc, &mut t);
+    let outcome = pa(&sod, &dgs);
+    let aa = match dgs.get(&15) {
+        Some(dg15) => active_authentication(
+            &mut t,
+            dg15,
+            doc.manifest
+                .keys
+                .aa_private_key
+                .as_deref()
+                .is_some_and(|k| !k.contains("2A864886F70D010101")),
+        ),
+        None => Err("no DG15".into()),
+    };
+    let ca = match dgs.get(&14) {
+        Some(dg14) if doc.manifest.keys.ca_private_key.is_some() => {
+            let r = chip_authentication(&mut t, dg14);
+            if r.is_ok() {
+                // Still reading under the CA session.
+                let com = t.read_ef(0x011E, 0xDF).unwrap();
+                assert_eq!(com, doc.file(Df::Emrtd, 0x011E).unwrap());
+            }
+            r
+        }
+        _ => Err("no CA".into()),
+    };
+    (doc, ca, aa, outcome)
+}
+
+#[test]
+fn bac_td3_3des_reads_and_passes_pa_with_rsa_pkcs1() {
+    let (doc, ca, aa, pa) = full_run("bac-td3-3des");
+    assert!(pa.verified(), "{:#?}", pa.reasons);
+    assert_eq!(pa.data_groups_with_valid_hash, doc.manifest.expect.data_groups);
+    assert!(ca.is_err() && aa.is_err(), "no CA/AA on this document");
+}
+
+#[test]
+fn ref_1_pace_can_all_data_groups_ca_aa_and_pa() {
+    let (doc, ca, aa, pa) = full_run("ref-1");
+    assert_eq!(doc.manifest.expect.data_groups, vec![1, 2, 7, 11, 12, 14, 15]);
+    assert!(pa.verified(), "{:#?}", pa.reasons);
+    assert_eq!(
+        pa.signature_algorithm.as_deref(),
+        Some("1.2.840.113549.1.1.10"),
+        "RSASSA-PSS"
+    );
+    ca.unwrap();
+    aa.unwrap();
+}
+
+#[test]
+fn ref_1_with_mrz_password_and_bac_both_open_the_chip() {
+    let (doc, chip) = load("ref-1");
+    let mut t = Terminal::new(chip);
+    pace(&mut t, Password::Mrz(mrz_key(&doc))).unwrap();
+    t.select_app().unwrap();
+    assert_eq!(t.read_ef(0x0101, 0xDF).unwrap(), doc.file(Df::Emrtd, 0x0101).unwrap());
+    let (_, chip) = load("ref-1");
+    let mut t = Terminal::new(chip);
+    t.bac(&mrz_key(&doc)).unwrap();
+    t.select_app().unwrap();
+    assert_eq!(t.read_ef(0x0101, 0xDF).unwrap(), doc.file(Df::Emrtd, 0x0101).unwrap());
+}
+
+#[test]
+fn ref_1_clone_passes_pa_but_fails_ca_and_aa() {
+    let (_, ca, aa, pa) = full_run("ref-1-clone");
+    assert!(
+        pa.verified(),
+        "the clone's files are the genuine signed files: {:#?}",
+        pa.reasons
+    );
+    assert!(ca.is_err(), "CA must fail on a clone");
+    assert!(aa.is_err(), "AA must fail on a clone");
+}
+
+#[test]
+fn ref_1_files_are_identical_in_the_clone() {
+    let (a, _) = load("ref-1");
+    let (b, _) = load("ref-1-clone");
+    assert_eq!(a.files, b.files);
+    assert_ne!(a.manifest.keys.ca_private_key, b.manifest.keys.ca_private_key);
+    assert_ne!(a.manifest.keys.aa_private_key, b.manifest.keys.aa_private_key);
+}
+
+#[test]
+fn pace_dh_gm_3des_with_ca_dh_and_aa_rsa() {
+    let (_, ca, aa, pa) = full_run("pace-dh-gm-3des");
+    assert!(pa.verified(), "{:#?}", pa.reasons);
+    ca.unwrap();
+    aa.unwrap();
+}
+
+#[test]
+fn pace_ecdh_im_aes256_p384_with_ca() {
+    let (_, ca, _, pa) = full_run("pace-ecdh-im-aes256-p384");
+    assert!(pa.verified(), "{:#?}", pa.reasons);
+    ca.unwrap();
+}
+
+#[test]
+fn pace_cam_aes128_reads_and_verifies() {
+    let (_, ca, _, pa) = full_run("pace-cam-aes128");
+    assert!(pa.verified(), "{:#?}", pa.reasons);
+    ca.unwrap();
+}
+
+#[test]
+fn td1_explicit_curve_with_can() {
+    let (doc, ca, _, pa) = full_run("td1-id-explicit-curve");
+    assert_eq!(doc.manifest.document_type, "TD1");
+    assert!(pa.verified(), "{:#?}", pa.reasons);
+    ca.unwrap();
+}
+
+#[test]
+fn td1_pin_and_puk_open_the_chip() {
+    let (doc, chip) = load("td1-id-explicit-curve");
+    let mut t = Terminal::new(chip);
+    pace(&mut t, Password::Pin(doc.manifest.pin.clone().unwrap())).unwrap();
+    let (_, chip) = load("td1-id-explicit-curve");
+    let mut t = Terminal::new(chip);
+    pace(&mut t, Password::Puk(doc.manifest.puk.clone().unwrap())).unwrap();
+    let (_, chip) = load("td1-id-explicit-curve");
+    let mut t = Terminal::new(chip);
+    assert!(pace(&mut t, Password::Pin("000000".into())).is_err());
+}
+
+#[test]
+fn revoked_ds_fails_pa_with_a_revocation_reason() {
+    let (_, _, _, pa) = full_run("revoked-ds");
+    assert!(!pa.verified());
+    assert!(pa.has(emrtd_pa::ReasonCode::DsRevoked), "{:#?}", pa.reasons);
+    assert!(pa.sod_signature_valid && pa.all_hashes_valid);
+}
+
+#[test]
+fn expired_document_is_reported_expired() {
+    let (doc, _, _, pa) = full_run("expired");
+    assert!(!pa.verified());
+    assert!(pa.has(emrtd_pa::ReasonCode::DsCertificateExpired), "{:#?}", pa.reasons);
+    assert_eq!(doc.manifest.mrz.as_ref().unwrap().date_of_expiry, "210101");
+}
+
+#[test]
+fn master_list_signed_by_the_master_list_signer_verifies_and_feeds_pa() {
+    let mut s = TrustStore::new();
+    s.add_master_list_root(&std::fs::read(fixtures().join("pki/csca-rsa.cer")).unwrap())
+        .unwrap();
+    let report = s
+        .add_master_list(
+            &std::fs::read(fixtures().join("pki/masterlist.ml")).unwrap(),
+            "masterlist.ml",
+        )
+        .unwrap();
+    assert!(report.verified(), "{report:?}");
+    assert!(s.len() >= 3);
+    let (doc, chip) = load("pace-ecdh-im-aes256-p384");
+    let mut t = Terminal::new(chip);
+    open(&doc, &mut t);
+    let (sod, dgs) = read_all(&doc, &mut t);
+    let out = verify_sod(
+        &sod,
+        &dgs,
+        &s,
+        &PaOptions {
+            at: Some(AT),
+            ds_certificate: None,
+            skip_country_check: true,
+        },
+    );
+    assert!(out.verified(), "{:#?}", out.reasons);
+}
+
+// ---- adversarial modes on fixtures: the verifier reports a failed check ----
+
+#[test]
+fn tampered_data_group_fails_the_hash_check() {
+    let (doc, chip) = load("bac-td3-3des");
+    let mut t = Terminal::new(chip.with_adversarial(emrtd_sim::Adversarial::TamperedDataGroup { dg: 1 }));
+    open(&doc, &mut t);
+    let sod = t.read_ef(0x011D, 0xDF).unwrap();
+    let mut dgs = BTreeMap::new();
+    dgs.insert(1u8, t.read_ef(0x0101, 0xDF).unwrap());
+    let out = pa(&sod, &dgs);
+    assert!(!out.verified());
+    assert!(!out.all_hashes_valid);
+    assert!(
+        out.has(emrtd_pa::ReasonCode::DataGroupHashMismatch),
+        "{:#?}",
+        out.reasons
+    );
+}
+
+#[test]
+fn foreign_chip_keys_make_ca_and_aa_fail() {
+    let (_, clone) = load("ref-1-clone");
+    let keys = clone.document().manifest.keys.clone();
+    let (doc, chip) = load("ref-1");
+    let chip = chip.with_adversarial(emrtd_sim::Adversarial::ForeignChipKeys {
+        ca_private_key: keys.ca_private_key,
+        aa_private_key: keys.aa_private_key,
+    });
+    let mut t = Terminal::new(chip);
+    open(&doc, &mut t);
+    let dg14 = t.read_ef(0x010E, 0xDF).unwrap();
+    let dg15 = t.read_ef(0x010F, 0xDF).unwrap();
+    assert!(active_authentication(&mut t, &dg15, true).is_err());
+    assert!(chip_authentication(&mut t, &dg14).is_err());
+}
+
+#[test]
+fn bad_mac_on_a_pace_chip_fails_the_first_protected_command() {
+    let (doc, chip) = load("ref-1");
+    let mut t = Terminal::new(chip.with_adversarial(emrtd_sim::Adversarial::BadMac));
+    pace(&mut t, Password::Can(doc.manifest.can.clone().unwrap())).unwrap();
+    assert!(matches!(t.select_app(), Err(TermError::Sm(_))));
+}
+
+#[test]
+fn pace_refused_without_parameter_id_quirk() {
+    let dir = fixtures().join("documents/ref-1");
+    let mut doc = Document::from_dir(&dir).unwrap();
+    doc.manifest.quirks.pace_requires_parameter_id = true;
+    let mut t = Terminal::new(VirtualChip::standard(doc.clone()).unwrap());
+    let mse = CommandApdu::new(0, 0x22, 0xC1, 0xA4).with_data(hex::decode("800A04007F00070202040202830102").unwrap());
+    assert_eq!(t.send_plain(&mse).unwrap().sw, emrtd_apdu::StatusWord::INCORRECT_DATA);
+    // The default terminal sends DO'84 and succeeds.
+    pace(&mut t, Password::Can(doc.manifest.can.clone().unwrap())).unwrap();
+}
