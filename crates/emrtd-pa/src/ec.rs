@@ -28,7 +28,7 @@ impl Curve {
     /// From parsed domain parameters; the base point is checked to lie on the curve.
     pub fn from_domain(d: &EcDomain) -> Option<Self> {
         let p = BigUint::from_bytes_be(&d.p);
-        if p < BigUint::from(3u8) || d.p.len() > 80 {
+        if p < BigUint::from(3u8) || d.p.len() > 80 || d.n.len() > 81 {
             return None;
         }
         let mut c = Curve {

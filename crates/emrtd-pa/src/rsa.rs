@@ -144,7 +144,7 @@ pub fn verify_pss(n: &[u8], e: &[u8], params: PssParams, digest: &[u8], sig: &[u
     }
     let h_len = params.hash.len();
     let s_len = params.salt_len;
-    if em_len < h_len + s_len + 2 || digest.len() != h_len {
+    if em_len < h_len.saturating_add(s_len).saturating_add(2) || digest.len() != h_len {
         return false;
     }
     if em.last() != Some(&0xBC) {
