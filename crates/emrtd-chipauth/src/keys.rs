@@ -159,12 +159,34 @@ pub fn parse_dg15(dg15: &[u8]) -> Result<PublicKeyInfo, KeyError> {
     PublicKeyInfo::from_spki(outer.value)
 }
 
-/// A chip's private key (card side).
-#[derive(Clone, Debug)]
+/// A chip's private key (card side). `Debug` does not print secret values.
+#[derive(Clone)]
 pub enum PrivateKeyInfo {
     Rsa(RsaPrivateKey),
     Ec { curve: EcCurve, d: SecretBytes },
     Dh { group: DhGroup, x: SecretBytes },
+}
+
+impl core::fmt::Debug for PrivateKeyInfo {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            PrivateKeyInfo::Rsa(k) => {
+                write!(f, "PrivateKeyInfo::Rsa({} bits)", iso9796_bits(k))
+            }
+            PrivateKeyInfo::Ec { curve, .. } => f
+                .debug_struct("PrivateKeyInfo::Ec")
+                .field("curve", curve)
+                .finish_non_exhaustive(),
+            PrivateKeyInfo::Dh { group, .. } => f
+                .debug_struct("PrivateKeyInfo::Dh")
+                .field("p_len", &group.p_len())
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+fn iso9796_bits(k: &RsaPrivateKey) -> usize {
+    crate::iso9796::modulus_len(&k.to_public_key()) * 8
 }
 
 impl PrivateKeyInfo {
