@@ -35,6 +35,8 @@ fn mrz_key(doc: &Document) -> MrzKey {
 }
 
 fn pace(t: &mut Terminal, password: Password) -> Result<(), PaceError> {
+    // A new PACE starts in plain (the chip ends any session on the first plain command).
+    t.sm = None;
     // EF.CardAccess (can be longer than 256 bytes with explicit domain parameters).
     let ef = t.read_ef(0x011C, 0xDF).unwrap();
     let infos = emrtd_secinfo::SecurityInfos::parse(&ef).unwrap();
@@ -387,4 +389,125 @@ fn pace_refused_without_parameter_id_quirk() {
     assert_eq!(t.send_plain(&mse).unwrap().sw, emrtd_apdu::StatusWord::INCORRECT_DATA);
     // The default terminal sends DO'84 and succeeds.
     pace(&mut t, Password::Can(doc.manifest.can.clone().unwrap())).unwrap();
+}
+
+// ---- PIN management on the TD1 eID card: retry counter, suspension, blocking, PUK, change ----
+
+fn td1() -> (Document, Terminal) {
+    let (doc, chip) = load("td1-id-explicit-curve");
+    (doc, Terminal::new(chip))
+}
+
+#[test]
+fn pin_retry_counter_suspension_can_resume_blocking_and_puk_reset() {
+    let (doc, mut t) = td1();
+    let pin = doc.manifest.pin.clone().unwrap();
+    let can = doc.manifest.can.clone().unwrap();
+    let puk = doc.manifest.puk.clone().unwrap();
+    let wrong = || Password::Pin("111111".into());
+    // 3 -> 2 -> 1 (suspended).
+    assert!(pace(&mut t, wrong()).is_err());
+    assert!(pace(&mut t, wrong()).is_err());
+    // Suspended: even the right PIN is refused until PACE with the CAN.
+    assert!(pace(&mut t, Password::Pin(pin.clone())).is_err());
+    pace(&mut t, Password::Can(can.clone())).unwrap();
+    pace(&mut t, Password::Pin(pin.clone())).unwrap();
+    // Success reset the counter: two more wrong tries, CAN, a third wrong try blocks.
+    assert!(pace(&mut t, wrong()).is_err());
+    assert!(pace(&mut t, wrong()).is_err());
+    pace(&mut t, Password::Can(can)).unwrap();
+    assert!(pace(&mut t, wrong()).is_err());
+    let e = pace(&mut t, Password::Pin(pin.clone())).unwrap_err();
+    assert!(format!("{e}").to_lowercase().contains("block"), "{e}");
+    // PUK: PACE, then RESET RETRY COUNTER under SM.
+    pace(&mut t, Password::Puk(puk)).unwrap();
+    let r = t.send(&CommandApdu::new(0, 0x2C, 0x03, 0x03)).unwrap();
+    assert_eq!(r.sw, emrtd_apdu::StatusWord::SUCCESS);
+    pace(&mut t, Password::Pin(pin)).unwrap();
+}
+
+#[test]
+fn pin_change_after_pace_with_the_pin() {
+    let (doc, mut t) = td1();
+    let pin = doc.manifest.pin.clone().unwrap();
+    pace(&mut t, Password::Pin(pin.clone())).unwrap();
+    let r = t
+        .send(&CommandApdu::new(0, 0x2C, 0x02, 0x03).with_data(b"654321".to_vec()))
+        .unwrap();
+    assert_eq!(r.sw, emrtd_apdu::StatusWord::SUCCESS);
+    assert!(pace(&mut t, Password::Pin(pin)).is_err());
+    pace(&mut t, Password::Pin("654321".into())).unwrap();
+}
+
+#[test]
+fn reset_retry_counter_without_puk_is_refused() {
+    let (doc, mut t) = td1();
+    pace(&mut t, Password::Can(doc.manifest.can.clone().unwrap())).unwrap();
+    let r = t.send(&CommandApdu::new(0, 0x2C, 0x03, 0x03)).unwrap();
+    assert_eq!(r.sw, emrtd_apdu::StatusWord::SECURITY_STATUS_NOT_SATISFIED);
+}
+
+#[test]
+fn pace_cam_chip_static_key_from_card_security_verifies() {
+    let (doc, chip) = load("pace-cam-aes128");
+    let mut t = Terminal::new(chip);
+    let ef = t.read_ef(0x011C, 0xDF).unwrap();
+    let infos = emrtd_secinfo::SecurityInfos::parse(&ef).unwrap();
+    let selection = select_protocol(&infos, &Preferences::default()).unwrap();
+    let mut term = PaceTerminal::new(
+        selection,
+        &Password::Can(doc.manifest.can.clone().unwrap()),
+        PaceConfig::default(),
+    );
+    let mut rng = SeededRng::new(b"fixture-test/cam");
+    let chip = &mut t.chip;
+    let out = term
+        .run(&mut rng, |cmd: &CommandApdu| {
+            Ok(ResponseApdu::parse(&chip.transmit(&cmd.to_bytes()?))?)
+        })
+        .unwrap();
+    assert!(out.is_cam());
+    assert!(out.cam_chip_authentication_data().is_some());
+    let s = &out.session;
+    t.sm = Some(emrtd_sm::SmSession::new(s.suite(), s.ks_enc(), s.ks_mac(), s.ssc()).unwrap());
+    // EF.CardSecurity (MF 011D) is readable after PACE; its CA public key is PK_IC.
+    t.send(&CommandApdu::new(0, 0xA4, 0x00, 0x0C).with_data(vec![0x3F, 0x00]))
+        .unwrap();
+    let cs = t.read_ef(0x011D, 0xDF).unwrap();
+    assert_eq!(cs, doc.file(Df::Mf, 0x011D).unwrap());
+    let pa_cs = emrtd_pa::verify_card_security(
+        &cs,
+        &store(),
+        &PaOptions {
+            at: Some(AT),
+            ds_certificate: None,
+            skip_country_check: true,
+        },
+    );
+    assert!(
+        pa_cs.sod_signature_valid && pa_cs.document_certificate_valid,
+        "{:#?}",
+        pa_cs.reasons
+    );
+    let pk = card_security_chip_key(&cs);
+    assert_eq!(
+        out.verify_cam(&pk).unwrap(),
+        emrtd_access::pace::CamVerification::Verified
+    );
+    // A different key does not verify.
+    let mut other = pk.clone();
+    let last = other.len() - 1;
+    other[last] ^= 1;
+    assert_ne!(
+        out.verify_cam(&other).ok(),
+        Some(emrtd_access::pace::CamVerification::Verified)
+    );
+}
+
+/// The public point of the ChipAuthenticationPublicKeyInfo in EF.CardSecurity.
+fn card_security_chip_key(cs: &[u8]) -> Vec<u8> {
+    let sd = emrtd_lds::cms::SignedData::from_content_info(cs).unwrap();
+    let infos = emrtd_secinfo::SecurityInfos::parse(&sd.encap_content).unwrap();
+    let pk = infos.chip_authentication_public_key_infos().next().unwrap();
+    pk.public_key.public_key_value().unwrap()
 }
