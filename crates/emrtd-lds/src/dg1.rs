@@ -291,4 +291,37 @@ mod tests {
                 .valid
         );
     }
+    #[test]
+    fn mrv_a_and_mrv_b_layouts() {
+        let a = Mrz::parse("V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L8988901C4UTO7408122F1204159<<<<<<<<<<<<<<<<")
+            .unwrap();
+        assert_eq!(a.format, MrzFormat::MrvA);
+        assert_eq!(a.document_number, "L8988901C");
+        assert_eq!(a.date_of_expiry, "120415");
+        assert_eq!(a.optional_data, "<<<<<<<<<<<<<<<<");
+        assert_eq!(a.check_digits.len(), 3, "no composite check digit on visas");
+        assert!(a.check_digits_valid());
+        let b = Mrz::parse("V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<L8988901C4UTO7408122F1204159<<<<<<<<").unwrap();
+        assert_eq!(b.format, MrzFormat::MrvB);
+        assert_eq!(b.secondary_identifier, "ANNA MARIA");
+        assert_eq!(b.check_digits.len(), 3);
+        assert!(b.check_digits_valid());
+    }
+
+    #[test]
+    fn td1_long_document_number() {
+        // Document number of 12 characters: 9 in the field, a filler, the rest and its check
+        // digit in optional data 1 (Doc 9303-5 §4.2.2 note j).
+        let m =
+            Mrz::parse("I<UTOD23145890<1233<<<<<<<<<<<7408122F1204159UTO<<<<<<<<<<<2ERIKSSON<<ANNA<MARIA<<<<<<<<<<")
+                .unwrap();
+        assert_eq!(m.document_number, "D23145890123");
+        assert!(m.check_digits_valid(), "{:?}", m.check_digits);
+    }
+
+    #[test]
+    fn bad_lengths_and_characters() {
+        assert!(Mrz::parse("P<UTO").is_err());
+        assert!(Mrz::parse(&"a".repeat(88)).is_err());
+    }
 }

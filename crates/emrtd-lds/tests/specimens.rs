@@ -313,3 +313,76 @@ fn sod_structure() {
     assert_eq!(sa.to_be_signed[0], 0x31);
     assert_eq!(sa.to_be_signed[1..], sa.raw[1..]);
 }
+
+fn facial_record(image: &[u8], w: u16, h: u16) -> Vec<u8> {
+    let block_len = (20 + 12 + image.len()) as u32;
+    let mut r = block_len.to_be_bytes().to_vec();
+    r.extend([0, 0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // facial information (20 bytes with the length)
+    r.extend([1, 0]); // full frontal, JPEG
+    r.extend(w.to_be_bytes());
+    r.extend(h.to_be_bytes());
+    r.extend([1, 2, 0, 0, 0, 0]);
+    r.extend(image);
+    r
+}
+
+fn wrap(tag: &[u8], value: &[u8]) -> Vec<u8> {
+    let mut v = tag.to_vec();
+    let n = value.len();
+    if n < 0x80 {
+        v.push(n as u8);
+    } else {
+        v.extend([0x82, (n >> 8) as u8, n as u8]);
+    }
+    v.extend(value);
+    v
+}
+
+#[test]
+fn dg2_with_several_faces_and_templates() {
+    let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3];
+    let j2k = [0xFF, 0x4F, 0xFF, 0x51, 9, 9];
+    let r1 = facial_record(&jpeg, 100, 120);
+    let r2 = facial_record(&j2k, 200, 240);
+    let mut rec = b"FAC\0010\0".to_vec();
+    rec.extend(((14 + r1.len() + r2.len()) as u32).to_be_bytes());
+    rec.extend(2u16.to_be_bytes());
+    rec.extend(&r1);
+    rec.extend(&r2);
+    let header = wrap(&[0xA1], &[0x87, 0x02, 0x01, 0x01, 0x88, 0x02, 0x00, 0x08]);
+    let bit1 = wrap(&[0x7F, 0x60], &[header.clone(), wrap(&[0x5F, 0x2E], &rec)].concat());
+    // A second template in ISO/IEC 39794-5 form: a DER tree holding the image.
+    let tree = wrap(
+        &[0xA1],
+        &wrap(&[0x30], &[wrap(&[0x80], &[1]), wrap(&[0x81], &jpeg)].concat()),
+    );
+    let header2 = wrap(&[0xA1], &[0x87, 0x02, 0x01, 0x01, 0x88, 0x02, 0x00, 0x40]);
+    let bit2 = wrap(&[0x7F, 0x60], &[header2, wrap(&[0x7F, 0x2E], &tree)].concat());
+    let group = wrap(&[0x7F, 0x61], &[wrap(&[0x02], &[2]), bit1, bit2].concat());
+    let dg2 = wrap(&[0x75], &group);
+    let LdsFile::Biometric(b) = LdsFile::parse(&dg2, None).unwrap() else {
+        panic!()
+    };
+    assert_eq!(b.templates.len(), 2);
+    assert_eq!(b.templates[0].format, BdbFormat::Iso19794_5);
+    assert_eq!(b.templates[1].format, BdbFormat::Iso39794_5);
+    let faces: Vec<_> = b.faces().collect();
+    assert_eq!(faces.len(), 3);
+    assert_eq!(
+        (faces[0].image_type, faces[0].width, faces[0].height),
+        (ImageType::Jpeg, Some(100), Some(120))
+    );
+    assert_eq!(
+        (faces[1].image_type, faces[1].width, faces[1].height),
+        (ImageType::J2k, Some(200), Some(240))
+    );
+    assert_eq!(faces[1].image, j2k);
+    assert_eq!(faces[0].eye_colour, Some(2));
+    assert_eq!(faces[2].image_type, ImageType::Jpeg);
+    assert_eq!(faces[2].image, jpeg);
+    // The offset points at the image inside the biometric data block.
+    let data = &b.templates[1].data;
+    assert_eq!(&data[faces[2].image_offset..faces[2].image_offset + jpeg.len()], &jpeg);
+    let data = &b.templates[0].data;
+    assert_eq!(&data[faces[1].image_offset..faces[1].image_offset + j2k.len()], &j2k);
+}
