@@ -344,7 +344,7 @@ fn dg2_with_several_faces_and_templates() {
     let j2k = [0xFF, 0x4F, 0xFF, 0x51, 9, 9];
     let r1 = facial_record(&jpeg, 100, 120);
     let r2 = facial_record(&j2k, 200, 240);
-    let mut rec = b"FAC\0010\0".to_vec();
+    let mut rec = b"FAC\x00010\x00".to_vec();
     rec.extend(((14 + r1.len() + r2.len()) as u32).to_be_bytes());
     rec.extend(2u16.to_be_bytes());
     rec.extend(&r1);
