@@ -204,12 +204,15 @@ impl CaParams {
             });
         }
         let key_norm = norm(key.key_id.as_ref());
-        let info = if keys.len() == 1 && key_norm.is_none() {
-            // A single key without keyId: the CA info (also without keyId) belongs to it.
-            cas.iter().find(|c| c.key_id.is_none()).or(cas.first())
-        } else {
-            cas.iter().find(|c| norm(c.key_id.as_ref()) == key_norm)
-        };
+        // The ChipAuthenticationInfo with the same keyId; with a single key, keyIds written on
+        // one side only still pair it with the (preferably keyId-less) info.
+        let info = cas.iter().find(|c| norm(c.key_id.as_ref()) == key_norm).or_else(|| {
+            if keys.len() == 1 {
+                cas.iter().find(|c| c.key_id.is_none()).or(cas.first())
+            } else {
+                None
+            }
+        });
         let (protocol, inferred) = match info {
             Some(i) => {
                 let p = CaProtocol::from_oid(i.protocol.as_bytes())
@@ -274,7 +277,13 @@ impl CaDomain {
     fn generate<R: CryptoRng + ?Sized>(&self, rng: &mut R) -> Result<(SecretBytes, Vec<u8>), KeyError> {
         match self {
             CaDomain::Ec(c) => c.generate(rng),
-            CaDomain::Dh(g) => crate::dh::generate(g, rng),
+            CaDomain::Dh(g) => {
+                // The public value with the length of p.
+                let (x, y) = crate::dh::generate(g, rng)?;
+                let mut padded = vec![0u8; g.p_len().saturating_sub(y.len())];
+                padded.extend_from_slice(&y);
+                Ok((x, padded))
+            }
         }
     }
 }

@@ -597,3 +597,95 @@ fn invalid_chip_keys_fail_before_any_command() {
         Err(CaError::Key(_))
     ));
 }
+
+// ---------------------------------------------------- DG14 selection rules (hand-built DG14)
+
+fn tlv(tag: u32, parts: &[&[u8]]) -> Vec<u8> {
+    emrtd_apdu::tlv::encode_constructed(emrtd_apdu::Tag(tag), parts)
+}
+
+fn p256_spki(seed: &str) -> Vec<u8> {
+    let (_, pk) = EcCurve::Named(NamedCurve::P256).generate(&mut det_rng(seed)).unwrap();
+    let mut bits = vec![0u8];
+    bits.extend(pk);
+    tlv(
+        0x30,
+        &[&h("301306072A8648CE3D020106082A8648CE3D030107"), &tlv(0x03, &[&bits])],
+    )
+}
+
+fn ca_info(cipher_byte: u8, key_id: Option<u8>) -> Vec<u8> {
+    let oid = tlv(0x06, &[&h("04007F000702020302"), &[cipher_byte]]);
+    let version = h("020101");
+    match key_id {
+        Some(k) => tlv(0x30, &[&oid, &version, &[0x02, 0x01, k]]),
+        None => tlv(0x30, &[&oid, &version]),
+    }
+}
+
+fn pk_info(spki: &[u8], key_id: Option<u8>) -> Vec<u8> {
+    let oid = h("060904007F0007020201 02");
+    match key_id {
+        Some(k) => tlv(0x30, &[&oid, spki, &[0x02, 0x01, k]]),
+        None => tlv(0x30, &[&oid, spki]),
+    }
+}
+
+fn dg14(infos: &[&[u8]]) -> Vec<u8> {
+    tlv(0x6E, &[&tlv(0x31, infos)])
+}
+
+#[test]
+fn dg14_selection_rules() {
+    let (k1, k2) = (p256_spki("k1"), p256_spki("k2"));
+    // Two keys with ids 1 and 2, CA infos AES-128 for 1 and AES-256 for 2.
+    let two = dg14(&[
+        &pk_info(&k1, Some(1)),
+        &pk_info(&k2, Some(2)),
+        &ca_info(2, Some(1)),
+        &ca_info(4, Some(2)),
+    ]);
+    assert!(matches!(CaParams::from_dg14(&two, None), Err(CaError::AmbiguousKey)));
+    let p1 = CaParams::from_dg14(&two, Some(&[1])).unwrap();
+    let p2 = CaParams::from_dg14(&two, Some(&[0, 2])).unwrap();
+    assert_eq!(p1.protocol.cipher, CipherSuite::Aes128);
+    assert_eq!(p2.protocol.cipher, CipherSuite::Aes256);
+    assert_ne!(p1.public_key, p2.public_key);
+    assert_eq!(p2.key_id, Some(vec![2]));
+    assert!(matches!(
+        CaParams::from_dg14(&two, Some(&[3])),
+        Err(CaError::NoMatchingKey(_))
+    ));
+    // Two keys, only key 2 has a CA info: without a key id, key 2 is chosen.
+    let one_info = dg14(&[&pk_info(&k1, Some(1)), &pk_info(&k2, Some(2)), &ca_info(3, Some(2))]);
+    let p = CaParams::from_dg14(&one_info, None).unwrap();
+    assert_eq!(p.key_id, Some(vec![2]));
+    assert_eq!(p.protocol.cipher, CipherSuite::Aes192);
+    // Key 1 chosen explicitly has no CA info: 3DES inferred.
+    let p = CaParams::from_dg14(&one_info, Some(&[1])).unwrap();
+    assert!(p.inferred);
+    assert_eq!(p.protocol.cipher, CipherSuite::Tdes);
+    // A single key with a keyId and an info without: paired.
+    let single = dg14(&[&pk_info(&k1, Some(9)), &ca_info(2, None)]);
+    let p = CaParams::from_dg14(&single, None).unwrap();
+    assert!(!p.inferred);
+    assert_eq!(p.protocol.cipher, CipherSuite::Aes128);
+    // No CA key at all.
+    let none = dg14(&[&ca_info(2, None)]);
+    assert!(matches!(
+        CaParams::from_dg14(&none, None),
+        Err(CaError::NoMatchingKey(None))
+    ));
+    // An id-PK-DH info holding an EC key.
+    let wrong = tlv(0x30, &[&h("060904007F00070202010 1"), &k1]);
+    assert!(matches!(
+        CaParams::from_dg14(&dg14(&[&wrong]), None),
+        Err(CaError::ProtocolKeyMismatch { .. })
+    ));
+    // The MSE:Set AT of key 2 carries its key reference.
+    let mut t = CaTerminal::new(p2, &mut det_rng("t")).unwrap();
+    assert_eq!(
+        t.start().unwrap().to_bytes().unwrap(),
+        h("002241A40F800A04007F00070202030204840102")
+    );
+}
