@@ -84,6 +84,29 @@ impl AaPublicKey {
         }
     }
 
+    /// Builds the key from DG15 (with its `6F` tag) and, for EC keys, the hash named by the
+    /// ActiveAuthenticationInfo of DG14 (with its `6E` tag).
+    pub fn from_files(dg15: &[u8], dg14: Option<&[u8]>) -> Result<Self, AaError> {
+        let key = crate::keys::parse_dg15(dg15)?;
+        let hash = match (&key, dg14) {
+            (PublicKeyInfo::Ec(_), Some(dg14)) => {
+                let infos = emrtd_secinfo::SecurityInfos::parse_dg14(dg14)
+                    .map_err(|e| AaError::Key(KeyError::Malformed(format!("DG14: {e}"))))?;
+                let oid = infos
+                    .infos
+                    .iter()
+                    .find_map(|i| match i {
+                        emrtd_secinfo::SecurityInfo::ActiveAuthentication(a) => a.signature_algorithm.clone(),
+                        _ => None,
+                    })
+                    .ok_or(AaError::MissingEcdsaHash)?;
+                Some(ecdsa_hash_from_oid(oid.as_bytes())?)
+            }
+            _ => None,
+        };
+        Self::new(key, hash)
+    }
+
     /// Largest signature the chip can return, to choose Le.
     pub fn max_signature_len(&self) -> usize {
         match self {

@@ -640,3 +640,65 @@ fn card_side_rejects_bad_commands() {
         StatusWord::CONDITIONS_NOT_SATISFIED
     );
 }
+
+#[test]
+fn signature_as_n_minus_f_is_accepted() {
+    // ISO/IEC 9796-2 allows the signature min(F^d, n - F^d); (n - s)^e = n - F for odd e.
+    let (sk, pk) = bsi_aa();
+    let PrivateKeyInfo::Rsa(rsk) = &sk else { panic!() };
+    let AaPublicKey::Rsa(rpk) = &pk else { panic!() };
+    let s = iso9796::sign(rsk, Trailer::Implicit, b"ABCDEFGH", &mut det_rng("m1")).unwrap();
+    use rsa::traits::PublicKeyParts;
+    let n = rpk.n().as_ref().clone();
+    let sv = rsa::BoxedUint::from_be_slice(&s, n.bits_precision()).unwrap();
+    let alt = n.wrapping_sub(&sv).to_be_bytes();
+    let alt = &alt[alt.len() - 128..];
+    assert_ne!(alt, &s[..]);
+    let rec = iso9796::verify(rpk, alt, b"ABCDEFGH").unwrap();
+    assert_eq!(rec, iso9796::verify(rpk, &s, b"ABCDEFGH").unwrap());
+}
+
+#[test]
+fn aa_key_from_dg15_and_dg14_files() {
+    // RSA: DG14 is not needed.
+    let k = AaPublicKey::from_files(&fixture("bsi-tr03105-mustermann/Datagroup15.bin"), None).unwrap();
+    assert!(matches!(k, AaPublicKey::Rsa(_)));
+    // EC key in DG15 + ActiveAuthenticationInfo (ecdsa-plain-SHA256) in DG14.
+    let (sk, pk) = ec_keypair(NamedCurve::P256, "files");
+    let PublicKeyInfo::Ec(ec) = &pk else { panic!() };
+    let mut bits = vec![0u8];
+    bits.extend(&ec.point);
+    let spki = emrtd_apdu::tlv::encode_constructed(
+        emrtd_apdu::Tag(0x30),
+        &[
+            &h("301306072A8648CE3D020106082A8648CE3D030107"),
+            &emrtd_apdu::tlv::encode(emrtd_apdu::Tag(0x03), &bits),
+        ],
+    );
+    let dg15 = emrtd_apdu::tlv::encode(emrtd_apdu::Tag(0x6F), &spki);
+    let aa_info = h("3017060667810801010502010106 0A04007F00070101040103");
+    let dg14 = emrtd_apdu::tlv::encode(
+        emrtd_apdu::Tag(0x6E),
+        &emrtd_apdu::tlv::encode(emrtd_apdu::Tag(0x31), &aa_info),
+    );
+    let key = AaPublicKey::from_files(&dg15, Some(&dg14)).unwrap();
+    let AaPublicKey::Ecdsa { hash, .. } = &key else {
+        panic!()
+    };
+    assert_eq!(*hash, HashAlgorithm::Sha256);
+    let sig = sign_challenge(
+        &sk,
+        AaSignatureScheme::Ecdsa(HashAlgorithm::Sha256, EcdsaFormat::Plain),
+        b"12345678",
+        &mut det_rng("k"),
+    )
+    .unwrap();
+    verify_signature(&key, b"12345678", &sig).unwrap();
+    // Without DG14 (or without the info) an EC key cannot be used.
+    assert_eq!(AaPublicKey::from_files(&dg15, None), Err(AaError::MissingEcdsaHash));
+    let empty14 = h("6E023100");
+    assert_eq!(
+        AaPublicKey::from_files(&dg15, Some(&empty14)),
+        Err(AaError::MissingEcdsaHash)
+    );
+}
