@@ -243,6 +243,15 @@ impl Reading {
     }
 }
 
+/// The SecurityInfos of DG14 (inside its `6E` application tag).
+fn dg14_infos(dg14: &[u8]) -> Option<SecurityInfos> {
+    let (t, _) = emrtd_apdu::tlv::Tlv::parse(dg14).ok()?;
+    if t.tag != emrtd_apdu::tlv::Tag(0x6E) {
+        return None;
+    }
+    SecurityInfos::parse(t.value).ok()
+}
+
 fn select_aid(aid: &[u8]) -> CommandApdu {
     CommandApdu::new(0x00, 0xA4, 0x04, 0x0C).with_data(aid.to_vec())
 }
@@ -416,7 +425,8 @@ async fn pipeline<T: Transport, R: CryptoRng>(
     }
     let cam = e.pace.as_ref().is_some_and(|p| p.is_cam());
     let dg14_has_ca = e.reading.data_groups.get(&14).is_some_and(|dg14| {
-        SecurityInfos::parse(dg14)
+        dg14_infos(dg14)
+            .ok_or(())
             .map(|s| {
                 s.infos.iter().any(|i| {
                     matches!(
@@ -447,9 +457,19 @@ async fn pipeline<T: Transport, R: CryptoRng>(
         e.skip(Step::ActiveAuthentication, "the chip offers no active authentication");
     }
 
-    // The data groups of the result.
-    step!(e, Step::ReadDg1, read_dg(e, 1, false));
-    step!(e, Step::ReadDg2, read_dg(e, 2, false));
+    // The data groups of the result. DG1 and DG2 are mandatory: read them unless the SOD
+    // was read and does not list them (then say so).
+    for dg in [1u8, 2] {
+        let Some(step) = Step::read_dg(dg) else { continue };
+        if listed.is_empty() || listed.contains(&dg) {
+            step!(e, step, read_dg(e, dg, false));
+        } else {
+            e.reading
+                .errors
+                .push(format!("DG{dg} is mandatory but EF.SOD does not list it"));
+            e.skip(step, format!("DG{dg} not listed in EF.SOD"));
+        }
+    }
     for dg in [7u8, 11, 12] {
         let Some(step) = Step::read_dg(dg) else { continue };
         if listed.contains(&dg) {
@@ -616,6 +636,10 @@ async fn read_dg<T: Transport, R: CryptoRng>(
             if let Err(FileError::Channel(ChannelError::ChipAuthenticationNotConfirmed(why))) = &result {
                 e.reading.errors.push(format!("chip authentication failed: {why}"));
             }
+            // Back to the master file (EF.CardAccess lives there), then access control again.
+            let select_mf = CommandApdu::new(0x00, 0xA4, 0x00, 0x0C).with_data(vec![0x3F, 0x00]);
+            let _ = e.ch.send_plain(&select_mf).await?;
+            e.pace = None;
             let key = e.key;
             access_control(e, key).await?;
             let limits = e.limits();
@@ -752,7 +776,7 @@ async fn active_authentication<T: Transport, R: CryptoRng>(
         .reading
         .data_groups
         .get(&14)
-        .and_then(|dg14| SecurityInfos::parse(dg14).ok())
+        .and_then(|dg14| dg14_infos(dg14))
         .and_then(|infos| {
             infos.infos.into_iter().find_map(|i| match i {
                 SecurityInfo::ActiveAuthentication(aa) => aa.signature_algorithm.clone(),

@@ -17,8 +17,22 @@ pub enum Frame {
 /// A bidirectional frame channel (a WebSocket, or a test double).
 pub trait FrameChannel: Send {
     fn send_binary(&mut self, data: Vec<u8>) -> impl Future<Output = Result<(), TransportError>> + Send;
+    /// Sends a text frame (DocVal status messages).
+    fn send_text(&mut self, text: String) -> impl Future<Output = Result<(), TransportError>> + Send;
     /// The next data frame; ping/pong are handled below this layer. `None` when the stream ended.
     fn recv(&mut self) -> impl Future<Output = Option<Result<Frame, TransportError>>> + Send;
+}
+
+impl<C: FrameChannel> FrameChannel for &mut C {
+    fn send_binary(&mut self, data: Vec<u8>) -> impl Future<Output = Result<(), TransportError>> + Send {
+        (**self).send_binary(data)
+    }
+    fn send_text(&mut self, text: String) -> impl Future<Output = Result<(), TransportError>> + Send {
+        (**self).send_text(text)
+    }
+    fn recv(&mut self) -> impl Future<Output = Option<Result<Frame, TransportError>>> + Send {
+        (**self).recv()
+    }
 }
 
 /// Relays APDUs over a [`FrameChannel`] with a per-response timeout.
@@ -95,6 +109,11 @@ impl<C: FrameChannel> Transport for RelayTransport<C> {
     fn limits(&self) -> LinkLimits {
         self.limits
     }
+
+    /// Sends `{"status":"<STEP>"}` as a text frame.
+    async fn status(&mut self, step: &'static str) -> Result<(), TransportError> {
+        self.channel.send_text(format!("{{\"status\":\"{step}\"}}")).await
+    }
 }
 
 #[cfg(test)]
@@ -110,6 +129,11 @@ mod tests {
     impl FrameChannel for ChanPair {
         async fn send_binary(&mut self, data: Vec<u8>) -> Result<(), TransportError> {
             self.to_client.send(data).map_err(|e| TransportError::Io(e.to_string()))
+        }
+        async fn send_text(&mut self, text: String) -> Result<(), TransportError> {
+            self.to_client
+                .send(text.into_bytes())
+                .map_err(|e| TransportError::Io(e.to_string()))
         }
         async fn recv(&mut self) -> Option<Result<Frame, TransportError>> {
             self.from_client.recv().await.map(Ok)

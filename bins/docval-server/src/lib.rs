@@ -1,0 +1,119 @@
+//! docval-server: the DocVal WebSocket API.
+//!
+//! A phone opens `GET /ws1/validate[?return_result=true]`, sends the StartMessage, then relays
+//! every command APDU the server sends (binary frames) to the chip and returns the response.
+//! The server does access control, secure messaging, chip, active and passive authentication,
+//! POSTs the `emrtd_passport` result to the client's result server and closes with the
+//! documented close code. No passport data is written to disk; buffers holding it are cleared
+//! when the session ends.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod metrics;
+pub mod post;
+pub mod protocol;
+pub mod session;
+pub mod trust;
+
+use axum::Router;
+use axum::extract::{Query, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use config::Config;
+use emrtd_pa::TrustStore;
+use metrics::Metrics;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// Shared state of the server.
+pub struct AppState {
+    pub config: Config,
+    pub trust: TrustStore,
+    pub http: reqwest::Client,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    pub fn new(config: Config, trust: TrustStore) -> Result<Self, String> {
+        let http = post::http_client(config.post.timeout)?;
+        Ok(AppState {
+            config,
+            trust,
+            http,
+            metrics: Metrics::default(),
+        })
+    }
+}
+
+async fn validate(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if let Some(required) = &state.config.required_authorization {
+        let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        if given != Some(required.as_str()) {
+            return (StatusCode::UNAUTHORIZED, "authorization required").into_response();
+        }
+    }
+    // Count the session before the upgrade so the limit holds under a burst.
+    let active = state.metrics.sessions_active.fetch_add(1, Ordering::Relaxed);
+    if active as usize >= state.config.max_sessions {
+        state.metrics.sessions_active.fetch_sub(1, Ordering::Relaxed);
+        state.metrics.sessions_refused.fetch_add(1, Ordering::Relaxed);
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many sessions").into_response();
+    }
+    let return_result = query.get("return_result").is_some_and(|v| v == "true");
+    let max = state.config.max_message_bytes;
+    ws.max_message_size(max)
+        .max_frame_size(max)
+        .on_failed_upgrade({
+            let state = state.clone();
+            move |_| {
+                state.metrics.sessions_active.fetch_sub(1, Ordering::Relaxed);
+            }
+        })
+        .on_upgrade(move |socket| session::run(socket, state, return_result))
+}
+
+async fn health() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], "{\"status\":\"UP\"}")
+}
+
+async fn metrics_route(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}
+
+/// The HTTP routes.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/ws1/validate", get(validate))
+        .route("/actuator/health", get(health))
+        .route("/healthz", get(health))
+        .route("/metrics", get(metrics_route))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then lets running sessions finish (up to the session
+/// timeout).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state.clone());
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    let deadline = tokio::time::Instant::now() + state.config.timeouts.session;
+    while state.metrics.sessions_active.load(Ordering::Relaxed) > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}

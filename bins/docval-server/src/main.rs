@@ -1,0 +1,116 @@
+//! `docval-server`: the DocVal WebSocket API server.
+#![forbid(unsafe_code)]
+
+use clap::Parser;
+use docval_server::config::Config;
+use docval_server::{AppState, serve, trust};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "docval-server",
+    version,
+    about = "DocVal WebSocket API: verifies ICAO 9303 documents through a phone relaying APDUs"
+)]
+struct Cli {
+    /// Address to listen on (env LISTEN; default 0.0.0.0:8080).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// A TOML configuration file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: no new sessions, running sessions finish");
+}
+
+fn load_config(cli: &Cli) -> Result<Config, String> {
+    let mut cfg = Config::default();
+    if let Some(path) = &cli.config {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        cfg.apply_toml(&text, &path.display().to_string())
+            .map_err(|e| e.to_string())?;
+    }
+    cfg.apply_env(|k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
+    if let Some(l) = cli.listen {
+        cfg.listen = l;
+    }
+    Ok(cfg)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .json()
+        .init();
+    let cli = Cli::parse();
+    let cfg = match load_config(&cli) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("docval-server: configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (store, report) = match trust::load(&cfg.trust) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("docval-server: trust store: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for w in &report.warnings {
+        tracing::warn!("{w}");
+    }
+    if report.embedded {
+        tracing::warn!("no trust store configured: using the embedded TEST PKI (virtual documents only)");
+    }
+    let listen = cfg.listen;
+    let state = match AppState::new(cfg, store) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            eprintln!("docval-server: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("docval-server: cannot listen on {listen}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing::info!(%listen, certificates = report.certificates, crls = report.crls, "docval-server listening");
+    match serve(listener, state, shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("docval-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! POSTing the result to the client's result server: JSON, a timeout per attempt, retries on
+//! network errors, 408, 429 and 5xx; other statuses are final.
+
+use crate::config::PostConfig;
+use std::time::Duration;
+
+/// Why the POST failed in the end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostFailure {
+    pub attempts: u32,
+    pub last_error: String,
+}
+
+fn retryable(status: reqwest::StatusCode) -> bool {
+    status == reqwest::StatusCode::REQUEST_TIMEOUT
+        || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+        || status.is_server_error()
+}
+
+/// Sends `body` (already serialised JSON) to `url`. Returns the number of attempts used.
+pub async fn post_result(
+    client: &reqwest::Client,
+    url: &str,
+    body: Vec<u8>,
+    cfg: &PostConfig,
+) -> Result<u32, PostFailure> {
+    let mut attempts = 0u32;
+    let mut last_error = String::new();
+    while attempts <= cfg.retries {
+        if attempts > 0 {
+            tokio::time::sleep(cfg.backoff * attempts).await;
+        }
+        attempts += 1;
+        let res = client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .timeout(cfg.timeout)
+            .body(body.clone())
+            .send()
+            .await;
+        match res {
+            Ok(r) if r.status().is_success() => return Ok(attempts),
+            Ok(r) if retryable(r.status()) => last_error = format!("HTTP {}", r.status().as_u16()),
+            Ok(r) => {
+                return Err(PostFailure {
+                    attempts,
+                    last_error: format!("HTTP {} (not retried)", r.status().as_u16()),
+                });
+            }
+            Err(e) => {
+                last_error = if e.is_timeout() {
+                    "timed out".to_string()
+                } else {
+                    e.to_string()
+                }
+            }
+        }
+    }
+    Err(PostFailure { attempts, last_error })
+}
+
+/// An HTTP client for result POSTs (rustls with the ring provider, system roots).
+pub fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .user_agent(concat!("docval-server/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,201 @@
+//! One DocVal WebSocket session: StartMessage, the reading relayed through the phone, the
+//! result POST, and the close with the documented code and reason.
+
+use crate::AppState;
+use crate::protocol::{CloseReason, StartMessage};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use emrtd_reader::{ReadFailure, ReaderConfig, read_document, to_emrtd_passport};
+use emrtd_result::{ResultFrame, ResultPost};
+use emrtd_transport::relay::{Frame, FrameChannel, RelayTransport};
+use emrtd_transport::{LinkLimits, TransportError};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+use zeroize::Zeroizing;
+
+/// The server side of the WebSocket as a frame channel.
+pub struct WsChannel {
+    socket: WebSocket,
+}
+
+impl FrameChannel for WsChannel {
+    async fn send_binary(&mut self, data: Vec<u8>) -> Result<(), TransportError> {
+        self.socket
+            .send(Message::Binary(data.into()))
+            .await
+            .map_err(|e| TransportError::Io(e.to_string()))
+    }
+
+    async fn send_text(&mut self, text: String) -> Result<(), TransportError> {
+        self.socket
+            .send(Message::Text(text.into()))
+            .await
+            .map_err(|e| TransportError::Io(e.to_string()))
+    }
+
+    async fn recv(&mut self) -> Option<Result<Frame, TransportError>> {
+        loop {
+            return match self.socket.recv().await? {
+                Err(e) => Some(Err(TransportError::Io(e.to_string()))),
+                Ok(Message::Binary(b)) => Some(Ok(Frame::Binary(b.to_vec()))),
+                Ok(Message::Text(t)) => Some(Ok(Frame::Text(t.to_string()))),
+                Ok(Message::Close(c)) => Some(Ok(Frame::Close(c.map(|c| (c.code, c.reason.to_string()))))),
+                Ok(Message::Ping(_)) | Ok(Message::Pong(_)) => continue,
+            };
+        }
+    }
+}
+
+fn failure_reason(f: &ReadFailure) -> CloseReason {
+    match f {
+        ReadFailure::AccessControl(_) => CloseReason::AccessControlFailed,
+        ReadFailure::FileRead { .. } => CloseReason::FileReadError,
+        ReadFailure::Transport(TransportError::Timeout) => CloseReason::TimeoutWhileWaitingForResponse,
+        ReadFailure::Transport(TransportError::UnexpectedMessage(_)) => CloseReason::UnexpectedMessage,
+        ReadFailure::Transport(_) => CloseReason::CommunicationFailed,
+        ReadFailure::Reader(_) => CloseReason::EmrtdPassportReaderError,
+    }
+}
+
+/// Runs a session to its end and closes the socket.
+pub async fn run(socket: WebSocket, state: Arc<AppState>, return_result: bool) {
+    let metrics = &state.metrics;
+    metrics.sessions_started.fetch_add(1, Ordering::Relaxed);
+    let mut ch = WsChannel { socket };
+    let started = Instant::now();
+    let reason = match tokio::time::timeout(state.config.timeouts.session, body(&mut ch, &state, return_result)).await {
+        Ok(r) => r,
+        Err(_) => CloseReason::MaxSessionTimeExceeded,
+    };
+    close(&mut ch, reason).await;
+    metrics.outcome(reason);
+    metrics.sessions_active.fetch_sub(1, Ordering::Relaxed);
+    tracing::info!(
+        close_code = reason.code(),
+        reason = reason.label(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "session closed"
+    );
+}
+
+async fn close(ch: &mut WsChannel, reason: CloseReason) {
+    let _ = ch.socket.send(Message::Text(reason.text_frame().into())).await;
+    let frame = CloseFrame {
+        code: reason.code(),
+        reason: reason.phrase().unwrap_or("").into(),
+    };
+    let _ = ch.socket.send(Message::Close(Some(frame))).await;
+    // Give the client a moment to acknowledge the close.
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(500), async {
+        while let Some(Ok(m)) = ch.socket.recv().await {
+            if matches!(m, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+async fn body(ch: &mut WsChannel, state: &AppState, return_result: bool) -> CloseReason {
+    let cfg = &state.config;
+    // 1. The StartMessage.
+    let text = match tokio::time::timeout(cfg.timeouts.start_message, ch.recv()).await {
+        Err(_) => return CloseReason::TimeoutWhileWaitingForStartMessage,
+        Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Frame::Close(_)))) => return CloseReason::CommunicationFailed,
+        Ok(Some(Ok(Frame::Binary(_)))) => return CloseReason::UnexpectedMessage,
+        Ok(Some(Ok(Frame::Text(t)))) => Zeroizing::new(t),
+    };
+    let start = match StartMessage::parse(&text) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    drop(text);
+    let Some(client) = cfg.client(&start.client_id) else {
+        return CloseReason::InvalidClientId;
+    };
+    let key = match start.access_key() {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    tracing::info!(platform = %start.platform, extended = start.nfc_adapter_supports_extended_length, "session started");
+
+    // 2. The reading, relayed through the phone.
+    let max_cmd = start.max_command_bytes.map(|v| v as usize);
+    let max_resp = start.max_response_bytes.map(|v| v as usize);
+    let reader_cfg = ReaderConfig {
+        read_atr_info: start.nfc_adapter_supports_extended_length && max_cmd.is_none() && max_resp.is_none(),
+        extended_length: start.nfc_adapter_supports_extended_length,
+        max_command_bytes: max_cmd,
+        max_response_bytes: max_resp,
+        bac_fallback: cfg.bac_fallback,
+        pa_options: emrtd_pa::PaOptions {
+            at: Some(now_unix()),
+            ..Default::default()
+        },
+        ..ReaderConfig::default()
+    };
+    let limits = LinkLimits {
+        extended_length: start.nfc_adapter_supports_extended_length,
+        max_command_bytes: max_cmd,
+        max_response_bytes: max_resp,
+    };
+    let mut relay = RelayTransport::new(&mut *ch, cfg.timeouts.response, limits);
+    let mut rng = emrtd_crypto::rng::os_rng();
+    let reading = read_document(&mut relay, &key, &state.trust, &reader_cfg, &mut rng).await;
+    let (sent, received) = relay.bytes();
+    state.metrics.apdus.fetch_add(relay.round_trips(), Ordering::Relaxed);
+    state.metrics.apdu_bytes_sent.fetch_add(sent, Ordering::Relaxed);
+    state.metrics.apdu_bytes_received.fetch_add(received, Ordering::Relaxed);
+    for s in &reading.steps {
+        state.metrics.step(s.step.status(), s.elapsed);
+    }
+    if let Some(f) = &reading.failure {
+        tracing::warn!(failure = %f, "reading failed");
+        return failure_reason(f);
+    }
+
+    // 3. The result: POSTed to the result server, returned to the client when asked.
+    let passport = to_emrtd_passport(&reading, cfg.include_binary_files);
+    drop(reading);
+    let post = ResultPost {
+        emrtd_passport: passport,
+        client_validation_id: start.validation_id,
+    };
+    if let Some(url) = &client.result_server_url {
+        let body = match serde_json::to_vec(&post) {
+            Ok(b) => Zeroizing::new(b),
+            Err(_) => return CloseReason::ServerError,
+        };
+        match crate::post::post_result(&state.http, url, body.to_vec(), &cfg.post).await {
+            Ok(attempts) => {
+                state.metrics.result_posts.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(attempts, "result delivered");
+            }
+            Err(f) => {
+                state.metrics.result_post_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(attempts = f.attempts, error = %f.last_error, "result POST failed");
+                return CloseReason::PostToResultServerFailed;
+            }
+        }
+    }
+    if return_result {
+        let frame = ResultFrame {
+            emrtd_passport: post.emrtd_passport,
+        };
+        let text = match serde_json::to_string(&frame) {
+            Ok(t) => Zeroizing::new(t),
+            Err(_) => return CloseReason::ServerError,
+        };
+        if ch.send_text(text.to_string()).await.is_err() {
+            return CloseReason::CommunicationFailed;
+        }
+    }
+    CloseReason::Done
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

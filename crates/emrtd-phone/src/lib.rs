@@ -1,0 +1,247 @@
+//! A virtual phone for CI users: connects to any DocVal server as a client device, sends the
+//! StartMessage, relays each command APDU (binary frame) to a virtual chip and sends back the
+//! response, and collects the status frames, the result and the close code — exactly as the
+//! vendor's phone SDKs do.
+#![forbid(unsafe_code)]
+
+use emrtd_sim::VirtualChip;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::time::Duration;
+use thiserror::Error;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+#[derive(Debug, Error)]
+pub enum PhoneError {
+    #[error("bad server URL: {0}")]
+    Url(String),
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    #[error("WebSocket: {0}")]
+    WebSocket(String),
+    #[error("the session did not end within {0:?}")]
+    Timeout(Duration),
+}
+
+/// The access key the phone sends.
+#[derive(Clone, Debug)]
+pub enum Access {
+    Can(String),
+    Mrz {
+        document_number: String,
+        date_of_birth: String,
+        date_of_expiry: String,
+    },
+}
+
+/// How the phone presents itself.
+#[derive(Clone, Debug)]
+pub struct PhoneOptions {
+    /// `ws://host:port/ws1/validate` (the `return_result` query is added when asked).
+    pub url: String,
+    pub client_id: String,
+    pub validation_id: String,
+    pub access: Access,
+    pub return_result: bool,
+    /// `android` (no maxima) or `ios` (extended length with maxima).
+    pub platform: String,
+    pub extended_length: bool,
+    pub max_command_bytes: Option<u32>,
+    pub max_response_bytes: Option<u32>,
+    /// An `Authorization` header for the handshake.
+    pub authorization: Option<String>,
+    /// A simulated delay per APDU (NFC + mobile network).
+    pub apdu_delay: Duration,
+    /// The longest the whole session may take.
+    pub session_timeout: Duration,
+}
+
+impl PhoneOptions {
+    pub fn new(url: &str, client_id: &str, access: Access) -> Self {
+        PhoneOptions {
+            url: url.to_string(),
+            client_id: client_id.to_string(),
+            validation_id: "00000000-0000-4000-8000-000000000000".to_string(),
+            access,
+            return_result: true,
+            platform: "android".into(),
+            extended_length: true,
+            max_command_bytes: None,
+            max_response_bytes: None,
+            authorization: None,
+            apdu_delay: Duration::ZERO,
+            session_timeout: Duration::from_secs(120),
+        }
+    }
+
+    /// The StartMessage, with the keys the vendor's SDKs send.
+    pub fn start_message(&self) -> Value {
+        let access_key = match &self.access {
+            Access::Can(can) => json!({ "can": can }),
+            Access::Mrz {
+                document_number,
+                date_of_birth,
+                date_of_expiry,
+            } => json!({
+                "document_number": document_number,
+                "date_of_birth": date_of_birth,
+                "date_of_expiry": date_of_expiry,
+            }),
+        };
+        let mut m = json!({
+            "client_id": self.client_id,
+            "validation_id": self.validation_id,
+            "access_key": access_key,
+            "nfc_adapter_supports_extended_length": self.extended_length,
+            "platform": self.platform,
+        });
+        if let Some(obj) = m.as_object_mut() {
+            if let Some(c) = self.max_command_bytes {
+                obj.insert("max_command_bytes".into(), json!(c));
+            }
+            if let Some(r) = self.max_response_bytes {
+                obj.insert("max_response_bytes".into(), json!(r));
+            }
+        }
+        m
+    }
+}
+
+/// What the phone saw.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PhoneOutcome {
+    /// Status strings in the order received.
+    pub statuses: Vec<String>,
+    /// The `emrtd_passport` object, when the server returned it.
+    pub result: Option<Value>,
+    /// From the `{"close_code":…}` text frame.
+    pub text_close: Option<(u16, Option<String>)>,
+    /// From the close frame.
+    pub close_code: Option<u16>,
+    pub close_reason: Option<String>,
+    pub apdus: u64,
+    pub bytes_to_chip: u64,
+    pub bytes_from_chip: u64,
+}
+
+impl PhoneOutcome {
+    /// The close code from the close frame, or else from the text frame.
+    pub fn code(&self) -> Option<u16> {
+        self.close_code.or(self.text_close.as_ref().map(|t| t.0))
+    }
+}
+
+/// Runs one session against a DocVal server with `chip` on the phone.
+pub async fn run_phone(chip: &mut VirtualChip, opts: &PhoneOptions) -> Result<PhoneOutcome, PhoneError> {
+    let timeout = opts.session_timeout;
+    tokio::time::timeout(timeout, run_inner(chip, opts, None))
+        .await
+        .map_err(|_| PhoneError::Timeout(timeout))?
+}
+
+/// Like [`run_phone`], but `script` replaces the StartMessage with raw text frames (for
+/// testing servers against broken clients); `None` in the list means "send nothing, wait".
+pub async fn run_phone_scripted(
+    chip: &mut VirtualChip,
+    opts: &PhoneOptions,
+    script: Vec<Option<String>>,
+) -> Result<PhoneOutcome, PhoneError> {
+    let timeout = opts.session_timeout;
+    tokio::time::timeout(timeout, run_inner(chip, opts, Some(script)))
+        .await
+        .map_err(|_| PhoneError::Timeout(timeout))?
+}
+
+async fn run_inner(
+    chip: &mut VirtualChip,
+    opts: &PhoneOptions,
+    script: Option<Vec<Option<String>>>,
+) -> Result<PhoneOutcome, PhoneError> {
+    let url = if opts.return_result {
+        if opts.url.contains('?') {
+            format!("{}&return_result=true", opts.url)
+        } else {
+            format!("{}?return_result=true", opts.url)
+        }
+    } else {
+        opts.url.clone()
+    };
+    let mut request = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| PhoneError::Url(e.to_string()))?;
+    if let Some(auth) = &opts.authorization {
+        let v = HeaderValue::from_str(auth).map_err(|e| PhoneError::Url(e.to_string()))?;
+        request.headers_mut().insert("Authorization", v);
+    }
+    let (mut ws, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .map_err(|e| PhoneError::Connect(e.to_string()))?;
+    match script {
+        None => {
+            let start = opts.start_message().to_string();
+            ws.send(Message::Text(start.into()))
+                .await
+                .map_err(|e| PhoneError::WebSocket(e.to_string()))?;
+        }
+        Some(frames) => {
+            for f in frames.into_iter().flatten() {
+                ws.send(Message::Text(f.into()))
+                    .await
+                    .map_err(|e| PhoneError::WebSocket(e.to_string()))?;
+            }
+        }
+    }
+    let mut out = PhoneOutcome::default();
+    while let Some(msg) = ws.next().await {
+        let msg = match msg {
+            Ok(m) => m,
+            Err(e) => {
+                // A connection dropped after the close text frame is a normal end for the
+                // iOS SDK; report what we have.
+                if out.text_close.is_some() {
+                    break;
+                }
+                return Err(PhoneError::WebSocket(e.to_string()));
+            }
+        };
+        match msg {
+            Message::Binary(cmd) => {
+                if !opts.apdu_delay.is_zero() {
+                    tokio::time::sleep(opts.apdu_delay).await;
+                }
+                out.apdus += 1;
+                out.bytes_to_chip += cmd.len() as u64;
+                let resp = chip.transmit(&cmd);
+                out.bytes_from_chip += resp.len() as u64;
+                ws.send(Message::Binary(resp.into()))
+                    .await
+                    .map_err(|e| PhoneError::WebSocket(e.to_string()))?;
+            }
+            Message::Text(t) => {
+                let v: Value = serde_json::from_str(t.as_str()).unwrap_or(Value::Null);
+                if let Some(s) = v.get("status").and_then(Value::as_str) {
+                    out.statuses.push(s.to_string());
+                }
+                if let Some(p) = v.get("emrtd_passport") {
+                    out.result = Some(p.clone());
+                }
+                if let Some(c) = v.get("close_code").and_then(Value::as_u64) {
+                    let reason = v.get("close_reason").and_then(Value::as_str).map(str::to_string);
+                    out.text_close = Some((u16::try_from(c).unwrap_or(0), reason));
+                }
+            }
+            Message::Close(frame) => {
+                if let Some(f) = frame {
+                    out.close_code = Some(u16::from(f.code));
+                    out.close_reason = Some(f.reason.to_string()).filter(|r| !r.is_empty());
+                }
+                break;
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
