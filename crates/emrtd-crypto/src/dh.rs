@@ -166,14 +166,22 @@ impl DhGroup {
         Zeroizing::new(fixed_be(&e.0.retrieve(), self.p_len))
     }
 
-    /// `base^x mod p`, constant time with respect to `x` (any length up to p's).
+    /// `base^x mod p`, constant time with respect to the value of `x` (its byte length, public,
+    /// bounds the work: any length up to p's).
     pub fn pow(&self, base: &DhElement, x: &[u8]) -> Result<DhElement, AsymError> {
-        let xs = strip_zeros(x);
-        if xs.len() > self.p_len {
+        // Only an over-long input (leading `00`) has its zeros stripped.
+        let xs = if x.len() * 8 > self.bits as usize {
+            strip_zeros(x)
+        } else {
+            x
+        };
+        if xs.len() * 8 > self.bits as usize {
             return Err(AsymError::BadScalar);
         }
-        let e = Zeroizing::new(uint(xs, self.bits)?);
-        Ok(DhElement(base.0.pow(&e)))
+        let e = Zeroizing::new(BoxedUint::from_be_slice(xs, self.bits).map_err(|_| AsymError::BadScalar)?);
+        // The exponent's byte length is public (q_len for generated keys); its value is not.
+        let exp_bits = u32::try_from(xs.len() * 8).map_err(|_| AsymError::BadScalar)?;
+        Ok(DhElement(base.0.pow_bounded_exp(&e, exp_bits.max(1))))
     }
 
     /// `a · b mod p`.

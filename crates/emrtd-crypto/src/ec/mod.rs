@@ -458,7 +458,13 @@ impl Curve {
     }
 
     fn reduce_scalar(&self, k: &[u8]) -> Result<Zeroizing<BoxedUint>, AsymError> {
-        let ks = strip_zeros(k);
+        // Leading zero bytes are only stripped (a length-dependent step) when the input is
+        // longer than the working precision, e.g. a `00`-prefixed OpenSSL dump.
+        let ks = if k.len() * 8 > (2 * self.bits) as usize {
+            strip_zeros(k)
+        } else {
+            k
+        };
         if ks.len() * 8 > (2 * self.bits) as usize {
             return Err(AsymError::BadScalar);
         }
