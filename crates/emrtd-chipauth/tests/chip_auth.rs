@@ -689,3 +689,31 @@ fn dg14_selection_rules() {
         h("002241A40F800A04007F00070202030204840102")
     );
 }
+
+#[test]
+fn doc9303_sample_dg14_pkcs3_dh_key() {
+    // Doc 9303 sample DG14: id-PK-DH with PKCS#3 dhKeyAgreement parameters (p, g,
+    // privateValueLength 1017), id-CA-DH-3DES-CBC-CBC.
+    let params = CaParams::from_dg14(
+        &fixture("cardaccess-samples/doc9303_spec_sample_encoded_dg14.bin"),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        params.protocol,
+        CaProtocol {
+            key_agreement: KeyAgreement::Dh,
+            cipher: CipherSuite::Tdes
+        }
+    );
+    let CaPublicKey::Dh(k) = &params.public_key else {
+        panic!()
+    };
+    assert_eq!(k.group.p_len(), 128);
+    assert_eq!(k.group.q, None, "privateValueLength is not a subgroup order");
+    let mut t = CaTerminal::new(params, &mut det_rng("t")).unwrap();
+    let cmd = t.start().unwrap();
+    assert_eq!(cmd.header(), [0x00, 0x22, 0x41, 0xA6]);
+    assert_eq!(&cmd.data[..3], &[0x91, 0x81, 0x80]);
+    assert_eq!(cmd.data.len(), 3 + 128);
+}
