@@ -317,7 +317,8 @@ impl PaceChip {
                 let r = im_prf(p.protocol.cipher, &s, data, d.p_bits()).map_err(|_| SW_WRONG_DATA)?;
                 let rp = d.reduce_mod_p(&r).map_err(|_| SW_CONDITIONS)?;
                 let g = d.map_integrated(&rp).map_err(|_| SW_WRONG_DATA)?;
-                (g, dynamic_auth_data(&[]))
+                // Doc 9303-11 §4.4.5.2.2: DO 82 is empty for the Integrated Mapping.
+                (g, dynamic_auth_data(&[(0x82, &[])]))
             }
         };
         self.g_tilde = Some(g);
