@@ -81,6 +81,7 @@ pub fn inspect_file(path: &Path) -> (Value, bool) {
                         "kind": kind,
                         "size": data.len(),
                         "parsed": v.get("parsed").cloned().unwrap_or(Value::Null),
+                        "certificates": embedded_certificates(&f),
                     }),
                     true,
                 ),
@@ -101,4 +102,23 @@ pub fn inspect_file(path: &Path) -> (Value, bool) {
             ),
         },
     }
+}
+
+/// Summaries of the certificates carried in an EF.SOD or EF.CardSecurity.
+fn embedded_certificates(f: &LdsFile) -> Vec<Value> {
+    let certs: &[Vec<u8>] = match f {
+        LdsFile::Sod(s) => &s.signed_data.certificates,
+        LdsFile::SecurityInfos(s) => match &s.signed_data {
+            Some(sd) => &sd.certificates,
+            None => &[],
+        },
+        _ => &[],
+    };
+    certs
+        .iter()
+        .map(|der| match Certificate::from_der(der) {
+            Ok(c) => json!(c.summary()),
+            Err(e) => json!({ "error": e.to_string() }),
+        })
+        .collect()
 }

@@ -153,6 +153,12 @@ fn inspect_files() {
     assert_eq!(v[0]["kind"], "DG1");
     assert_eq!(v[0]["parsed"]["mrz"]["primary_identifier"], "MUSTERMANN");
     assert_eq!(v[1]["kind"], "EF.SOD");
+    assert!(
+        v[1]["certificates"][0]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("CN=HJP PB DS")
+    );
     assert_eq!(
         v[1]["parsed"]["lds_security_object"]["data_group_hashes"]
             .as_array()
