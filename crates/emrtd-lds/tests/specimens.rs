@@ -386,3 +386,19 @@ fn dg2_with_several_faces_and_templates() {
     let data = &b.templates[0].data;
     assert_eq!(&data[faces[1].image_offset..faces[1].image_offset + j2k.len()], &j2k);
 }
+
+#[test]
+fn ec_dg15_of_the_virtual_reference_document() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/documents/ref-1/010F.bin");
+    let LdsFile::Dg15(k) = LdsFile::parse(&std::fs::read(path).unwrap(), None).unwrap() else {
+        panic!()
+    };
+    match &k.public_key.key {
+        PublicKey::Ec { params, point } => {
+            assert_eq!(params.name(), Some("brainpoolP256r1"));
+            assert_eq!(point.len(), 65);
+            assert_eq!(params.domain().unwrap().field_len(), 32);
+        }
+        other => panic!("{other:?}"),
+    }
+}
