@@ -270,6 +270,7 @@ struct DocSpec {
     ca: CaKey,
     aa: AaKey,
     rich: bool,
+    quirks: Quirks,
     /// Seed label of the chip keys (the clone uses other labels with the same files).
     key_label: &'static str,
     verdict: &'static str,
@@ -298,6 +299,7 @@ fn docs() -> Vec<DocSpec> {
         ca: CaKey::None,
         aa: AaKey::None,
         rich: false,
+        quirks: Quirks::default(),
         key_label: "",
         verdict: "valid",
     };
@@ -312,6 +314,11 @@ fn docs() -> Vec<DocSpec> {
             sex: "M",
             signer: Signer::RsaPkcs1,
             key_label: "bac-td3-3des",
+            quirks: Quirks {
+                extended_length: false,
+                max_le: Some(231),
+                ..Quirks::default()
+            },
             ..base_clone(&base)
         },
         DocSpec {
@@ -359,6 +366,10 @@ fn docs() -> Vec<DocSpec> {
             aa: AaKey::Rsa(2048),
             signer: Signer::Ecdsa,
             key_label: "pace-dh-gm-3des",
+            quirks: Quirks {
+                sw_6b00_on_le_256: true,
+                ..Quirks::default()
+            },
             ..base_clone(&base)
         },
         DocSpec {
@@ -373,6 +384,10 @@ fn docs() -> Vec<DocSpec> {
             ca: CaKey::Ec(Curve::P384, "0.4.0.127.0.7.2.2.3.2.4"),
             signer: Signer::Ecdsa,
             key_label: "pace-ecdh-im-aes256-p384",
+            quirks: Quirks {
+                pace_requires_parameter_id: true,
+                ..Quirks::default()
+            },
             ..base_clone(&base)
         },
         DocSpec {
@@ -460,6 +475,7 @@ fn base_clone(b: &DocSpec) -> DocSpec {
         ca: CaKey::None,
         aa: AaKey::None,
         rich: b.rich,
+        quirks: b.quirks.clone(),
         key_label: b.key_label,
         verdict: b.verdict,
     }
@@ -624,6 +640,10 @@ fn make_document(spec: &DocSpec, pki: &Pki, keys: &Path, vectors: &Path) -> R<Do
     if spec.rich {
         doc.put_in(Df::Mf, 0x2F01, lds::ef_atr_info(0x0500, 0x0500));
     }
+    if spec.rich || spec.layout == Layout::Td1 {
+        // EF.DIR: one application template with the eMRTD AID.
+        doc.put_in(Df::Mf, 0x2F00, tlv(0x61, &tlv(0x4F, &emrtd_sim::EMRTD_AID)));
+    }
 
     let mut dg_numbers: Vec<u8> = dgs.iter().map(|(n, _)| *n).collect();
     dg_numbers.sort_unstable();
@@ -661,7 +681,7 @@ fn make_document(spec: &DocSpec, pki: &Pki, keys: &Path, vectors: &Path) -> R<Do
             aa_private_key: hexkey(&chip_aa)?,
             pace_cam_private_key: hexkey(&cam_key)?,
         },
-        quirks: Quirks::default(),
+        quirks: spec.quirks.clone(),
         expect: emrtd_sim::manifest::Expect {
             verdict: spec.verdict.to_string(),
             data_groups: dg_numbers,

@@ -511,3 +511,43 @@ fn card_security_chip_key(cs: &[u8]) -> Vec<u8> {
     let pk = infos.chip_authentication_public_key_infos().next().unwrap();
     pk.public_key.public_key_value().unwrap()
 }
+
+#[test]
+fn fixture_quirks_are_in_effect() {
+    // bac-td3-3des: an old passport without extended length and a maximum Le of 231.
+    let (doc, chip) = load("bac-td3-3des");
+    let mut t = Terminal::new(chip);
+    open(&doc, &mut t);
+    t.select_ef(0x011D).unwrap();
+    assert_eq!(
+        t.send(&CommandApdu::new(0, 0xB0, 0, 0).with_ne(232)).unwrap().sw,
+        emrtd_apdu::StatusWord::WRONG_LENGTH
+    );
+    assert_eq!(
+        t.send(&CommandApdu::new(0, 0xB0, 0, 0).with_ne(231))
+            .unwrap()
+            .data
+            .len(),
+        231
+    );
+    // pace-dh-gm-3des: READ BINARY with Le=00 answers 6B00.
+    let (doc, chip) = load("pace-dh-gm-3des");
+    let mut t = Terminal::new(chip);
+    open(&doc, &mut t);
+    t.select_ef(0x011D).unwrap();
+    assert_eq!(
+        t.send(&CommandApdu::new(0, 0xB0, 0, 0).with_ne(256)).unwrap().sw,
+        emrtd_apdu::StatusWord::WRONG_OFFSET
+    );
+    // pace-ecdh-im-aes256-p384: MSE:Set AT without a parameter id is refused.
+    let (_, chip) = load("pace-ecdh-im-aes256-p384");
+    let mut t = Terminal::new(chip);
+    let mse = CommandApdu::new(0, 0x22, 0xC1, 0xA4).with_data(hex::decode("800A04007F00070202040404830102").unwrap());
+    assert_eq!(t.send_plain(&mse).unwrap().sw, emrtd_apdu::StatusWord::INCORRECT_DATA);
+    // ref-1: EF.DIR and EF.ATR/INFO in the MF, readable without access control.
+    let (doc, chip) = load("ref-1");
+    let mut t = Terminal::new(chip);
+    assert_eq!(t.read_ef(0x2F00, 0xDF).unwrap(), doc.file(Df::Mf, 0x2F00).unwrap());
+    let atr_info = t.read_ef(0x2F01, 0xDF).unwrap();
+    assert_eq!(hex::encode_upper(&atr_info), "7F660802020500020205 00".replace(' ', ""));
+}
