@@ -325,6 +325,17 @@ impl Domain {
         }
     }
 
+    /// Key agreement on group elements: ECKA with cofactor multiplication (TR-03111) for EC,
+    /// `peer^sk` for DH; the neutral element is an error. Used for H (Generic Mapping) and the
+    /// shared secret K.
+    pub fn agree(&self, peer: &GroupElement, sk: &[u8]) -> Result<GroupElement, AsymError> {
+        match (self, peer) {
+            (Domain::Ec(c), GroupElement::Ec(p)) => c.ecka(sk, p).map(GroupElement::Ec),
+            (Domain::Dh(_), GroupElement::Dh(_)) => self.mul(peer, sk),
+            _ => Err(AsymError::Mismatch),
+        }
+    }
+
     /// The public key `sk · G` (generator of the domain), encoded.
     pub fn public_key(&self, sk: &[u8]) -> Result<Vec<u8>, AsymError> {
         let pk = self.mul(&self.generator(), sk)?;
@@ -372,7 +383,7 @@ impl Domain {
     /// secret bytes (ECDH x-coordinate / DH value).
     pub fn key_agreement(&self, sk: &[u8], peer_public: &[u8]) -> Result<SecretBytes, AsymError> {
         let peer = self.decode(peer_public)?;
-        let shared = self.mul(&peer, sk)?;
+        let shared = self.agree(&peer, sk)?;
         self.shared_secret_bytes(&shared)
     }
 

@@ -228,3 +228,36 @@ fn typed_curves_agree_with_the_run_time_arithmetic() {
         assert!(c.typed().is_none(), "id {id} has no typed curve");
     }
 }
+
+/// secp128r2 (SEC 2): cofactor 4, p ≡ 3 (mod 4); parameters from OpenSSL.
+fn secp128r2() -> Domain {
+    Domain::explicit_ec(
+        &h("FFFFFFFDFFFFFFFFFFFFFFFFFFFFFFFF"),
+        &h("D6031998D1B3BBFEBF59CC9BBFF9AEE1"),
+        &h("5EEEFCA380D02919DC2C6558BB6D8A5D"),
+        &h("047B6AA5D85E572983E6FB32A7CDEBC14027B6916A894D3AEE7106FE805FC34B44"),
+        &h("3FFFFFFF7FFFFFFFBE0024720613B5A3"),
+        &[4],
+    )
+    .unwrap()
+}
+
+#[test]
+fn cofactor_curve_key_agreement_and_mapping() {
+    let d = secp128r2();
+    let mut rng = emrtd_crypto::rng::os_rng();
+    let a = d.generate_private_key(&mut rng).unwrap();
+    let b = d.generate_private_key(&mut rng).unwrap();
+    let (pa, pb) = (d.public_key(&a).unwrap(), d.public_key(&b).unwrap());
+    let k1 = d.key_agreement(&a, &pb).unwrap();
+    assert_eq!(k1, d.key_agreement(&b, &pa).unwrap());
+    // For subgroup points ECKA with cofactor equals plain d·P.
+    let plain = d.mul(&d.decode(&pb).unwrap(), &a).unwrap();
+    assert_eq!(d.shared_secret_bytes(&plain).unwrap(), k1);
+    // The Integrated Mapping lands in the subgroup (cofactor multiplied): n·Ĝ = O.
+    let Domain::Ec(c) = &d else { panic!() };
+    let g = c.map_to_point(&h("0123456789ABCDEF0123456789ABCDEF")).unwrap();
+    assert!(c.is_identity(&c.mul(&g, &h("00")).unwrap()));
+    let n_times = c.mul(&g, &c.order_bytes()).unwrap();
+    assert!(c.is_identity(&n_times));
+}

@@ -308,7 +308,7 @@ impl PaceChip {
                 if pk == data {
                     return Err(SW_WRONG_DATA);
                 }
-                let h = d.mul(&pk_ifd, &sk).map_err(|_| SW_WRONG_DATA)?;
+                let h = d.agree(&pk_ifd, &sk).map_err(|_| SW_WRONG_DATA)?;
                 let g = d.map_generic(&s, &h).map_err(|_| SW_WRONG_DATA)?;
                 self.sk_map = Some(sk);
                 (g, dynamic_auth_data(&[(0x82, &pk)]))
@@ -348,7 +348,7 @@ impl PaceChip {
             return Err(SW_WRONG_DATA);
         }
         let k = d
-            .shared_secret_bytes(&d.mul(&pk_ifd, &sk).map_err(|_| SW_WRONG_DATA)?)
+            .shared_secret_bytes(&d.agree(&pk_ifd, &sk).map_err(|_| SW_WRONG_DATA)?)
             .map_err(|_| SW_WRONG_DATA)?;
         let (ks_enc, ks_mac) = session_keys(p.protocol.cipher, &k);
         self.ks_enc = Some(ks_enc);

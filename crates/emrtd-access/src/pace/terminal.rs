@@ -382,7 +382,7 @@ impl PaceTerminal {
                     .sk_map
                     .as_ref()
                     .ok_or(PaceError::OutOfOrder("GA step 3 without SK_Map"))?;
-                let h = domain.mul(&pk_map_ic, sk)?;
+                let h = domain.agree(&pk_map_ic, sk)?;
                 self.transcript.pk_map_ic = Some(pk_ic_bytes.to_vec());
                 self.transcript.h = domain.encode(&h).ok();
                 let g = domain.map_generic(&s, &h)?;
@@ -440,7 +440,7 @@ impl PaceTerminal {
             .sk_dh
             .as_ref()
             .ok_or(PaceError::OutOfOrder("GA step 4 without SK_DH"))?;
-        let k = domain.shared_secret_bytes(&domain.mul(&peer, sk)?)?;
+        let k = domain.shared_secret_bytes(&domain.agree(&peer, sk)?)?;
         let suite = self.selection.protocol.cipher;
         let (ks_enc, ks_mac) = session_keys(suite, &k);
         let ka = self.selection.protocol.key_agreement;

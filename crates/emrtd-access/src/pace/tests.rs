@@ -1039,6 +1039,20 @@ fn round_trip_explicit_curve_every_ecdh_mapping() {
     ] {
         round_trip(protocol(oid), explicit_curve(), g1_mrz());
     }
+    // A curve with cofactor 4 (secp128r2): ECKA with cofactor multiplication, IM maps into
+    // the prime-order subgroup.
+    let secp128r2 = Domain::explicit_ec(
+        &h("FFFFFFFDFFFFFFFFFFFFFFFFFFFFFFFF"),
+        &h("D6031998D1B3BBFEBF59CC9BBFF9AEE1"),
+        &h("5EEEFCA380D02919DC2C6558BB6D8A5D"),
+        &h("047B6AA5D85E572983E6FB32A7CDEBC14027B6916A894D3AEE7106FE805FC34B44"),
+        &h("3FFFFFFF7FFFFFFFBE0024720613B5A3"),
+        &[4],
+    )
+    .unwrap();
+    for oid in [oid::ID_PACE_ECDH_GM_AES_CBC_CMAC_128, oid::ID_PACE_ECDH_IM_3DES_CBC_CBC] {
+        round_trip(protocol(oid), secp128r2.clone(), g1_mrz());
+    }
     // Explicit DH: the RFC 5114 2048/256 group given as p, g, q.
     let Domain::Dh(g) = Domain::standardized(2).unwrap() else {
         panic!()

@@ -445,6 +445,35 @@ impl Curve {
         Ok(r0)
     }
 
+    /// The cofactor h as a small integer.
+    fn cofactor_u64(&self) -> u64 {
+        let b = fixed_be(&self.cofactor, 8);
+        u64::from_be_bytes(<[u8; 8]>::try_from(b.as_slice()).unwrap_or([0, 0, 0, 0, 0, 0, 0, 1]))
+    }
+
+    /// Elliptic curve key agreement ECKA of BSI TR-03111 §4.3.1 with compatible cofactor
+    /// multiplication: `S = h·((d·h⁻¹ mod n)·P)`, which equals `d·P` for points of the
+    /// prime-order subgroup and maps small-order components to the identity (an error). For
+    /// cofactor 1 this is plain `d·P`. Constant time in `d`.
+    pub fn ecka(&self, d: &[u8], peer: &EcPoint) -> Result<EcPoint, AsymError> {
+        let h = self.cofactor_u64();
+        let s = if h == 1 {
+            self.mul(peer, d)?
+        } else {
+            let h_bytes = h.to_be_bytes();
+            let l = self.scalar_inv_mul(&h_bytes, d)?;
+            let q = self.mul_small_public(peer, h);
+            if self.is_identity(&q) {
+                return Err(AsymError::Identity);
+            }
+            self.mul(&q, &l)?
+        };
+        if self.is_identity(&s) {
+            return Err(AsymError::Identity);
+        }
+        Ok(s)
+    }
+
     /// `k·P` for a public scalar of at most 64 bits (cofactor multiplication).
     fn mul_small_public(&self, pt: &EcPoint, k: u64) -> EcPoint {
         let mut acc = self.identity();
@@ -572,9 +601,7 @@ impl Curve {
             y,
             z: BoxedMontyForm::one(&self.params),
         };
-        let h = u64::from_be_bytes(
-            <[u8; 8]>::try_from(fixed_be(&self.cofactor, 8).as_slice()).unwrap_or([0, 0, 0, 0, 0, 0, 0, 1]),
-        );
+        let h = self.cofactor_u64();
         let out = if h == 1 { pt } else { self.mul_small_public(&pt, h) };
         if self.is_identity(&out) {
             return Err(AsymError::Identity);
