@@ -91,6 +91,7 @@ pub fn verify(
             };
             Ok(curve.ecdsa_verify(point, &digest, &r, &s))
         }
-        _ => Err("signature algorithm does not match the key type".into()),
+        // A signature algorithm for another key type cannot verify with this key.
+        _ => Ok(false),
     }
 }

@@ -344,3 +344,30 @@ fn data_group_missing_from_sod() {
     assert!(out.has(ReasonCode::DataGroupNotInSod));
     assert_eq!(out.data_groups_not_supplied, vec![2]);
 }
+
+#[test]
+fn supplied_document_signer_certificate() {
+    let fr = read("real-sod/FR_EF.SOD.bin");
+    let de = read("real-sod/DE_EF.SOD.bin");
+    let fr_ds = EfSod::parse(&fr).unwrap().signed_data.certificates[0].clone();
+    let de_ds = EfSod::parse(&de).unwrap().signed_data.certificates[0].clone();
+    let with = |ds: Vec<u8>| PaOptions {
+        ds_certificate: Some(ds),
+        ..PaOptions::default()
+    };
+    let out = verify_sod(&fr, &BTreeMap::new(), &TrustStore::new(), &with(fr_ds));
+    assert!(out.sod_signature_valid, "{:?}", out.reasons);
+    // Another country's DS does not verify the French SOD.
+    let out = verify_sod(&fr, &BTreeMap::new(), &TrustStore::new(), &with(de_ds));
+    assert!(!out.sod_signature_valid);
+    assert!(out.has(ReasonCode::SodSignatureInvalid), "{:?}", out.reasons);
+    // Garbage as DS is an error.
+    let out = verify_sod(
+        &fr,
+        &BTreeMap::new(),
+        &TrustStore::new(),
+        &with(vec![0x30, 0x03, 0x02, 0x01, 0x00]),
+    );
+    assert!(out.error.is_some());
+    assert!(out.has(ReasonCode::DsCertificateUnparsable));
+}
