@@ -143,7 +143,19 @@ impl PaceOutcome {
     }
 }
 
-/// Intermediate values, kept for the worked-example tests.
+/// Records an intermediate value for the worked-example tests; compiled out otherwise, so
+/// no extra copies of secrets are kept in production.
+macro_rules! record {
+    ($self:ident . $field:ident = $value:expr) => {
+        #[cfg(test)]
+        {
+            $self.transcript.$field = $value;
+        }
+    };
+}
+
+/// Intermediate values, kept for the worked-example tests (test builds only).
+#[cfg(test)]
 #[derive(Default)]
 pub(crate) struct Transcript {
     pub(crate) s: Option<SecretBytes>,
@@ -192,6 +204,7 @@ pub struct PaceTerminal {
     pk_dh_ic: Option<Vec<u8>>,
     ks_enc: Option<SecretBytes>,
     ks_mac: Option<SecretBytes>,
+    #[cfg(test)]
     pub(crate) transcript: Transcript,
 }
 
@@ -234,6 +247,7 @@ impl PaceTerminal {
             pk_dh_ic: None,
             ks_enc: None,
             ks_mac: None,
+            #[cfg(test)]
             transcript: Transcript::default(),
         }
     }
@@ -324,7 +338,7 @@ impl PaceTerminal {
         let z = find_do(&dos, 0x80).ok_or(PaceError::BadResponse("GA step 1 (DO 80)"))?;
         let suite = self.selection.protocol.cipher;
         let s = decrypt_nonce(suite, &self.k_pi, z)?;
-        self.transcript.s = Some(s.clone());
+        record!(self.s = Some(s.clone()));
         self.s = Some(s);
         let mapping_data = match self.selection.protocol.mapping {
             PaceMapping::Generic | PaceMapping::ChipAuthentication => {
@@ -335,7 +349,7 @@ impl PaceTerminal {
                 let pk = self.domain().public_key(&sk)?;
                 self.sk_map = Some(sk);
                 self.pk_map_ifd = Some(pk.clone());
-                self.transcript.pk_map_ifd = Some(pk.clone());
+                record!(self.pk_map_ifd = Some(pk.clone()));
                 pk
             }
             PaceMapping::Integrated => {
@@ -383,8 +397,8 @@ impl PaceTerminal {
                     .as_ref()
                     .ok_or(PaceError::OutOfOrder("GA step 3 without SK_Map"))?;
                 let h = domain.agree(&pk_map_ic, sk)?;
-                self.transcript.pk_map_ic = Some(pk_ic_bytes.to_vec());
-                self.transcript.h = domain.encode(&h).ok();
+                record!(self.pk_map_ic = Some(pk_ic_bytes.to_vec()));
+                record!(self.h = domain.encode(&h).ok());
                 let g = domain.map_generic(&s, &h)?;
                 self.pk_map_ic = Some(pk_map_ic);
                 g
@@ -396,17 +410,17 @@ impl PaceTerminal {
                 let t = self.t.as_ref().ok_or(PaceError::OutOfOrder("GA step 3 without t"))?;
                 let r = im_prf(self.selection.protocol.cipher, &s, t, domain.p_bits())?;
                 let rp = domain.reduce_mod_p(&r)?;
-                self.transcript.rp = Some(rp.clone());
+                record!(self.rp = Some(rp.clone()));
                 domain.map_integrated(&rp)?
             }
         };
-        self.transcript.g_tilde = domain.encode(&g_tilde).ok();
+        record!(self.g_tilde = domain.encode(&g_tilde).ok());
         let sk_dh = match self.fixed.dh_private_key.take() {
             Some(k) => k,
             None => domain.generate_private_key(rng)?,
         };
         let pk_dh = domain.encode(&domain.mul(&g_tilde, &sk_dh)?)?;
-        self.transcript.pk_dh_ifd = Some(pk_dh.clone());
+        record!(self.pk_dh_ifd = Some(pk_dh.clone()));
         self.g_tilde = Some(g_tilde);
         self.sk_dh = Some(sk_dh);
         self.pk_dh_ifd = Some(pk_dh.clone());
@@ -445,11 +459,11 @@ impl PaceTerminal {
         let (ks_enc, ks_mac) = session_keys(suite, &k);
         let ka = self.selection.protocol.key_agreement;
         let t_ifd = auth_token(suite, &ks_mac, &self.selection.oid, ka, pk_ic)?;
-        self.transcript.pk_dh_ic = Some(pk_ic.to_vec());
-        self.transcript.k = Some(k);
-        self.transcript.ks_enc = Some(ks_enc.clone());
-        self.transcript.ks_mac = Some(ks_mac.clone());
-        self.transcript.t_ifd = Some(t_ifd);
+        record!(self.pk_dh_ic = Some(pk_ic.to_vec()));
+        record!(self.k = Some(k));
+        record!(self.ks_enc = Some(ks_enc.clone()));
+        record!(self.ks_mac = Some(ks_mac.clone()));
+        record!(self.t_ifd = Some(t_ifd));
         self.pk_dh_ic = Some(pk_ic.to_vec());
         self.ks_enc = Some(ks_enc);
         self.ks_mac = Some(ks_mac);
@@ -476,9 +490,7 @@ impl PaceTerminal {
         if t_ic.len() != 8 || !bool::from(expected.ct_eq(t_ic)) {
             return Err(PaceError::BadChipToken);
         }
-        if let Ok(t) = <[u8; 8]>::try_from(t_ic) {
-            self.transcript.t_ic = Some(t);
-        }
+        record!(self.t_ic = <[u8; 8]>::try_from(t_ic).ok());
         let cars: Vec<Vec<u8>> = [0x87, 0x88]
             .iter()
             .filter_map(|t| find_do(&dos, *t).map(<[u8]>::to_vec))
@@ -486,7 +498,7 @@ impl PaceTerminal {
         let cam = if self.selection.protocol.mapping == PaceMapping::ChipAuthentication {
             let a_ic = find_do(&dos, 0x8A).ok_or(PaceError::BadCamData)?;
             let ca_ic = cam_decrypt(suite, &ks_enc, a_ic)?;
-            self.transcript.ca_ic = Some(ca_ic.clone());
+            record!(self.ca_ic = Some(ca_ic.clone()));
             let pk_map_ic = self.pk_map_ic.clone().ok_or(PaceError::BadCamData)?;
             Some(CamData { ca_ic, pk_map_ic })
         } else {
