@@ -1,7 +1,7 @@
 //! `docval-server`: the DocVal WebSocket API server.
 #![forbid(unsafe_code)]
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use docval_server::config::Config;
 use docval_server::{AppState, serve, trust};
 use std::net::SocketAddr;
@@ -22,6 +22,19 @@ struct Cli {
     /// A TOML configuration file.
     #[arg(long)]
     config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server on embedded defaults on 127.0.0.1, read the REF-1 virtual passport
+    /// through a virtual phone, print the verified result (JSON on stdout).
+    Demo {
+        /// Another fixture document directory.
+        #[arg(long)]
+        fixture: Option<PathBuf>,
+    },
 }
 
 async fn shutdown_signal() {
@@ -62,6 +75,11 @@ fn load_config(cli: &Cli) -> Result<Config, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Demo { fixture }) = &cli.command {
+        let fixture = fixture.clone().unwrap_or_else(docval_server::demo::default_fixture);
+        return ExitCode::from(docval_server::demo::run(&fixture).await);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -69,7 +87,6 @@ async fn main() -> ExitCode {
         )
         .json()
         .init();
-    let cli = Cli::parse();
     let cfg = match load_config(&cli) {
         Ok(c) => c,
         Err(e) => {

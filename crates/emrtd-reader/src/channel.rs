@@ -87,7 +87,7 @@ impl<'t, T: Transport> Channel<'t, T> {
             // Whatever happens now, the old session is over.
             self.sm = None;
             let raw = self.transport.transmit(&bytes).await?;
-            let resp = ResponseApdu::parse(&raw)?;
+            let resp = self.collect_61xx(ResponseApdu::parse(&raw)?).await?;
             return match pending.confirm(&resp) {
                 Ok((confirmed, plain)) => {
                     self.sm = Some(confirmed.session);
@@ -107,7 +107,7 @@ impl<'t, T: Transport> Channel<'t, T> {
                 let bytes = protected.to_bytes()?;
                 self.round_trips += 1;
                 let raw = self.transport.transmit(&bytes).await?;
-                let resp = ResponseApdu::parse(&raw)?;
+                let resp = self.collect_61xx(ResponseApdu::parse(&raw)?).await?;
                 match self.sm.as_mut() {
                     Some(sm) => Ok(sm.unprotect(&resp)?),
                     None => Ok(resp),
@@ -121,6 +121,65 @@ impl<'t, T: Transport> Channel<'t, T> {
         let bytes = cmd.to_bytes()?;
         self.round_trips += 1;
         let raw = self.transport.transmit(&bytes).await?;
-        Ok(ResponseApdu::parse(&raw)?)
+        self.collect_61xx(ResponseApdu::parse(&raw)?).await
+    }
+
+    /// ISO/IEC 7816-4 §5.3.4: a response too long for a short APDU comes in parts; `61xx`
+    /// announces more, GET RESPONSE fetches it. The parts form one (protected) response.
+    async fn collect_61xx(&mut self, first: ResponseApdu) -> Result<ResponseApdu, ChannelError> {
+        let mut resp = first;
+        let mut rounds = 0;
+        while resp.sw.sw1() == 0x61 && rounds < 64 && resp.data.len() < crate::files::MAX_COLLECTED {
+            rounds += 1;
+            let ne = match resp.sw.sw2() {
+                0 => 256,
+                n => u32::from(n),
+            };
+            let get = CommandApdu::new(0x00, 0xC0, 0x00, 0x00).with_ne(ne);
+            self.round_trips += 1;
+            let raw = self.transport.transmit(&get.to_bytes()?).await?;
+            let next = ResponseApdu::parse(&raw)?;
+            let mut data = std::mem::take(&mut resp.data);
+            data.extend_from_slice(&next.data);
+            resp = ResponseApdu::new(data, next.sw);
+        }
+        Ok(resp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use emrtd_apdu::StatusWord;
+    use emrtd_transport::{LinkLimits, SyncChipTransport};
+
+    #[tokio::test]
+    async fn long_responses_are_collected_with_get_response() {
+        // A chip that answers 300 bytes in parts of 256 and 44 (61 2C).
+        let mut t = SyncChipTransport::new(
+            |cmd: &[u8]| match cmd {
+                [0x00, 0x88, ..] => {
+                    let mut r = vec![0xAA; 256];
+                    r.extend_from_slice(&[0x61, 0x2C]);
+                    r
+                }
+                [0x00, 0xC0, 0x00, 0x00, 0x2C] => {
+                    let mut r = vec![0xBB; 44];
+                    r.extend_from_slice(&[0x90, 0x00]);
+                    r
+                }
+                _ => vec![0x6D, 0x00],
+            },
+            LinkLimits::default(),
+        );
+        let mut ch = Channel::new(&mut t);
+        let r = ch
+            .send_plain(&CommandApdu::new(0x00, 0x88, 0, 0).with_data(vec![1; 8]).with_ne(256))
+            .await
+            .unwrap();
+        assert_eq!(r.sw, StatusWord::SUCCESS);
+        assert_eq!(r.data.len(), 300);
+        assert_eq!(r.data[256], 0xBB);
+        assert_eq!(ch.round_trips(), 2);
     }
 }

@@ -264,6 +264,9 @@ struct Engine<'a, 't, T, R> {
     reading: Reading,
     pace: Option<PaceOutcome>,
     bac_used: bool,
+    /// Extended length in use (the link allows it and the chip announced it).
+    extended: bool,
+    max_response_bytes: Option<usize>,
 }
 
 enum StepError {
@@ -293,16 +296,18 @@ fn file_failure(file: &str, e: FileError) -> StepError {
 impl<'t, T: Transport, R: CryptoRng> Engine<'_, 't, T, R> {
     fn limits(&self) -> ReadLimits {
         let block = self.ch.sm().map(|s| s.suite().block_len());
-        if self.cfg.extended_length {
-            let max_resp = self.cfg.max_response_bytes.unwrap_or(65_536 + 2);
+        let short = ReadLimits::short(block, self.cfg.max_file_size);
+        if self.extended {
+            let max_resp = self.max_response_bytes.unwrap_or(65_536 + 2);
             ReadLimits {
                 max_chunk: ReadLimits::chunk_for_response(max_resp, block).clamp(1, 65_536),
                 extended: true,
                 max_file_size: self.cfg.max_file_size,
+                short_fallback: short.max_chunk,
             }
         } else {
-            let mut l = ReadLimits::short(block, self.cfg.max_file_size);
-            if let Some(m) = self.cfg.max_response_bytes {
+            let mut l = short;
+            if let Some(m) = self.max_response_bytes {
                 l.max_chunk = l.max_chunk.min(ReadLimits::chunk_for_response(m, block)).max(1);
             }
             l
@@ -352,6 +357,8 @@ pub async fn read_document<T: Transport, R: CryptoRng>(
         reading: Reading::new(),
         pace: None,
         bac_used: false,
+        extended: cfg.extended_length,
+        max_response_bytes: cfg.max_response_bytes,
     };
     if let Err(failure) = pipeline(&mut engine, trust_store).await {
         engine.reading.failure = Some(failure);
@@ -389,12 +396,27 @@ async fn pipeline<T: Transport, R: CryptoRng>(
         let limits = e.limits();
         match read_file(&mut e.ch, Some(SFI_ATR_INFO), limits).await {
             Ok(data) => {
+                // Extended length only when the chip announces it (Doc 9303-10 §3.11.4 7F66),
+                // within the sizes it gives.
+                let info = emrtd_lds::misc::AtrInfo::parse(&data)
+                    .ok()
+                    .and_then(|a| a.extended_length_info);
+                match info {
+                    Some(i) => {
+                        if let Some(r) = i.max_response_length {
+                            let r = usize::try_from(r).unwrap_or(usize::MAX).max(258);
+                            e.max_response_bytes = Some(e.max_response_bytes.map_or(r, |m| m.min(r)));
+                        }
+                    }
+                    None => e.extended = false,
+                }
                 e.reading.atr_info = Some(data);
                 e.record(Step::ReadAtrInfo, StepOutcome::Done, start, rt0);
             }
             Err(FileError::Channel(ChannelError::Transport(t))) => return Err(ReadFailure::Transport(t)),
             Err(err) => {
-                // Optional: the chip may not have it.
+                // Optional: the chip may not have it; then it does not announce extended length.
+                e.extended = false;
                 e.record(Step::ReadAtrInfo, StepOutcome::Skipped(err.to_string()), start, rt0);
             }
         }

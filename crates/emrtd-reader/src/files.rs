@@ -17,6 +17,9 @@ use emrtd_transport::Transport;
 use thiserror::Error;
 use zeroize::Zeroizing;
 
+/// Most bytes gathered through GET RESPONSE for one command.
+pub const MAX_COLLECTED: usize = 70_000;
+
 /// Errors while reading a file.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum FileError {
@@ -47,6 +50,8 @@ pub struct ReadLimits {
     pub extended: bool,
     /// Largest file accepted.
     pub max_file_size: usize,
+    /// The chunk to fall back to when an extended read is refused with 6700.
+    pub short_fallback: usize,
 }
 
 impl ReadLimits {
@@ -80,10 +85,12 @@ impl ReadLimits {
 
     /// Limits for a short-APDU link: 223 bytes under AES SM, 231 under 3DES, 256 without SM.
     pub fn short(block: Option<usize>, max_file_size: usize) -> Self {
+        let max_chunk = Self::chunk_for_response(258, block).min(256);
         ReadLimits {
-            max_chunk: Self::chunk_for_response(258, block).min(256),
+            max_chunk,
             extended: false,
             max_file_size,
+            short_fallback: max_chunk,
         }
     }
 }
@@ -241,16 +248,22 @@ pub async fn read_file<T: Transport>(
                 }
                 None => return Err(FileError::NoProgress(offset)),
             },
-            SwMeaning::WrongLe(n) if n > 0 && usize::from(n) < want && shrinks < 8 => {
+            SwMeaning::WrongLe(n) if n > 0 && usize::from(n) < want && shrinks < 16 => {
                 shrinks += 1;
                 chunk = usize::from(n);
+            }
+            SwMeaning::WrongLength if want > 256 && shrinks < 16 => {
+                // The chip (or the reader) does not take extended length after all: go on
+                // with the largest short read.
+                shrinks += 1;
+                chunk = limits.short_fallback.clamp(1, 256);
             }
             SwMeaning::WrongLength
             | SwMeaning::WrongOffset
             | SwMeaning::WrongLe(_)
             | SwMeaning::EndOfFile
             | SwMeaning::DataMayBeCorrupted
-                if shrinks < 8 && want > 1 =>
+                if shrinks < 16 && want > 1 =>
             {
                 // The chip does not like this Ne (a length beyond the end, or above its
                 // buffer): halve it, but never below the 4 bytes a TLV header needs first.
@@ -360,6 +373,7 @@ mod tests {
             max_chunk: 65_536,
             extended: true,
             max_file_size: 1 << 20,
+            short_fallback: 256,
         };
         let (r, rt) = read(&f, 65_536, ext, none).await;
         assert_eq!(r.unwrap(), f);
@@ -373,6 +387,7 @@ mod tests {
             max_chunk: 30_000,
             extended: true,
             max_file_size: 1 << 20,
+            short_fallback: 256,
         };
         let (r, rt) = read(&f, 65_536, ext, none).await;
         assert_eq!(r.unwrap(), f);
@@ -386,9 +401,25 @@ mod tests {
             max_chunk: 4096,
             extended: true,
             max_file_size: 1 << 20,
+            short_fallback: 256,
         };
         let (r, _) = read(&f, 231, ext, none).await;
         assert_eq!(r.unwrap(), f);
+    }
+
+    #[tokio::test]
+    async fn extended_refused_falls_back_to_short_reads() {
+        let f = file_of(3000);
+        let ext = ReadLimits {
+            max_chunk: 65_536,
+            extended: true,
+            max_file_size: 1 << 20,
+            short_fallback: 231,
+        };
+        let (r, rt) = read(&f, 256, ext, none).await;
+        assert_eq!(r.unwrap(), f);
+        // One refused extended read, then 231-byte reads.
+        assert_eq!(rt, 1 + f.len().div_ceil(231) as u64);
     }
 
     #[tokio::test]
