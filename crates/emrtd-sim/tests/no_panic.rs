@@ -37,3 +37,38 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The standard plug-ins (PACE, CA, AA) on REF-1 never panic on random commands, nor on
+    /// random GENERAL AUTHENTICATE data after a valid MSE:Set AT for PACE-CAN.
+    #[test]
+    fn standard_chip_never_panics(
+        ins in prop::sample::select(vec![0x22u8, 0x86, 0x88, 0x2C, 0x24, 0xB0, 0xA4]),
+        p1 in prop::sample::select(vec![0x00u8, 0x41, 0xC1, 0x81, 0x02, 0x03]),
+        p2 in prop::sample::select(vec![0x00u8, 0xA4, 0xA6, 0xB6, 0x03, 0x0C]),
+        data in proptest::collection::vec(any::<u8>(), 0..120),
+        cla in prop::sample::select(vec![0x00u8, 0x10]),
+    ) {
+        let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/documents/ref-1"));
+        let mut c = VirtualChip::load(dir).unwrap();
+        let mut apdu = vec![cla, ins, p1, p2];
+        if !data.is_empty() { apdu.push(data.len() as u8); apdu.extend_from_slice(&data); }
+        apdu.push(0);
+        for _ in 0..3 {
+            let r = c.transmit(&apdu);
+            prop_assert!(r.len() >= 2);
+        }
+        // Also as GENERAL AUTHENTICATE data in a plausible dynamic authentication template.
+        let mut ga = vec![cla, 0x86, 0x00, 0x00];
+        let mut body = vec![0x7C, data.len() as u8];
+        body.extend_from_slice(&data);
+        ga.push(body.len() as u8);
+        ga.extend_from_slice(&body);
+        ga.push(0);
+        let _ = c.transmit(&hex::decode("0022C1A40F800A04007F000702020402028301028401 0D".replace(' ', "")).unwrap());
+        let r = c.transmit(&ga);
+        prop_assert!(r.len() >= 2);
+    }
+}
