@@ -279,12 +279,6 @@ pub fn verify_signed_data(
     out.reasons.extend(chain.reasons);
     out.csca = chain.csca.as_ref().map(Certificate::summary);
     out.csca_path = chain.path.iter().map(Certificate::summary).collect();
-    if !opts.skip_country_check
-        && let (Some(ds_c), Some(csca)) = (ds.issuer.country(), chain.csca.as_ref())
-        && csca.subject.country().is_some_and(|c| c != ds_c)
-    {
-        // already reported by the chain check
-    }
     Some(ds)
 }
 

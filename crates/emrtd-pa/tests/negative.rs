@@ -371,3 +371,80 @@ fn supplied_document_signer_certificate() {
     assert!(out.error.is_some());
     assert!(out.has(ReasonCode::DsCertificateUnparsable));
 }
+
+#[test]
+fn ds_claiming_another_country_than_its_csca() {
+    // A DS naming a French issuer but signed by the German CSCA key (found through the
+    // authority key identifier): the signature chains, the countries do not match.
+    let csca_key = key(1);
+    let ds_key = key(2);
+    let de_name = name("DE", "Test CSCA");
+    let csca = cert(&CertSpec {
+        serial: 1,
+        issuer: de_name.clone(),
+        subject: de_name.clone(),
+        not_before: "190101000000Z",
+        not_after: "400101000000Z",
+        subject_key: &csca_key,
+        issuer_key: &csca_key,
+        key_usage: KU_CERT_AND_CRL_SIGN,
+        ca: true,
+    });
+    let fr_name = name("FR", "Test CSCA");
+    let ds = cert(&CertSpec {
+        serial: 5,
+        issuer: fr_name.clone(),
+        subject: name("FR", "Test DS"),
+        not_before: "200101000000Z",
+        not_after: "350101000000Z",
+        subject_key: &ds_key,
+        issuer_key: &csca_key,
+        key_usage: KU_DIGITAL_SIGNATURE,
+        ca: false,
+    });
+    let dg1 = dg1("FRA");
+    let sod = sod(&[(1, &dg1)], &ds, &fr_name, 5, &ds_key);
+    let mut store = TrustStore::new();
+    store.add_der(&csca, "de").unwrap();
+    let out = verify_sod(&sod, &dgs(&[(1, &dg1)]), &store, &at(AT_2025));
+    assert!(out.sod_signature_valid);
+    assert!(!out.document_certificate_valid);
+    assert!(out.has(ReasonCode::CountryMismatch), "{:?}", out.reasons);
+}
+
+#[test]
+fn ds_without_digital_signature_key_usage() {
+    let csca_key = key(1);
+    let ds_key = key(2);
+    let n = name("DE", "Test CSCA");
+    let csca = cert(&CertSpec {
+        serial: 1,
+        issuer: n.clone(),
+        subject: n.clone(),
+        not_before: "190101000000Z",
+        not_after: "400101000000Z",
+        subject_key: &csca_key,
+        issuer_key: &csca_key,
+        key_usage: KU_CERT_AND_CRL_SIGN,
+        ca: true,
+    });
+    let ds = cert(&CertSpec {
+        serial: 6,
+        issuer: n.clone(),
+        subject: name("DE", "Test DS"),
+        not_before: "200101000000Z",
+        not_after: "350101000000Z",
+        subject_key: &ds_key,
+        issuer_key: &csca_key,
+        key_usage: KU_CERT_AND_CRL_SIGN,
+        ca: false,
+    });
+    let dg1 = dg1("D<<");
+    let sod = sod(&[(1, &dg1)], &ds, &n, 6, &ds_key);
+    let mut store = TrustStore::new();
+    store.add_der(&csca, "de").unwrap();
+    let out = verify_sod(&sod, &dgs(&[(1, &dg1)]), &store, &at(AT_2025));
+    assert!(out.sod_signature_valid);
+    assert!(!out.document_certificate_valid);
+    assert!(out.has(ReasonCode::KeyUsage), "{:?}", out.reasons);
+}
