@@ -134,7 +134,9 @@ async fn every_fixture_end_to_end_with_result_post() {
 
     let mut names: Vec<String> = std::fs::read_dir(fixtures())
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("manifest.toml").is_file())
+        .map(|p| p.file_name().unwrap().to_string_lossy().to_string())
         .collect();
     names.sort();
     assert!(names.len() >= 9, "{names:?}");
