@@ -36,9 +36,9 @@ use emrtd_sm::SmError;
 use thiserror::Error;
 use zeroize::Zeroizing;
 
-pub use chip::{PaceChip, PaceChipConfig, PaceChipOutcome};
+pub use chip::{ChipProtocol, PaceChip, PaceChipConfig, PaceChipOutcome};
 pub use select::{PaceSelection, Preferences, select_protocol};
-pub use terminal::{CamVerification, PaceConfig, PaceOutcome, PaceTerminal};
+pub use terminal::{CamVerification, FixedEphemeral, PaceConfig, PaceOutcome, PaceTerminal};
 
 /// The password of a PACE run (Doc 9303-11 §4.4.1, TR-03110-2 §3.3).
 #[derive(Clone)]
