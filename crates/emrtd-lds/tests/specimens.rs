@@ -402,3 +402,34 @@ fn ec_dg15_of_the_virtual_reference_document() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn real_ef_dir_and_atr_info() {
+    let LdsFile::Dir(d) = LdsFile::parse(&read("de-eid-simulator/sim_2f00_EF.DIR.bin"), Some(FileHint::Dir)).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(d.applications.len(), 4);
+    assert_eq!(d.applications[0].label.as_deref(), Some("CIA zu DF.eSign"));
+    let names: Vec<_> = d.applications.iter().map(|a| a.application).collect();
+    assert_eq!(
+        names,
+        [
+            None,
+            Some("ICAO eMRTD (LDS1)"),
+            Some("eID (BSI TR-03110)"),
+            Some("eSign")
+        ]
+    );
+    // EF.ATR/INFO of the project's virtual reference document.
+    let atr = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/documents/ref-1/2F01.bin"))
+        .unwrap();
+    let LdsFile::AtrInfo(a) = LdsFile::parse(&atr, None).unwrap() else {
+        panic!()
+    };
+    let e = a.extended_length_info.unwrap();
+    assert_eq!(
+        (e.max_command_length, e.max_response_length),
+        (Some(0x0500), Some(0x0500))
+    );
+}
