@@ -551,3 +551,27 @@ fn fixture_quirks_are_in_effect() {
     let atr_info = t.read_ef(0x2F01, 0xDF).unwrap();
     assert_eq!(hex::encode_upper(&atr_info), "7F660802020500020205 00".replace(' ', ""));
 }
+
+#[test]
+fn every_fixture_dg1_parses_with_valid_check_digits_matching_the_manifest() {
+    let dir = fixtures().join("documents");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 9);
+    for name in names {
+        let doc = Document::from_dir(&dir.join(&name)).unwrap();
+        let dg1 = emrtd_lds::dg1::Dg1::parse(doc.file(Df::Emrtd, 0x0101).unwrap()).unwrap();
+        assert!(dg1.mrz.check_digits_valid(), "{name}: {:?}", dg1.mrz.check_digits);
+        let m = doc.manifest.mrz.as_ref().unwrap();
+        assert_eq!(dg1.mrz.lines, m.lines, "{name}");
+        assert_eq!(dg1.mrz.document_number, m.document_number, "{name}");
+        assert_eq!(dg1.mrz.date_of_birth, m.date_of_birth, "{name}");
+        assert_eq!(dg1.mrz.date_of_expiry, m.date_of_expiry, "{name}");
+        assert_eq!(dg1.mrz.issuing_state, "UTO", "{name}");
+    }
+}
