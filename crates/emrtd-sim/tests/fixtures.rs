@@ -575,3 +575,48 @@ fn every_fixture_dg1_parses_with_valid_check_digits_matching_the_manifest() {
         assert_eq!(dg1.mrz.issuing_state, "UTO", "{name}");
     }
 }
+
+#[test]
+fn ecdsa_document_signer_chains_through_the_link_certificate_to_the_rsa_csca() {
+    // Trust only the RSA CSCA and the link certificate (the new ECDSA CSCA key certified by it).
+    let mut s = TrustStore::new();
+    for f in ["csca-rsa.cer", "link-csca-rsa-to-ecdsa.cer"] {
+        s.add_der(&std::fs::read(fixtures().join("pki").join(f)).unwrap(), f)
+            .unwrap();
+    }
+    let (doc, chip) = load("td1-id-explicit-curve");
+    let mut t = Terminal::new(chip);
+    open(&doc, &mut t);
+    let (sod, dgs) = read_all(&doc, &mut t);
+    let out = verify_sod(
+        &sod,
+        &dgs,
+        &s,
+        &PaOptions {
+            at: Some(AT),
+            ds_certificate: None,
+            skip_country_check: true,
+        },
+    );
+    assert!(out.verified(), "{:#?}", out.reasons);
+    // Without the link certificate the ECDSA Document Signer has no trusted issuer.
+    let mut only_rsa = TrustStore::new();
+    only_rsa
+        .add_der(
+            &std::fs::read(fixtures().join("pki/csca-rsa.cer")).unwrap(),
+            "csca-rsa.cer",
+        )
+        .unwrap();
+    let out = verify_sod(
+        &sod,
+        &dgs,
+        &only_rsa,
+        &PaOptions {
+            at: Some(AT),
+            ds_certificate: None,
+            skip_country_check: true,
+        },
+    );
+    assert!(!out.verified());
+    assert!(out.has(emrtd_pa::ReasonCode::CscaNotFound), "{:#?}", out.reasons);
+}
