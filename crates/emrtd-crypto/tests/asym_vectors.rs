@@ -261,3 +261,23 @@ fn cofactor_curve_key_agreement_and_mapping() {
     let n_times = c.mul(&g, &c.order_bytes()).unwrap();
     assert!(c.is_identity(&n_times));
 }
+
+#[test]
+fn explicit_parameters_with_a_wrong_order_are_rejected() {
+    let Domain::Ec(c) = Domain::standardized(13).unwrap() else {
+        panic!()
+    };
+    let g = c.encode_point(&c.generator()).unwrap();
+    let mut n = c.order_bytes();
+    *n.last_mut().unwrap() ^= 2;
+    assert_eq!(
+        Domain::explicit_ec(&c.p_bytes(), &c.a_bytes(), &c.b_bytes(), &g, &n, &[1]).unwrap_err(),
+        AsymError::BadDomain("n is not the order of G")
+    );
+    assert_eq!(
+        Domain::explicit_ec(&c.p_bytes(), &c.a_bytes(), &c.b_bytes(), &g, &n[..16], &[1]).unwrap_err(),
+        AsymError::BadDomain("order and cofactor do not match the field size")
+    );
+    // A wrong cofactor is caught by the size check too.
+    assert!(Domain::explicit_ec(&c.p_bytes(), &c.a_bytes(), &c.b_bytes(), &g, &c.order_bytes(), &[8]).is_err());
+}

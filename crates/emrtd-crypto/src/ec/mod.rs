@@ -209,7 +209,33 @@ impl Curve {
         curve.g = curve
             .decode_point(g)
             .map_err(|_| AsymError::BadDomain("generator not a valid point"))?;
+        curve.check_order()?;
         Ok(curve)
+    }
+
+    /// Sanity checks of explicit parameters from a chip: h·n has about the size of p (Hasse
+    /// bound), and n is the order of G, i.e. (n-1)·G = -G.
+    fn check_order(&self) -> Result<(), AsymError> {
+        let p_bits = self.field_bits();
+        let hn_bits = self.order_bits + (64 - self.cofactor_u64().leading_zeros()) - 1;
+        // bit_width(h·n) is hn_bits or hn_bits + 1.
+        if hn_bits + 2 < p_bits || hn_bits > p_bits + 1 {
+            return Err(AsymError::BadDomain("order and cofactor do not match the field size"));
+        }
+        let n_minus_1 = self.n.as_ref().wrapping_sub(BoxedUint::one_with_precision(self.bits));
+        let q = self
+            .without_typed()
+            .mul(&self.g, &fixed_be(&n_minus_1, self.order_len))?;
+        let minus_g = EcPoint {
+            x: self.g.x.clone(),
+            y: self.g.y.neg(),
+            z: self.g.z.clone(),
+        };
+        if self.point_eq(&q, &minus_g) {
+            Ok(())
+        } else {
+            Err(AsymError::BadDomain("n is not the order of G"))
+        }
     }
 
     /// Uses the typed RustCrypto implementation for scalar multiplication (standardized
