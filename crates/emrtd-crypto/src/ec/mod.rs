@@ -7,9 +7,9 @@
 //! Renes–Costello–Batina 2016 (Algorithm 1, any `a`), so addition has no exceptional cases
 //! on odd-order curves and the same code path serves doubling.
 //!
-//! Scalar multiplication ([`Curve::mul`]) is a Montgomery ladder over a fixed number of bits
-//! (the bit length of the group order) with constant-time conditional swaps: no branch or
-//! memory access depends on secret scalar bits.
+//! Scalar multiplication ([`Curve::mul`]) is a fixed-window (4-bit) method over a fixed number
+//! of windows (from the bit length of the group order) whose table entries are selected by a
+//! constant-time scan: no branch or memory access depends on secret scalar bits.
 
 pub mod typed;
 
@@ -19,7 +19,7 @@ use crypto_bigint::{BoxedUint, Choice, CtAssign, CtEq, NonZero, Odd, Resize};
 use rand_core::CryptoRng;
 use thiserror::Error;
 use typed::TypedCurve;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 /// Errors of the asymmetric arithmetic (EC and DH).
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -429,6 +429,7 @@ impl Curve {
         EcPoint { x: x3, y: y3, z: z3 }
     }
 
+    #[cfg(test)]
     fn cswap(c: Choice, p: &mut EcPoint, q: &mut EcPoint) {
         let tx = p.x.clone();
         let ty = p.y.clone();
@@ -457,6 +458,50 @@ impl Curve {
                 None => Ok(self.identity()),
             };
         }
+        Ok(self.mul_fixed_window(pt, &k))
+    }
+
+    /// Fixed-window (4-bit) scalar multiplication: a table of 0·P … 15·P, then per window
+    /// four doublings and one addition of an entry chosen by a constant-time scan of the
+    /// whole table. The number of windows depends only on the bit length of n.
+    fn mul_fixed_window(&self, pt: &EcPoint, k: &BoxedUint) -> EcPoint {
+        const W: u32 = 4;
+        let mut table = Vec::with_capacity(1 << W);
+        table.push(self.identity());
+        table.push(pt.clone());
+        for i in 2..(1usize << W) {
+            let prev = table.get(i - 1).cloned().unwrap_or_else(|| self.identity());
+            table.push(self.add(&prev, pt));
+        }
+        let windows = self.order_bits.div_ceil(W);
+        let mut acc = self.identity();
+        for w in (0..windows).rev() {
+            for _ in 0..W {
+                acc = self.add(&acc, &acc);
+            }
+            let mut digit = 0u8;
+            for j in 0..W {
+                digit |= k.bit(w * W + j).to_u8() << j;
+            }
+            let mut sel = self.identity();
+            for (i, entry) in table.iter().enumerate() {
+                let c = Choice::from_u8_eq(i as u8, digit);
+                sel.x.ct_assign(&entry.x, c);
+                sel.y.ct_assign(&entry.y, c);
+                sel.z.ct_assign(&entry.z, c);
+            }
+            acc = self.add(&acc, &sel);
+            digit.zeroize();
+        }
+        for t in &mut table {
+            t.zeroize();
+        }
+        acc
+    }
+
+    /// Montgomery ladder (kept as the reference the fixed-window method is tested against).
+    #[cfg(test)]
+    fn mul_ladder(&self, pt: &EcPoint, k: &BoxedUint) -> EcPoint {
         let mut r0 = self.identity();
         let mut r1 = pt.clone();
         let mut i = self.order_bits;
@@ -468,7 +513,7 @@ impl Curve {
             r0 = self.add(&r0, &r0);
             Self::cswap(bit, &mut r0, &mut r1);
         }
-        Ok(r0)
+        r0
     }
 
     /// The cofactor h as a small integer.
@@ -654,4 +699,23 @@ pub(crate) fn reduce_mod(v: &[u8], m: &Odd<BoxedUint>, len: usize) -> Result<Vec
         .ok_or(AsymError::BadDomain("zero modulus"))?;
     let r = Zeroizing::new(wide.rem(&mw));
     Ok(fixed_be(&r, len))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixed_window_equals_ladder() {
+        let Ok(crate::domain::Domain::Ec(c)) = crate::domain::Domain::standardized(9) else {
+            panic!("brainpoolP192r1")
+        };
+        let g = c.generator();
+        for seed in [1u8, 2, 0x7F, 0xFF] {
+            let k = c.reduce_scalar(&[seed; 30]).unwrap();
+            let a = c.mul_fixed_window(&g, &k);
+            let b = c.mul_ladder(&g, &k);
+            assert!(c.point_eq(&a, &b));
+        }
+        let zero = c.reduce_scalar(&[0]).unwrap();
+        assert!(c.is_identity(&c.mul_fixed_window(&g, &zero)));
+    }
 }
