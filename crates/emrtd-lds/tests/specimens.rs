@@ -433,3 +433,37 @@ fn real_ef_dir_and_atr_info() {
         (Some(0x0500), Some(0x0500))
     );
 }
+
+#[test]
+fn real_sods_v0_and_v1() {
+    for (f, version, hash, dgs) in [
+        ("AT_EF.SOD.bin", 0, "2.16.840.1.101.3.4.2.1", vec![1, 2, 3, 11, 12, 14]),
+        ("DE_EF.SOD.bin", 1, "2.16.840.1.101.3.4.2.2", vec![1, 2, 3, 14]),
+        ("FI_EF.SOD.bin", 1, "2.16.840.1.101.3.4.2.3", vec![1, 2, 3, 7, 14]),
+        (
+            "FR_EF.SOD.bin",
+            0,
+            "2.16.840.1.101.3.4.2.1",
+            vec![1, 2, 3, 11, 12, 13, 14],
+        ),
+        ("ID_EF.SOD.bin", 0, "2.16.840.1.101.3.4.2.1", vec![1, 2, 3, 14, 15]),
+        ("MY_EF.SOD.bin", 0, "2.16.840.1.101.3.4.2.1", vec![1, 2, 3, 11, 12, 14]),
+    ] {
+        let LdsFile::Sod(sod) = parse(&format!("real-sod/{f}")) else {
+            panic!("{f}")
+        };
+        let lso = &sod.lds_security_object;
+        assert_eq!(lso.version, version, "{f}");
+        assert_eq!(lso.hash_algorithm.oid, hash, "{f}");
+        let numbers: Vec<u8> = lso.data_group_hashes.iter().map(|h| h.number).collect();
+        assert_eq!(numbers, dgs, "{f}");
+        if version == 1 {
+            assert_eq!(
+                lso.lds_version_info,
+                Some(("0108".to_string(), "040000".to_string())),
+                "{f}"
+            );
+        }
+        assert_eq!(sod.raw, read(&format!("real-sod/{f}")), "{f}: raw bytes kept");
+    }
+}

@@ -161,3 +161,28 @@ fn empty_store_finds_no_csca() {
     assert!(!out.document_certificate_valid);
     assert!(out.has(ReasonCode::CscaNotFound));
 }
+
+#[test]
+fn nz_2013_sod_with_indefinite_lengths_chains_to_a_historical_csca() {
+    let sod = read("cardaccess-samples/NZ2013_EF_SOD.bin");
+    // The file uses the indefinite length form.
+    let (outer, _) = emrtd_apdu::Tlv::parse(&sod).unwrap();
+    let ci = emrtd_apdu::Tlv::parse(outer.value).unwrap().0;
+    assert!(ci.indefinite);
+    let mut s = TrustStore::new();
+    s.load_path(&vectors().join("csca-certs-historical")).unwrap();
+    assert!(s.load_errors.is_empty(), "{:?}", s.load_errors);
+    // 2014-01-01: inside the DS validity (2011-06-30 .. 2016-10-24).
+    let opts = PaOptions {
+        at: Some(1_388_534_400),
+        ..PaOptions::default()
+    };
+    let out = verify_sod(&sod, &BTreeMap::new(), &s, &opts);
+    assert!(out.sod_signature_valid, "{:?}", out.reasons);
+    assert!(out.document_certificate_valid, "{:?}", out.reasons);
+    assert!(out.csca.unwrap().subject.contains("C=NZ"));
+    // The 2026 master lists no longer hold the CSCA key that issued this DS.
+    let out = verify_sod(&sod, &BTreeMap::new(), store(), &opts);
+    assert!(out.sod_signature_valid);
+    assert!(!out.document_certificate_valid);
+}
