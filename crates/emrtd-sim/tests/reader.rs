@@ -1,0 +1,134 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+//! The full reading engine (emrtd-reader) on every fixture through the virtual chip:
+//! access control, all data groups, CA, AA and PA as a DocVal session does them.
+
+use emrtd_access::MrzKey;
+use emrtd_pa::{PaOptions, TrustStore};
+use emrtd_reader::{AccessKey, ReaderConfig, Reading, read_document};
+use emrtd_result::AuthResult;
+use emrtd_sim::{Document, SeededRng, VirtualChip};
+use emrtd_transport::{LinkLimits, SyncChipTransport};
+use std::path::PathBuf;
+use zeroize::Zeroizing;
+
+/// 2026-01-02T00:00:00Z.
+const AT: i64 = 1_767_312_000;
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures"))
+}
+
+fn store() -> TrustStore {
+    let mut s = TrustStore::new();
+    for f in ["csca-rsa.cer", "csca-ecdsa-explicit.cer", "link-csca-rsa-to-ecdsa.cer"] {
+        s.add_der(&std::fs::read(fixtures().join("pki").join(f)).unwrap(), f)
+            .unwrap();
+    }
+    for f in ["csca-rsa.crl", "csca-ecdsa.crl"] {
+        s.add_crl(&std::fs::read(fixtures().join("pki").join(f)).unwrap(), f)
+            .unwrap();
+    }
+    s
+}
+
+async fn read(name: &str, use_can: bool, extended: bool) -> (Document, Reading) {
+    let dir = fixtures().join("documents").join(name);
+    let doc = Document::from_dir(&dir).unwrap();
+    let mut chip = VirtualChip::load(&dir).unwrap();
+    let limits = LinkLimits {
+        extended_length: extended,
+        ..LinkLimits::default()
+    };
+    let mut transport = SyncChipTransport::new(move |c: &[u8]| chip.transmit(c), limits);
+    let key = match (&doc.manifest.can, use_can) {
+        (Some(can), true) => AccessKey::Can(Zeroizing::new(can.clone())),
+        _ => {
+            let m = doc.manifest.mrz.as_ref().unwrap();
+            AccessKey::Mrz(MrzKey::new(&m.document_number, &m.date_of_birth, &m.date_of_expiry).unwrap())
+        }
+    };
+    let cfg = ReaderConfig {
+        read_atr_info: extended,
+        extended_length: extended,
+        pa_options: PaOptions {
+            at: Some(AT),
+            ds_certificate: None,
+            skip_country_check: true,
+        },
+        ..ReaderConfig::default()
+    };
+    let mut rng = SeededRng::new(format!("reader-test/{name}").as_bytes());
+    let reading = read_document(&mut transport, &key, &store(), &cfg, &mut rng).await;
+    (doc, reading)
+}
+
+fn check_files(doc: &Document, r: &Reading) {
+    assert!(
+        r.failure.is_none(),
+        "{}: {:?} {:?}",
+        doc.manifest.name,
+        r.failure,
+        r.errors
+    );
+    for n in [1u8, 2, 7, 11, 12, 14, 15] {
+        if doc.manifest.expect.data_groups.contains(&n) {
+            let want = doc.file(emrtd_sim::Df::Emrtd, 0x0100 | u16::from(n)).unwrap();
+            let got = r
+                .data_groups
+                .get(&n)
+                .unwrap_or_else(|| panic!("{}: DG{n} not read", doc.manifest.name));
+            assert!(got.as_slice() == want, "{}: DG{n}", doc.manifest.name);
+        }
+    }
+}
+
+#[tokio::test]
+async fn reader_reads_every_genuine_fixture_with_ca_aa_and_pa() {
+    for (name, can, ext) in [
+        ("bac-td3-3des", false, false),
+        ("ref-1", true, true),
+        ("ref-1", false, false),
+        ("pace-dh-gm-3des", true, true),
+        ("pace-ecdh-im-aes256-p384", true, false),
+        ("pace-cam-aes128", true, false),
+        ("td1-id-explicit-curve", true, false),
+    ] {
+        let (doc, r) = read(name, can, ext).await;
+        check_files(&doc, &r);
+        assert!(
+            r.passive_authentication_ok(),
+            "{name}: {:#?}",
+            r.passive_authentication.as_ref().map(|p| &p.reasons)
+        );
+        let want_ca = if doc.manifest.keys.ca_private_key.is_some() {
+            AuthResult::Success
+        } else {
+            AuthResult::Unavailable
+        };
+        assert_eq!(r.chip_authentication, want_ca, "{name}: {:?}", r.errors);
+        let want_aa = if doc.manifest.keys.aa_private_key.is_some() {
+            AuthResult::Success
+        } else {
+            AuthResult::Unavailable
+        };
+        assert_eq!(r.active_authentication, want_aa, "{name}: {:?}", r.errors);
+    }
+}
+
+#[tokio::test]
+async fn reader_reports_the_clone_revoked_and_expired_fixtures() {
+    let (_, r) = read("ref-1-clone", true, false).await;
+    assert!(r.passive_authentication_ok());
+    assert_eq!(r.chip_authentication, AuthResult::Failed, "{:?}", r.errors);
+    assert_eq!(r.active_authentication, AuthResult::Failed, "{:?}", r.errors);
+
+    let (_, r) = read("revoked-ds", false, false).await;
+    let pa = r.passive_authentication.as_ref().unwrap();
+    assert!(!pa.verified());
+    assert!(pa.has(emrtd_pa::ReasonCode::DsRevoked), "{:#?}", pa.reasons);
+
+    let (_, r) = read("expired", false, false).await;
+    let pa = r.passive_authentication.as_ref().unwrap();
+    assert!(!pa.verified());
+    assert!(pa.has(emrtd_pa::ReasonCode::DsCertificateExpired), "{:#?}", pa.reasons);
+}
