@@ -192,7 +192,8 @@ impl VirtualChip {
             .rng_seed
             .clone()
             .unwrap_or_else(|| doc.manifest.name.clone());
-        Ok(VirtualChip {
+        let modes = doc.manifest.adversarial.clone();
+        let chip = VirtualChip {
             rng: SeededRng::new(format!("emrtd-sim/{seed}").as_bytes()),
             doc,
             adversarial: Vec::new(),
@@ -205,7 +206,8 @@ impl VirtualChip {
             commands: 0,
             atr: make_atr(b"docval-sim"),
             current_secured: false,
-        })
+        };
+        Ok(modes.into_iter().fold(chip, VirtualChip::with_adversarial))
     }
 
     /// Loads a document directory (see [`Document::from_dir`]).

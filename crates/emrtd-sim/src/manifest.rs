@@ -172,6 +172,10 @@ pub struct Manifest {
     pub quirks: Quirks,
     #[serde(default)]
     pub expect: Expect,
+    /// Adversarial modes switched on when the chip is built (`[[adversarial]]` tables with a
+    /// `mode`, e.g. `mode = "bad-mac"` or `mode = "tampered-data-group"` + `dg = 2`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adversarial: Vec<crate::chip::Adversarial>,
     #[serde(default)]
     pub files: Vec<FileSpec>,
 }

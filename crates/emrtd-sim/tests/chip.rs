@@ -301,3 +301,37 @@ fn reset_drops_the_session() {
     assert!(!t.chip.sm_active());
     assert!(t.select_app().is_err());
 }
+
+#[test]
+fn adversarial_modes_from_the_manifest() {
+    let toml = r#"
+name = "m"
+[mrz]
+document_number = "L898902C"
+date_of_birth = "690806"
+date_of_expiry = "940623"
+[[adversarial]]
+mode = "bad-mac"
+[[adversarial]]
+mode = "tampered-data-group"
+dg = 2
+"#;
+    let m = emrtd_sim::Manifest::from_toml(toml).unwrap();
+    assert_eq!(
+        m.adversarial,
+        vec![Adversarial::BadMac, Adversarial::TamperedDataGroup { dg: 2 }]
+    );
+    let mut doc = small_doc();
+    doc.manifest.adversarial = m.adversarial;
+    let mut t = Terminal::new(VirtualChip::new(doc).unwrap());
+    t.bac(&d1_mrz()).unwrap();
+    assert!(matches!(t.select_app(), Err(TermError::Sm(_))));
+    // Round trip through TOML.
+    let mut doc = small_doc();
+    doc.manifest.adversarial = vec![
+        Adversarial::EndlessFile { fid: 0x0102 },
+        Adversarial::Garbage { after: 5 },
+    ];
+    let back = emrtd_sim::Manifest::from_toml(&doc.manifest.to_toml().unwrap()).unwrap();
+    assert_eq!(back.adversarial, doc.manifest.adversarial);
+}
