@@ -1,0 +1,565 @@
+//! Turning a DocVal chip result (`emrtd_passport`) into a Veriff decision.
+//!
+//! Policy:
+//! - declined 9102 / 102 (suspected document tampering): SOD signature invalid, a data-group hash
+//!   invalid, chip or active authentication FAILED, the Document Signer chain invalid on an
+//!   unexpired document, or passive authentication failed for any other reason;
+//! - resubmission 9103 / 207 (document expired): the document is expired (its Document Signer may
+//!   have expired with it; the SOD signature and hashes must still hold);
+//! - resubmission 9103 / 201: the chip data could not be read (no DG1);
+//! - declined 9102 / 105 (suspicious behaviour): supplied person/document fields differ from the chip;
+//! - declined 9102 / 101 (physical document not used): the chip offers neither chip nor active
+//!   authentication and the policy requires one;
+//! - otherwise approved 9001.
+
+use crate::country::alpha2_or_icao;
+use crate::request::{DocumentInput, PersonInput};
+use chrono::{Datelike, NaiveDate};
+use emrtd_result::{AuthResult, EmrtdPassport, MrzInfo};
+use serde::{Deserialize, Serialize};
+
+/// Decision policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionPolicy {
+    /// Approve documents that offer neither chip nor active authentication (no clone detection).
+    pub accept_without_chip_authentication: bool,
+}
+
+impl Default for DecisionPolicy {
+    fn default() -> Self {
+        DecisionPolicy {
+            accept_without_chip_authentication: true,
+        }
+    }
+}
+
+/// The verdict of a decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Verdict {
+    Approved,
+    Declined,
+    ResubmissionRequested,
+    Expired,
+    Abandoned,
+}
+
+impl Verdict {
+    /// `verification.code`.
+    pub fn code(self) -> u16 {
+        match self {
+            Verdict::Approved => 9001,
+            Verdict::Declined => 9102,
+            Verdict::ResubmissionRequested => 9103,
+            Verdict::Expired => 9104,
+            Verdict::Abandoned => 9121,
+        }
+    }
+    /// `verification.status`.
+    pub fn status(self) -> &'static str {
+        match self {
+            Verdict::Approved => "approved",
+            Verdict::Declined => "declined",
+            Verdict::ResubmissionRequested => "resubmission_requested",
+            Verdict::Expired => "expired",
+            Verdict::Abandoned => "abandoned",
+        }
+    }
+}
+
+/// `verification.person` of a decision.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DecisionPerson {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub id_number: Option<String>,
+    pub citizenship: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub year_of_birth: Option<String>,
+    pub place_of_birth: Option<String>,
+    pub nationality: Option<String>,
+    pub gender: Option<String>,
+    pub pep_sanction_match: Option<String>,
+}
+
+/// `verification.document` of a decision.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DecisionDocument {
+    pub number: Option<String>,
+    #[serde(rename = "type")]
+    pub doc_type: Option<String>,
+    pub country: Option<String>,
+    pub valid_from: Option<String>,
+    pub valid_until: Option<String>,
+}
+
+/// Outcome of one check, for the review page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckOutcome {
+    Passed,
+    Failed,
+    Unavailable,
+}
+
+/// One check behind a decision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub name: String,
+    pub outcome: CheckOutcome,
+}
+
+/// A decision from chip evidence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub verdict: Verdict,
+    pub reason: Option<String>,
+    pub reason_code: Option<u16>,
+    pub person: DecisionPerson,
+    pub document: DecisionDocument,
+    pub checks: Vec<Check>,
+}
+
+/// Data supplied by the integration at session creation.
+#[derive(Clone, Debug, Default)]
+pub struct Supplied<'a> {
+    pub person: Option<&'a PersonInput>,
+    pub document: Option<&'a DocumentInput>,
+}
+
+fn yymmdd(s: &str, birth: bool, today: NaiveDate) -> Option<NaiveDate> {
+    if s.len() != 6 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let yy: i32 = s.get(0..2)?.parse().ok()?;
+    let mm: u32 = s.get(2..4)?.parse().ok()?;
+    let dd: u32 = s.get(4..6)?.parse().ok()?;
+    let century_now = today.year() - today.year() % 100;
+    let year = if birth {
+        // A birth date is in the past.
+        if century_now + yy > today.year() {
+            century_now - 100 + yy
+        } else {
+            century_now + yy
+        }
+    } else if century_now + yy > today.year() + 50 {
+        century_now - 100 + yy
+    } else {
+        century_now + yy
+    };
+    NaiveDate::from_ymd_opt(year, mm, dd)
+}
+
+fn yyyymmdd(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y%m%d").ok()
+}
+
+/// Letters of a name for comparison: uppercase ASCII, common diacritics folded, everything else
+/// dropped (the MRZ writes spaces, hyphens and apostrophes as `<` or omits them).
+fn name_key(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        let folded: &str = match c {
+            'ä' | 'Ä' | 'æ' | 'Æ' => "AE",
+            'ö' | 'Ö' | 'ø' | 'Ø' | 'œ' | 'Œ' => "OE",
+            'ü' | 'Ü' => "UE",
+            'ß' => "SS",
+            'å' | 'Å' => "AA",
+            'à' | 'á' | 'â' | 'ã' | 'À' | 'Á' | 'Â' | 'Ã' => "A",
+            'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => "E",
+            'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => "I",
+            'ò' | 'ó' | 'ô' | 'õ' | 'Ò' | 'Ó' | 'Ô' | 'Õ' => "O",
+            'ù' | 'ú' | 'û' | 'Ù' | 'Ú' | 'Û' => "U",
+            'ñ' | 'Ñ' => "N",
+            'ç' | 'Ç' => "C",
+            'š' | 'Š' => "S",
+            'ž' | 'Ž' => "Z",
+            _ => "",
+        };
+        if !folded.is_empty() {
+            out.push_str(folded);
+        } else if c.is_ascii_alphabetic() {
+            out.push(c.to_ascii_uppercase());
+        }
+    }
+    out
+}
+
+/// Whether a supplied name matches the chip's; the ICAO German-style (Ä → AE) and the plain
+/// (Ä → A) transliterations both match.
+fn names_match(supplied: &str, chip: &str) -> bool {
+    let plain: String = supplied
+        .chars()
+        .map(|c| match c {
+            'ä' | 'Ä' => 'A',
+            'ö' | 'Ö' => 'O',
+            'ü' | 'Ü' => 'U',
+            other => other,
+        })
+        .collect();
+    let chip = name_key(chip);
+    !chip.is_empty() && (name_key(supplied) == chip || name_key(&plain) == chip)
+}
+
+/// Document type of the API from the MRZ document code.
+pub fn document_type(mrz: &MrzInfo) -> &'static str {
+    match mrz.document_code.chars().next() {
+        Some('P') => "PASSPORT",
+        Some('I') | Some('A') | Some('C') => "ID_CARD",
+        _ => "ID_CARD",
+    }
+}
+
+fn person_and_document(p: &EmrtdPassport, mrz: &MrzInfo, today: NaiveDate) -> (DecisionPerson, DecisionDocument) {
+    let dg11 = p.additional_personal_details.as_ref();
+    let dob = dg11
+        .and_then(|d| d.full_date_of_birth.as_deref())
+        .and_then(yyyymmdd)
+        .or_else(|| yymmdd(&mrz.date_of_birth, true, today));
+    let id_number = dg11
+        .and_then(|d| d.personal_number.clone())
+        .filter(|s| !s.is_empty())
+        .or_else(|| Some(mrz.optional_data1.trim_end_matches('<').to_string()).filter(|s| !s.is_empty()));
+    let gender = match mrz.gender.as_str() {
+        "MALE" | "M" => Some("M".to_string()),
+        "FEMALE" | "F" => Some("F".to_string()),
+        _ => None,
+    };
+    let first = mrz.secondary_identifier.join(" ");
+    let person = DecisionPerson {
+        first_name: Some(first).filter(|s| !s.is_empty()),
+        last_name: Some(mrz.primary_identifier.clone()).filter(|s| !s.is_empty()),
+        id_number,
+        citizenship: None,
+        date_of_birth: dob.map(|d| d.format("%Y-%m-%d").to_string()),
+        year_of_birth: dob.map(|d| d.year().to_string()),
+        place_of_birth: dg11.and_then(|d| d.place_of_birth.clone()),
+        nationality: Some(alpha2_or_icao(&mrz.nationality)),
+        gender,
+        pep_sanction_match: None,
+    };
+    let valid_from = p
+        .additional_document_details
+        .as_ref()
+        .and_then(|d| d.date_of_issue.as_deref())
+        .and_then(yyyymmdd)
+        .map(|d| d.format("%Y-%m-%d").to_string());
+    let document = DecisionDocument {
+        number: Some(mrz.document_number.trim_end_matches('<').to_string()),
+        doc_type: Some(document_type(mrz).to_string()),
+        country: Some(alpha2_or_icao(&mrz.issuing_state)),
+        valid_from,
+        valid_until: yymmdd(&mrz.date_of_expiry, false, today).map(|d| d.format("%Y-%m-%d").to_string()),
+    };
+    (person, document)
+}
+
+fn mismatches(person: &DecisionPerson, document: &DecisionDocument, supplied: &Supplied<'_>) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if let Some(sp) = supplied.person {
+        if let (Some(s), Some(c)) = (&sp.last_name, &person.last_name)
+            && !names_match(s, c)
+        {
+            out.push("lastName");
+        }
+        if let (Some(s), Some(c)) = (&sp.first_name, &person.first_name) {
+            let first_given = c.split(' ').next().unwrap_or("");
+            if !names_match(s, c) && !names_match(s, first_given) {
+                out.push("firstName");
+            }
+        }
+        if let (Some(s), Some(c)) = (&sp.date_of_birth, &person.date_of_birth)
+            && s != c
+        {
+            out.push("dateOfBirth");
+        }
+        if let (Some(s), Some(c)) = (&sp.id_number, &person.id_number)
+            && !s.eq_ignore_ascii_case(c)
+        {
+            out.push("idNumber");
+        }
+    }
+    if let Some(sd) = supplied.document {
+        if let (Some(s), Some(c)) = (&sd.number, &document.number)
+            && !s.eq_ignore_ascii_case(c)
+        {
+            out.push("document.number");
+        }
+        if let (Some(s), Some(c)) = (&sd.doc_type, &document.doc_type)
+            && s != c
+        {
+            out.push("document.type");
+        }
+        if let (Some(s), Some(c)) = (&sd.country, &document.country)
+            && s != c
+        {
+            out.push("document.country");
+        }
+    }
+    out
+}
+
+fn outcome(ok: bool) -> CheckOutcome {
+    if ok { CheckOutcome::Passed } else { CheckOutcome::Failed }
+}
+
+fn auth_outcome(r: AuthResult) -> CheckOutcome {
+    match r {
+        AuthResult::Success => CheckOutcome::Passed,
+        AuthResult::Failed => CheckOutcome::Failed,
+        AuthResult::Unavailable => CheckOutcome::Unavailable,
+    }
+}
+
+/// Decides from a chip result.
+pub fn decide(p: &EmrtdPassport, supplied: &Supplied<'_>, today: NaiveDate, policy: &DecisionPolicy) -> Decision {
+    let declined = |code: u16, reason: &str| (Verdict::Declined, Some(reason.to_string()), Some(code));
+    let Some(mrz) = p.mrz_info.as_ref() else {
+        return Decision {
+            verdict: Verdict::ResubmissionRequested,
+            reason: Some("Document chip data could not be read.".into()),
+            reason_code: Some(201),
+            person: DecisionPerson::default(),
+            document: DecisionDocument::default(),
+            checks: vec![Check {
+                name: "Document data (DG1) read".into(),
+                outcome: CheckOutcome::Failed,
+            }],
+        };
+    };
+    let (person, document) = person_and_document(p, mrz, today);
+    let expiry = yymmdd(&mrz.date_of_expiry, false, today);
+    let expired = expiry.is_none_or(|d| d < today);
+    let pa = p.passive_authentication_details.as_ref();
+    let sod_ok = pa.is_some_and(|d| d.sod_signature_valid);
+    let hashes_ok = pa.is_some_and(|d| d.all_hashes_valid && !d.data_groups_checked.is_empty());
+    let chain_ok = pa.is_some_and(|d| d.document_certificate_valid);
+    let ca = p.chip_authentication_result;
+    let aa = p.active_authentication_result;
+    let mism = mismatches(&person, &document, supplied);
+
+    let mut checks = vec![
+        Check {
+            name: "Document data (DG1) read".into(),
+            outcome: CheckOutcome::Passed,
+        },
+        Check {
+            name: "SOD signature".into(),
+            outcome: outcome(sod_ok),
+        },
+        Check {
+            name: "Data group hashes".into(),
+            outcome: outcome(hashes_ok),
+        },
+        Check {
+            name: "Document Signer certificate chain".into(),
+            outcome: outcome(chain_ok),
+        },
+        Check {
+            name: "Passive authentication".into(),
+            outcome: outcome(p.passive_authentication),
+        },
+        Check {
+            name: "Chip authentication".into(),
+            outcome: auth_outcome(ca),
+        },
+        Check {
+            name: "Active authentication".into(),
+            outcome: auth_outcome(aa),
+        },
+        Check {
+            name: "Document not expired".into(),
+            outcome: outcome(!expired),
+        },
+    ];
+    if supplied.person.is_some() || supplied.document.is_some() {
+        checks.push(Check {
+            name: "Supplied data matches the chip".into(),
+            outcome: outcome(mism.is_empty()),
+        });
+    }
+
+    let tampering = "Suspected document tampering.";
+    let (verdict, reason, reason_code) = if !sod_ok || !hashes_ok {
+        declined(102, tampering)
+    } else if ca == AuthResult::Failed || aa == AuthResult::Failed {
+        declined(102, tampering)
+    } else if !chain_ok && !expired {
+        declined(102, tampering)
+    } else if expired {
+        (
+            Verdict::ResubmissionRequested,
+            Some("Document expired.".to_string()),
+            Some(207),
+        )
+    } else if !p.passive_authentication {
+        declined(102, tampering)
+    } else if ca == AuthResult::Unavailable
+        && aa == AuthResult::Unavailable
+        && !policy.accept_without_chip_authentication
+    {
+        declined(101, "Physical document not used.")
+    } else if !mism.is_empty() {
+        declined(105, "Suspicious behaviour.")
+    } else {
+        (Verdict::Approved, None, None)
+    };
+    Decision {
+        verdict,
+        reason,
+        reason_code,
+        person,
+        document,
+        checks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use emrtd_result::PassiveAuthenticationDetails;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+    }
+
+    fn good() -> EmrtdPassport {
+        EmrtdPassport {
+            mrz_info: Some(MrzInfo {
+                document_type: "TD3".into(),
+                document_code: "P".into(),
+                issuing_state: "D".into(),
+                primary_identifier: "MUSTERFRAU".into(),
+                secondary_identifier: vec!["ERIKA".into()],
+                nationality: "D".into(),
+                document_number: "C01X00T47".into(),
+                date_of_birth: "840812".into(),
+                gender: "FEMALE".into(),
+                date_of_expiry: "360101".into(),
+                optional_data1: "".into(),
+                optional_data2: None,
+            }),
+            passive_authentication: true,
+            passive_authentication_details: Some(PassiveAuthenticationDetails {
+                sod_signature_valid: true,
+                document_certificate_valid: true,
+                data_groups_checked: vec![1, 2],
+                data_groups_with_valid_hash: vec![1, 2],
+                error: None,
+                all_hashes_valid: true,
+            }),
+            chip_authentication_result: AuthResult::Success,
+            active_authentication_result: AuthResult::Unavailable,
+            ..EmrtdPassport::default()
+        }
+    }
+
+    fn d(p: &EmrtdPassport) -> Decision {
+        decide(p, &Supplied::default(), today(), &DecisionPolicy::default())
+    }
+
+    #[test]
+    fn genuine_is_approved_with_payload_from_dg1() {
+        let r = d(&good());
+        assert_eq!(r.verdict, Verdict::Approved);
+        assert_eq!(r.verdict.code(), 9001);
+        assert_eq!(r.person.first_name.as_deref(), Some("ERIKA"));
+        assert_eq!(r.person.last_name.as_deref(), Some("MUSTERFRAU"));
+        assert_eq!(r.person.date_of_birth.as_deref(), Some("1984-08-12"));
+        assert_eq!(r.person.gender.as_deref(), Some("F"));
+        assert_eq!(r.person.nationality.as_deref(), Some("DE"));
+        assert_eq!(r.document.doc_type.as_deref(), Some("PASSPORT"));
+        assert_eq!(r.document.valid_until.as_deref(), Some("2036-01-01"));
+        assert_eq!(r.document.country.as_deref(), Some("DE"));
+    }
+
+    #[test]
+    fn tampering_declines_102() {
+        let mut p = good();
+        p.chip_authentication_result = AuthResult::Failed;
+        assert_eq!((d(&p).verdict, d(&p).reason_code), (Verdict::Declined, Some(102)));
+        let mut p = good();
+        if let Some(x) = p.passive_authentication_details.as_mut() {
+            x.all_hashes_valid = false;
+        }
+        p.passive_authentication = false;
+        assert_eq!(d(&p).reason_code, Some(102));
+        // Revoked DS on an unexpired document.
+        let mut p = good();
+        if let Some(x) = p.passive_authentication_details.as_mut() {
+            x.document_certificate_valid = false;
+        }
+        p.passive_authentication = false;
+        assert_eq!((d(&p).verdict.code(), d(&p).reason_code), (9102, Some(102)));
+    }
+
+    #[test]
+    fn expired_document_asks_resubmission_207() {
+        let mut p = good();
+        if let Some(m) = p.mrz_info.as_mut() {
+            m.date_of_expiry = "210101".into();
+        }
+        if let Some(x) = p.passive_authentication_details.as_mut() {
+            x.document_certificate_valid = false;
+        }
+        p.passive_authentication = false;
+        let r = d(&p);
+        assert_eq!((r.verdict.code(), r.reason_code), (9103, Some(207)));
+    }
+
+    #[test]
+    fn supplied_data_must_match() {
+        let p = good();
+        let ok = PersonInput {
+            first_name: Some("Erika".into()),
+            last_name: Some("Musterfrau".into()),
+            date_of_birth: Some("1984-08-12".into()),
+            ..PersonInput::default()
+        };
+        let s = Supplied {
+            person: Some(&ok),
+            document: None,
+        };
+        assert_eq!(
+            decide(&p, &s, today(), &DecisionPolicy::default()).verdict,
+            Verdict::Approved
+        );
+        let bad = PersonInput {
+            last_name: Some("Mustermann".into()),
+            ..ok.clone()
+        };
+        let s = Supplied {
+            person: Some(&bad),
+            document: None,
+        };
+        let r = decide(&p, &s, today(), &DecisionPolicy::default());
+        assert_eq!((r.verdict.code(), r.reason_code), (9102, Some(105)));
+    }
+
+    #[test]
+    fn no_chip_auth_by_policy() {
+        let mut p = good();
+        p.chip_authentication_result = AuthResult::Unavailable;
+        assert_eq!(d(&p).verdict, Verdict::Approved);
+        let strict = DecisionPolicy {
+            accept_without_chip_authentication: false,
+        };
+        let r = decide(&p, &Supplied::default(), today(), &strict);
+        assert_eq!((r.verdict, r.reason_code), (Verdict::Declined, Some(101)));
+    }
+
+    #[test]
+    fn unreadable_chip_asks_resubmission() {
+        let r = d(&EmrtdPassport::default());
+        assert_eq!((r.verdict.code(), r.reason_code), (9103, Some(201)));
+    }
+
+    #[test]
+    fn names_fold_diacritics() {
+        assert!(names_match("Müller", "MUELLER"));
+        assert!(names_match("Müller", "MULLER"));
+        assert!(names_match("Anna-Lena", "ANNA LENA"));
+        assert!(!names_match("Anna", "ANNE"));
+    }
+}
