@@ -687,6 +687,7 @@ fn make_document(spec: &DocSpec, pki: &Pki, keys: &Path, vectors: &Path) -> R<Do
             data_groups: dg_numbers,
             document_signer: ds_file.to_string(),
         },
+        adversarial: Vec::new(),
         files: Vec::new(),
     };
     Ok(doc)
