@@ -448,3 +448,38 @@ fn ds_without_digital_signature_key_usage() {
     assert!(!out.document_certificate_valid);
     assert!(out.has(ReasonCode::KeyUsage), "{:?}", out.reasons);
 }
+
+#[test]
+fn ber_indefinite_lengths_and_chunked_econtent() {
+    let d = doc("DE", "D<<", ("190101000000Z", "400101000000Z"));
+    let ber = sod_encoded(
+        &[(1, &d.dg1), (2, &d.dg2)],
+        &d.pki.ds,
+        &d.pki.csca_name,
+        d.pki.ds_serial,
+        &d.pki.ds_key,
+        true,
+    );
+    assert_ne!(ber, d.sod);
+    let parsed = EfSod::parse(&ber).unwrap();
+    assert_eq!(
+        parsed,
+        EfSod {
+            raw: parsed.raw.clone(),
+            ..EfSod::parse(&d.sod).unwrap()
+        }
+    );
+    let out = verify_sod(&ber, &dgs(&[(1, &d.dg1), (2, &d.dg2)]), &d.store, &at(AT_2025));
+    assert!(out.verified(), "{:?}", out.reasons);
+    // A flipped byte inside a chunk of the encapsulated content breaks the message digest.
+    let mut bad = ber.clone();
+    let p = find(&bad, &[0x24, 0x80, 0x04]) + 6;
+    bad[p] ^= 0x01;
+    let out = verify_sod(&bad, &dgs(&[(1, &d.dg1), (2, &d.dg2)]), &d.store, &at(AT_2025));
+    assert!(!out.sod_signature_valid);
+    assert!(
+        out.has(ReasonCode::SignedAttributesInvalid) || out.has(ReasonCode::SodStructure),
+        "{:?}",
+        out.reasons
+    );
+}

@@ -149,6 +149,29 @@ pub fn sha256_alg() -> Vec<u8> {
 
 /// An EF.SOD over `dgs`, signed by `ds_key`, carrying `ds_cert`.
 pub fn sod(dgs: &[(u8, &[u8])], ds_cert: &[u8], ds_issuer: &[u8], ds_serial: u8, ds_key: &SigningKey) -> Vec<u8> {
+    sod_encoded(dgs, ds_cert, ds_issuer, ds_serial, ds_key, false)
+}
+
+/// BER with the indefinite length form: `tag 80 … 00 00`.
+pub fn indefinite(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let mut v = vec![tag, 0x80];
+    for p in parts {
+        v.extend(*p);
+    }
+    v.extend([0, 0]);
+    v
+}
+
+/// The same EF.SOD; with `ber`, ContentInfo, SignedData and the encapsulated content use the
+/// indefinite length form and the eContent is a constructed OCTET STRING of two chunks.
+pub fn sod_encoded(
+    dgs: &[(u8, &[u8])],
+    ds_cert: &[u8],
+    ds_issuer: &[u8],
+    ds_serial: u8,
+    ds_key: &SigningKey,
+    ber: bool,
+) -> Vec<u8> {
     let hashes: Vec<Vec<u8>> = dgs
         .iter()
         .map(|(n, d)| seq(&[&int(&[*n]), &octet(&emrtd_pa::HashAlg::Sha256.digest(d))]))
@@ -173,6 +196,26 @@ pub fn sod(dgs: &[(u8, &[u8])], ds_cert: &[u8], ds_issuer: &[u8], ds_serial: u8,
         &ecdsa_sha256(),
         &octet(&sig),
     ]);
+    if ber {
+        let (a, b) = lso.split_at(lso.len() / 2);
+        let econtent = indefinite(0x24, &[&octet(a), &octet(b)]);
+        let eci = indefinite(0x30, &[&oid("2.23.136.1.1.1"), &indefinite(0xA0, &[&econtent])]);
+        let signed_data = indefinite(
+            0x30,
+            &[
+                &int(&[3]),
+                &set(&[&sha256_alg()]),
+                &eci,
+                &encode_constructed(Tag(0xA0), &[ds_cert]),
+                &set(&[&signer_info]),
+            ],
+        );
+        let ci = indefinite(
+            0x30,
+            &[&oid("1.2.840.113549.1.7.2"), &indefinite(0xA0, &[&signed_data])],
+        );
+        return encode(Tag(0x77), &ci);
+    }
     let signed_data = seq(&[
         &int(&[3]),
         &set(&[&sha256_alg()]),
