@@ -381,11 +381,9 @@ pub fn decide(p: &EmrtdPassport, supplied: &Supplied<'_>, today: NaiveDate, poli
     }
 
     let tampering = "Suspected document tampering.";
-    let (verdict, reason, reason_code) = if !sod_ok || !hashes_ok {
-        declined(102, tampering)
-    } else if ca == AuthResult::Failed || aa == AuthResult::Failed {
-        declined(102, tampering)
-    } else if !chain_ok && !expired {
+    let tampered =
+        !sod_ok || !hashes_ok || ca == AuthResult::Failed || aa == AuthResult::Failed || (!chain_ok && !expired);
+    let (verdict, reason, reason_code) = if tampered {
         declined(102, tampering)
     } else if expired {
         (
