@@ -706,6 +706,14 @@ pub fn generate(out: &Path, keys: &Path, vectors: &Path) -> R<Vec<String>> {
         for f in doc.file_specs() {
             written.push(format!("documents/{}/{}", spec.name, f.path));
         }
+        if matches!(spec.name, "ref-1" | "td1-id-explicit-curve") {
+            // The same card as an AusweisApp simulator description (SET_CARD "simulator").
+            let json = emrtd_sim::ausweisapp::Simulator::from_document(&doc)
+                .to_json()
+                .map_err(|e| e.to_string())?;
+            let rel = format!("documents/{}/ausweisapp-simulator.json", spec.name);
+            write(out, &rel, format!("{json}\n").as_bytes(), &mut written)?;
+        }
     }
     written.sort();
     Ok(written)

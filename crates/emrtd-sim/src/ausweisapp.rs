@@ -57,10 +57,21 @@ impl Simulator {
     /// A document with these files. The key with the id the manifest names (or the first
     /// key) becomes the Chip Authentication key. There is no MRZ: the AusweisApp simulator
     /// is an eID card used with PACE-PIN/CAN.
+    ///
+    /// File 011D is EF.CardSecurity (MF) on an eID card; on a passport (a description with
+    /// EF.COM 011E) the first 011D is EF.SOD in the application and a second one EF.CardSecurity.
     pub fn to_document(&self, name: &str) -> Result<Document, SimError> {
         let mut files = Vec::with_capacity(self.files.len());
+        let passport = self.files.iter().any(|f| f.file_id.eq_ignore_ascii_case("011E"));
+        let mut sod_seen = false;
         for f in &self.files {
             let fid = parse_fid(&f.file_id)?;
+            let df = if fid == 0x011D && passport && !sod_seen {
+                sod_seen = true;
+                Df::Emrtd
+            } else {
+                df_of(fid)
+            };
             let sfi = match &f.short_file_id {
                 None => None,
                 Some(s) if s.is_empty() => None,
@@ -70,12 +81,7 @@ impl Simulator {
                 },
             };
             let content = hex::decode(&f.content).map_err(|e| SimError::Json(format!("file {}: {e}", f.file_id)))?;
-            files.push(ChipFile {
-                fid,
-                sfi,
-                df: df_of(fid),
-                content,
-            });
+            files.push(ChipFile { fid, sfi, df, content });
         }
         let mut manifest = Manifest {
             name: name.to_string(),

@@ -57,3 +57,42 @@ fn bad_json_and_bad_hex_are_errors() {
     let s = Simulator::from_json(r#"{"files":[{"fileId":"0101","shortFileId":"FF","content":"00"}]}"#).unwrap();
     assert!(s.to_document("x").is_err());
 }
+
+#[test]
+fn fixture_ausweisapp_descriptions_match_their_documents() {
+    for name in ["ref-1", "td1-id-explicit-curve"] {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/documents")
+            .join(name);
+        let doc = emrtd_sim::Document::from_dir(&dir).unwrap();
+        let json = std::fs::read_to_string(dir.join("ausweisapp-simulator.json")).unwrap();
+        let imported = Simulator::from_json(&json).unwrap().to_document(name).unwrap();
+        assert_eq!(imported.files.len(), doc.files.len(), "{name}");
+        for f in &doc.files {
+            assert_eq!(
+                imported.file(f.df, f.fid),
+                Some(f.content.as_slice()),
+                "{name} {:04X}",
+                f.fid
+            );
+        }
+        assert_eq!(imported.manifest.keys.ca_private_key, doc.manifest.keys.ca_private_key);
+    }
+}
+
+#[test]
+fn passport_with_sod_and_card_security_round_trips_both_011d_files() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/documents/pace-cam-aes128");
+    let doc = emrtd_sim::Document::from_dir(&dir).unwrap();
+    assert!(doc.file(Df::Mf, 0x011D).is_some() && doc.file(Df::Emrtd, 0x011D).is_some());
+    let json = Simulator::from_document(&doc).to_json().unwrap();
+    let back = Simulator::from_json(&json).unwrap().to_document("x").unwrap();
+    for f in &doc.files {
+        assert!(
+            back.file(f.df, f.fid) == Some(f.content.as_slice()),
+            "{:?} {:04X}",
+            f.df,
+            f.fid
+        );
+    }
+}
