@@ -45,13 +45,14 @@ fn inspect_pki(data: &[u8]) -> Option<Value> {
     if let Ok(sd) = emrtd_lds::cms::SignedData::from_content_info(data)
         && sd.encap_content_type == emrtd_pa::store::OID_CSCA_MASTER_LIST
     {
-        let certs = emrtd_pa::store::parse_master_list_content(&sd.encap_content).ok()?;
+        let (certs, skipped) = emrtd_pa::store::parse_master_list_entries(&sd.encap_content).ok()?;
         let mut store = emrtd_pa::TrustStore::new();
         let report = store.add_master_list(data, "input").ok()?;
         return Some(json!({
             "kind": "CSCA master list",
             "parsed": {
                 "certificates": certs.iter().map(Certificate::summary).collect::<Vec<_>>(),
+                "skipped_entries": skipped,
                 "signature_valid": report.signature_valid,
                 "signer": report.signer,
                 "note": "the signer is not checked against a root here; use `emrtd verify --masterlist-root`",

@@ -137,15 +137,18 @@ impl TrustStore {
                 sd.encap_content_type
             )));
         }
-        let list = parse_master_list_content(&sd.encap_content)?;
+        let (list, bad) = parse_master_list_entries(&sd.encap_content)?;
         let mut report = MasterListReport {
             source: source.to_string(),
-            certificates: list.len(),
+            certificates: list.len() + bad.len(),
             added: 0,
             signature_valid: false,
             signer_verified: false,
             signer: None,
-            reasons: Vec::new(),
+            reasons: bad
+                .iter()
+                .map(|e| Reason::new(ReasonCode::Info, format!("master list entry skipped: {e}")))
+                .collect(),
         };
         let check = verify_signed_data_signature(&sd, None);
         report.reasons.extend(check.reasons.clone());
@@ -314,6 +317,23 @@ pub fn crl_signed_by(crl: &Crl, issuer: &Certificate) -> bool {
         return false;
     };
     sig::verify(scheme, &issuer.spki, None, &crl.tbs, &crl.signature).unwrap_or(false)
+}
+
+/// CscaMasterList content read leniently: the certificates that parse, and an error message
+/// for each entry that does not (one odd entry does not discard the list).
+pub fn parse_master_list_entries(content: &[u8]) -> Result<(Vec<Certificate>, Vec<String>), PaError> {
+    let t = emrtd_lds::asn1::one(content)?;
+    let c = emrtd_lds::asn1::children(&t)?;
+    let set = emrtd_lds::asn1::get(&c, 1, "CscaMasterList")?;
+    let mut out = Vec::new();
+    let mut bad = Vec::new();
+    for (i, cert) in set.children()?.enumerate() {
+        match cert.map_err(PaError::from).and_then(|c| Certificate::parse(&c)) {
+            Ok(c) => out.push(c),
+            Err(e) => bad.push(format!("entry {i}: {e}")),
+        }
+    }
+    Ok((out, bad))
 }
 
 /// CscaMasterList ::= SEQUENCE { version INTEGER, certList SET OF Certificate }.
