@@ -186,3 +186,26 @@ fn nz_2013_sod_with_indefinite_lengths_chains_to_a_historical_csca() {
     assert!(out.sod_signature_valid);
     assert!(!out.document_certificate_valid);
 }
+
+#[test]
+fn a_broken_master_list_entry_is_skipped_and_reported() {
+    let mut ml = read("masterlists/NL_ML_2026-07-22.ml");
+    let sd = emrtd_lds::cms::SignedData::from_content_info(&ml).unwrap();
+    let certs = emrtd_pa::store::parse_master_list_content(&sd.encap_content).unwrap();
+    let first = &certs[0].raw;
+    let p = ml.windows(first.len()).position(|w| w == first.as_slice()).unwrap();
+    ml[p] = 0x04; // the entry is no longer a SEQUENCE
+    let mut s = TrustStore::new();
+    s.add_master_list_root(&read("masterlists/NL_ROOT_CA.cer")).unwrap();
+    let r = s.add_master_list(&ml, "NL (damaged)").unwrap();
+    assert_eq!(r.certificates, 411);
+    assert_eq!(s.len(), r.added);
+    assert!(
+        r.reasons.iter().any(|x| x.detail.contains("entry 0")),
+        "{:?}",
+        r.reasons
+    );
+    // The list's own signature no longer verifies: reported, not hidden.
+    assert!(!r.signature_valid);
+    assert!(!r.verified());
+}
