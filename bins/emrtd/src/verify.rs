@@ -85,6 +85,7 @@ struct Dump {
 
 fn scan_dir(dir: &Path) -> Result<Dump, String> {
     let mut dump = Dump::default();
+    let mut fallback: BTreeMap<u8, (PathBuf, Vec<u8>)> = BTreeMap::new();
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -104,15 +105,20 @@ fn scan_dir(dir: &Path) -> Result<Dump, String> {
             },
             Err(_) => {
                 // A data group that does not parse is still hashed as read: recognise it by
-                // its first tag.
+                // its first tag when the file is one well-formed TLV (zero padding allowed).
+                let tlv_shaped = emrtd_apdu::Tlv::parse(&data).is_ok_and(|(_, rest)| rest.iter().all(|b| *b == 0));
                 match data.first().and_then(|t| emrtd_lds::com::dg_number_for_tag(*t)) {
-                    Some(n) => {
-                        dump.dgs.insert(n, (p, data));
+                    Some(n) if tlv_shaped => {
+                        fallback.insert(n, (p, data));
                     }
-                    None => dump.ignored.push(p.display().to_string()),
+                    _ => dump.ignored.push(p.display().to_string()),
                 }
             }
         }
+    }
+    // Files recognised only by their tag never replace a parsed data group.
+    for (n, v) in fallback {
+        dump.dgs.entry(n).or_insert(v);
     }
     Ok(dump)
 }

@@ -169,3 +169,60 @@ fn inspect_files() {
     assert_eq!(v[2]["kind"], "X.509 certificate");
     assert_eq!(v[3]["kind"], "EF.CardAccess");
 }
+
+fn pki_args(pki: &Path) -> Vec<String> {
+    [
+        "--masterlist-root",
+        "csca-rsa.cer",
+        "--masterlist",
+        "masterlist.ml",
+        "--crl",
+        "csca-ecdsa.crl",
+        "--crl",
+        "csca-rsa.crl",
+    ]
+    .iter()
+    .map(|a| {
+        if a.starts_with("--") {
+            a.to_string()
+        } else {
+            s(&pki.join(a)).to_string()
+        }
+    })
+    .collect()
+}
+
+#[test]
+fn verify_virtual_document_directories() {
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    let pki = fixtures.join("pki");
+    let run = |doc: &str| {
+        let dir = fixtures.join("documents").join(doc);
+        let mut args = vec![
+            "verify".to_string(),
+            s(&dir).to_string(),
+            "--at".into(),
+            "2026-06-01".into(),
+        ];
+        args.extend(pki_args(&pki));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        emrtd(&refs)
+    };
+    // ref-1 holds DG1, DG2, DG7, DG11, DG12, DG14, DG15 next to a manifest.toml (whose first
+    // byte happens to be the DG14 tag 'n' = 6E): only real data groups are hashed.
+    let (v, code) = run("ref-1");
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(
+        v["passive_authentication"]["data_groups_with_valid_hash"],
+        serde_json::json!([1, 2, 7, 11, 12, 14, 15])
+    );
+    assert_eq!(v["trust_store"]["master_lists"][0]["signer_verified"], true);
+    let (v, code) = run("revoked-ds");
+    assert_eq!(code, 1);
+    let reasons = v["passive_authentication"]["reasons"].as_array().unwrap();
+    assert!(reasons.iter().any(|r| r["code"] == "DsRevoked"), "{reasons:?}");
+    let (v, code) = run("expired");
+    assert_eq!(code, 1);
+    assert_eq!(v["passive_authentication"]["sod_signature_valid"], true);
+    assert_eq!(v["passive_authentication"]["document_certificate_valid"], false);
+}
