@@ -6,7 +6,7 @@ use emrtd_access::MrzKey;
 use emrtd_pa::{PaOptions, TrustStore};
 use emrtd_reader::{AccessKey, ReaderConfig, Reading, read_document};
 use emrtd_result::AuthResult;
-use emrtd_sim::{Document, SeededRng, VirtualChip};
+use emrtd_sim::{Adversarial, Document, SeededRng, VirtualChip};
 use emrtd_transport::{LinkLimits, SyncChipTransport};
 use std::path::PathBuf;
 use zeroize::Zeroizing;
@@ -32,9 +32,16 @@ fn store() -> TrustStore {
 }
 
 async fn read(name: &str, use_can: bool, extended: bool) -> (Document, Reading) {
+    read_with(name, use_can, extended, None).await
+}
+
+async fn read_with(name: &str, use_can: bool, extended: bool, mode: Option<Adversarial>) -> (Document, Reading) {
     let dir = fixtures().join("documents").join(name);
     let doc = Document::from_dir(&dir).unwrap();
     let mut chip = VirtualChip::load(&dir).unwrap();
+    if let Some(m) = mode {
+        chip = chip.with_adversarial(m);
+    }
     let limits = LinkLimits {
         extended_length: extended,
         ..LinkLimits::default()
@@ -131,4 +138,76 @@ async fn reader_reports_the_clone_revoked_and_expired_fixtures() {
     let pa = r.passive_authentication.as_ref().unwrap();
     assert!(!pa.verified());
     assert!(pa.has(emrtd_pa::ReasonCode::DsCertificateExpired), "{:#?}", pa.reasons);
+}
+
+/// Nothing a hostile chip does makes the reader report a verified document.
+fn not_verified(r: &Reading) -> bool {
+    r.failure.is_some()
+        || !r.passive_authentication_ok()
+        || r.chip_authentication != AuthResult::Success
+        || r.active_authentication != AuthResult::Success
+}
+
+#[tokio::test]
+async fn reader_never_reports_success_on_an_adversarial_ref_1() {
+    // Commands of a clean session, so garbage can start in the middle and at the very end.
+    let (_, clean) = read("ref-1", true, true).await;
+    let n = clean.round_trips;
+    assert!(n > 10 && !not_verified(&clean), "{n}");
+    let clone_keys = Document::from_dir(&fixtures().join("documents/ref-1-clone"))
+        .unwrap()
+        .manifest
+        .keys;
+    let modes = [
+        Adversarial::TamperedDataGroup { dg: 2 },
+        Adversarial::TamperedDataGroup { dg: 1 },
+        Adversarial::ForeignChipKeys {
+            ca_private_key: clone_keys.ca_private_key.clone(),
+            aa_private_key: None,
+        },
+        Adversarial::ForeignChipKeys {
+            ca_private_key: None,
+            aa_private_key: clone_keys.aa_private_key.clone(),
+        },
+        Adversarial::BadMac,
+        Adversarial::LyingLength {
+            fid: 0x0102,
+            extra: 5000,
+        },
+        Adversarial::LyingLength { fid: 0x011D, extra: 3 },
+        Adversarial::EndlessFile { fid: 0x0102 },
+        Adversarial::WrongStatus { sw: 0x6A82 },
+        Adversarial::WrongStatus { sw: 0x6282 },
+        Adversarial::Garbage { after: 1 },
+        Adversarial::Garbage { after: n / 2 },
+        // The very last command of the session.
+        Adversarial::Garbage { after: n },
+    ];
+    for mode in modes {
+        let (_, r) = read_with("ref-1", true, true, Some(mode.clone())).await;
+        assert!(not_verified(&r), "{mode:?} was reported as a verified genuine document");
+        match &mode {
+            Adversarial::TamperedDataGroup { .. } => {
+                let pa = r.passive_authentication.as_ref().unwrap();
+                assert!(
+                    pa.has(emrtd_pa::ReasonCode::DataGroupHashMismatch),
+                    "{mode:?}: {:#?}",
+                    pa.reasons
+                );
+            }
+            Adversarial::ForeignChipKeys {
+                ca_private_key: Some(_),
+                ..
+            } => {
+                assert_eq!(r.chip_authentication, AuthResult::Failed, "{mode:?}");
+            }
+            Adversarial::ForeignChipKeys {
+                aa_private_key: Some(_),
+                ..
+            } => {
+                assert_eq!(r.active_authentication, AuthResult::Failed, "{mode:?}");
+            }
+            _ => {}
+        }
+    }
 }
