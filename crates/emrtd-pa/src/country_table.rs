@@ -260,4 +260,6 @@ pub const ALPHA3_TO_ALPHA2: &[(&str, &str)] = &[
     ("UNO", "UN"),
     ("UNA", "UN"),
     ("UNK", "UN"),
+    // Utopia, the fictitious state of the Doc 9303 specimens (the project test PKI uses C=UT).
+    ("UTO", "UT"),
 ];
