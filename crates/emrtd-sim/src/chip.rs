@@ -343,6 +343,13 @@ impl VirtualChip {
         if cmd.cla & 0x80 != 0 {
             return ResponseApdu::status(StatusWord::CLA_NOT_SUPPORTED);
         }
+        if !self.doc.manifest.quirks.extended_length && cmd.form == LengthForm::Extended {
+            // A chip without extended length refuses the APDU before looking at it; like any
+            // error outside secure messaging, this ends the session.
+            self.sm = None;
+            self.access_granted = false;
+            return ResponseApdu::status(StatusWord::WRONG_LENGTH);
+        }
         let secured = cmd.cla & 0x0C == 0x0C;
         if secured {
             let Some(mut sm) = self.sm.take() else {

@@ -171,12 +171,13 @@ fn quirk_no_extended_length_refuses_extended_le_with_6700() {
         extended_length: false,
         ..Quirks::default()
     });
-    t.select_ef(0x010E).unwrap();
-    let r = t.send(&CommandApdu::new(0, 0xB0, 0, 0).with_ne(1000)).unwrap();
-    assert_eq!(r.sw, StatusWord::WRONG_LENGTH);
-    // Short reads still work.
+    // Short reads work.
     let dg = t.read_ef(0x010E, 0xE0).unwrap();
     assert_eq!(dg.len(), 40_005);
+    // An extended APDU is refused in plain with 6700, which ends secure messaging.
+    let e = t.send(&CommandApdu::new(0, 0xB0, 0, 0).with_ne(1000)).unwrap_err();
+    assert!(matches!(&e, TermError::Sm(s) if s.contains("6700")), "{e:?}");
+    assert!(!t.chip.sm_active());
 }
 
 #[test]
@@ -334,4 +335,22 @@ dg = 2
     ];
     let back = emrtd_sim::Manifest::from_toml(&doc.manifest.to_toml().unwrap()).unwrap();
     assert_eq!(back.adversarial, doc.manifest.adversarial);
+}
+
+#[test]
+fn quirk_no_extended_length_refuses_an_extended_outer_apdu_under_sm() {
+    let mut t = chip_with(Quirks {
+        extended_length: false,
+        ..Quirks::default()
+    });
+    t.select_ef(0x0102).unwrap();
+    // Inner Ne = 16 (short DO'97) but the protected APDU itself is sent in extended form.
+    let p =
+        t.sm.as_mut()
+            .unwrap()
+            .protect(&CommandApdu::new(0, 0xB0, 0, 0).with_ne(16))
+            .unwrap()
+            .with_form(LengthForm::Extended);
+    let r = ResponseApdu::parse(&t.chip.transmit(&p.to_bytes().unwrap())).unwrap();
+    assert_eq!(r.sw, StatusWord::WRONG_LENGTH);
 }
