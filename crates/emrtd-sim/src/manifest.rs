@@ -25,6 +25,9 @@ use std::path::Path;
 /// Largest file a manifest may reference (a DG3 with fingerprints can reach a few 100 KB).
 pub const MAX_FILE_LEN: u64 = 4 * 1024 * 1024;
 
+/// Most files a manifest may list.
+pub const MAX_FILES: usize = 128;
+
 /// Where an elementary file lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -243,6 +246,9 @@ impl Document {
         let text = std::fs::read_to_string(dir.join("manifest.toml"))
             .map_err(|e| SimError::Io(format!("{}: {e}", dir.join("manifest.toml").display())))?;
         let manifest = Manifest::from_toml(&text)?;
+        if manifest.files.len() > MAX_FILES {
+            return Err(SimError::Manifest(format!("more than {MAX_FILES} files")));
+        }
         let mut files = Vec::with_capacity(manifest.files.len());
         for spec in &manifest.files {
             if spec.path.contains("..") || spec.path.starts_with('/') {
