@@ -121,10 +121,11 @@ pub fn to_jpeg(data: &[u8], limits: &FaceLimits) -> Result<FaceJpeg, FaceError> 
             })
         }
         ImageType::Jp2 | ImageType::J2k => {
-            let img = Image::new(data, &DecodeSettings::default()).map_err(|e| FaceError::Jpeg2000(e.to_string()))?;
-            let (w, h) = (img.width(), img.height());
-            check_dims(w, h, limits)?;
-            let decoded = DynamicImage::from_decoder(img).map_err(|e| FaceError::Jpeg2000(e.to_string()))?;
+            // The decoder is memory safe but may still panic on malformed input in places;
+            // a hostile image must not take the caller down, so a panic becomes an error.
+            let decoded = std::panic::catch_unwind(|| decode_jpeg2000(data, limits))
+                .map_err(|_| FaceError::Jpeg2000("decoder panicked on malformed input".into()))??;
+            let (w, h) = (decoded.width(), decoded.height());
             let rgb = match decoded {
                 DynamicImage::ImageLuma8(_) => DynamicImage::ImageLuma8(decoded.to_luma8()),
                 other => DynamicImage::ImageRgb8(other.to_rgb8()),
@@ -144,4 +145,10 @@ pub fn to_jpeg(data: &[u8], limits: &FaceLimits) -> Result<FaceJpeg, FaceError> 
         }
         other => Err(FaceError::Unsupported(other)),
     }
+}
+
+fn decode_jpeg2000(data: &[u8], limits: &FaceLimits) -> Result<DynamicImage, FaceError> {
+    let img = Image::new(data, &DecodeSettings::default()).map_err(|e| FaceError::Jpeg2000(e.to_string()))?;
+    check_dims(img.width(), img.height(), limits)?;
+    DynamicImage::from_decoder(img).map_err(|e| FaceError::Jpeg2000(e.to_string()))
 }

@@ -125,3 +125,31 @@ fn limits_are_enforced() {
         }
     }
 }
+
+#[test]
+fn mutated_codestreams_never_panic() {
+    // Deterministic mutations of the BSI codestream header and body: an error or an image,
+    // never a panic.
+    let face = bsi_face();
+    let cs = jp2_codestream(&face.image).unwrap().to_vec();
+    let mut seed = 0x1234_5678u32;
+    for i in 0..40 {
+        let mut data = cs.clone();
+        for _ in 0..3 {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            let pos = if i % 2 == 0 {
+                (seed as usize) % 300
+            } else {
+                (seed as usize) % data.len()
+            };
+            data[pos] = (seed >> 8) as u8;
+        }
+        let _ = to_jpeg(&data, &FaceLimits::default());
+        let mut jp2 = face.image.clone();
+        let pos = (seed as usize) % 200;
+        jp2[pos] ^= 0xFF;
+        let _ = to_jpeg(&jp2, &FaceLimits::default());
+    }
+}
