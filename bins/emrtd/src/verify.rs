@@ -157,7 +157,7 @@ pub fn run(a: &VerifyArgs) -> Result<(Value, bool), String> {
     let mut store = TrustStore::new();
     for r in &a.masterlist_root {
         store
-            .add_master_list_root(&crate::read_file(r)?)
+            .add_master_list_root(&der_or_pem(crate::read_file(r)?)?)
             .map_err(|e| format!("{}: {e}", r.display()))?;
     }
     for m in &a.masterlist {
@@ -184,7 +184,7 @@ pub fn run(a: &VerifyArgs) -> Result<(Value, bool), String> {
     let opts = PaOptions {
         at,
         ds_certificate: match &a.ds {
-            Some(p) => Some(crate::read_file(p)?),
+            Some(p) => Some(der_or_pem(crate::read_file(p)?)?),
             None => None,
         },
         skip_country_check: false,
@@ -232,5 +232,17 @@ pub fn run(a: &VerifyArgs) -> Result<(Value, bool), String> {
 fn set(obj: &mut Value, key: &str, v: Value) {
     if let Some(o) = obj.as_object_mut() {
         o.insert(key.to_string(), v);
+    }
+}
+
+/// A certificate given as DER or PEM, as DER.
+fn der_or_pem(data: Vec<u8>) -> Result<Vec<u8>, String> {
+    match std::str::from_utf8(&data) {
+        Ok(text) if text.contains("-----BEGIN CERTIFICATE-----") => emrtd_pa::store::pem_blocks(text, "CERTIFICATE")
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .next()
+            .ok_or_else(|| "empty PEM".to_string()),
+        _ => Ok(data),
     }
 }
