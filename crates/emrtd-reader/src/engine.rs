@@ -393,7 +393,9 @@ async fn pipeline<T: Transport, R: CryptoRng>(
         let start = Instant::now();
         let rt0 = e.ch.round_trips();
         e.status(Step::ReadAtrInfo).await.map_err(|StepError::Fatal(f)| f)?;
-        let limits = e.limits();
+        // A short read: EF.ATR/INFO is small, and it is what tells whether the chip takes
+        // extended length at all.
+        let limits = ReadLimits::short(None, e.cfg.max_file_size);
         match read_file(&mut e.ch, Some(SFI_ATR_INFO), limits).await {
             Ok(data) => {
                 // Extended length only when the chip announces it (Doc 9303-10 §3.11.4 7F66),
