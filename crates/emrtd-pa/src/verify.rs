@@ -54,6 +54,8 @@ pub struct PaOutcome {
     /// Certificates from the trusted CSCA up to a self-signed root (link certificates).
     pub csca_path: Vec<CertSummary>,
     pub checked_at: Option<String>,
+    /// The signing-time signed attribute, when present.
+    pub signing_time: Option<String>,
     /// Data groups hashed in the SOD but not supplied.
     pub data_groups_not_supplied: Vec<u8>,
 }
@@ -268,6 +270,11 @@ pub fn verify_signed_data(
     };
     if let Some(si) = sd.signer_infos.first() {
         out.signature_algorithm = Some(si.signature_algorithm.oid.clone());
+        out.signing_time = si
+            .signed_attributes
+            .as_ref()
+            .and_then(|a| a.signing_time)
+            .map(format_time);
     }
     let check = verify_signed_data_signature(sd, supplied.as_ref());
     out.sod_signature_valid = check.signature_valid;

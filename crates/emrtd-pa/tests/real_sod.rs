@@ -108,6 +108,8 @@ fn master_list_without_root_is_reported_unverified() {
 #[test]
 fn at_sod_ecdsa_sha256() {
     check_sod("AT_EF.SOD.bin", "AT", "1.2.840.10045.4.3.2");
+    let out = verify_sod(&read("real-sod/AT_EF.SOD.bin"), &BTreeMap::new(), store(), &opts());
+    assert_eq!(out.signing_time.as_deref(), Some("2023-03-17T13:40:18Z"));
 }
 
 #[test]
