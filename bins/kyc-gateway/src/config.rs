@@ -1,0 +1,369 @@
+//! Gateway configuration: a TOML file (`--config`), the environment and the command line.
+//!
+//! Precedence: defaults < TOML file < environment < command line.
+
+use kyc_core::{DecisionPolicy, Scheme};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("config file {path}: {message}")]
+    File { path: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// One integration (an API key of a business using the gateway).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Integration {
+    pub api_key: String,
+    pub api_secret: String,
+    /// Scheme of webhook signatures (responses use the scheme of their request).
+    #[serde(default)]
+    pub scheme: Scheme,
+    #[serde(default)]
+    pub decision_webhook_url: Option<String>,
+    #[serde(default)]
+    pub event_webhook_url: Option<String>,
+    #[serde(default)]
+    pub default_callback: Option<String>,
+    /// Session creation with the API key alone (the browser SDK flow).
+    #[serde(default)]
+    pub allow_public_key_sessions: bool,
+}
+
+/// Webhook delivery schedule: attempt n (n ≥ 1) waits `initial_backoff * 2^(n-1)`, at most
+/// `max_backoff`; delivery stops `max_age` after the event was created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WebhookSchedule {
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    pub max_age: Duration,
+    pub poll_interval: Duration,
+    pub request_timeout: Duration,
+}
+
+impl Default for WebhookSchedule {
+    fn default() -> Self {
+        WebhookSchedule {
+            initial_backoff: Duration::from_secs(10),
+            max_backoff: Duration::from_secs(6 * 3600),
+            max_age: Duration::from_secs(7 * 24 * 3600),
+            poll_interval: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl WebhookSchedule {
+    /// Delay before the next attempt after `failed_attempts` failures.
+    pub fn backoff(&self, failed_attempts: u32) -> Duration {
+        let exp = failed_attempts.saturating_sub(1).min(30);
+        let d = self.initial_backoff.saturating_mul(1u32 << exp);
+        d.min(self.max_backoff)
+    }
+}
+
+/// Where media bytes are kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MediaStorage {
+    Database,
+    Directory(PathBuf),
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    /// Base URL of the gateway as the end user and integrations see it (session `url`, `host`).
+    pub public_url: String,
+    pub integrations: Vec<Integration>,
+    /// DocVal WebSocket URL shown on the end-user page.
+    pub docval_ws_url: String,
+    /// DocVal client id shown on the end-user page.
+    pub docval_client_id: String,
+    /// Token in the result-server URL configured in docval-server
+    /// (`{public_url}/docval/results/{token}`); `None` disables the endpoint.
+    pub docval_result_token: Option<String>,
+    /// Bearer token of the review page; `None` disables it.
+    pub admin_token: Option<String>,
+    /// Development setting: `http://` callbacks to loopback hosts are accepted.
+    pub allow_http_loopback_callbacks: bool,
+    pub policy: DecisionPolicy,
+    pub webhooks: WebhookSchedule,
+    /// Sessions untouched this long expire.
+    pub session_expiry: Duration,
+    pub expiry_check_interval: Duration,
+    pub media_storage: MediaStorage,
+    /// Media older than this is deleted; `None` keeps it.
+    pub media_retention: Option<Duration>,
+}
+
+/// Default database: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://kyc-gateway.sqlite3?mode=rwc";
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8088)),
+            database_url: DEFAULT_DATABASE_URL.to_string(),
+            public_url: "http://127.0.0.1:8088".to_string(),
+            integrations: Vec::new(),
+            docval_ws_url: "ws://127.0.0.1:8080/ws1/validate".to_string(),
+            docval_client_id: "kyc-gateway".to_string(),
+            docval_result_token: None,
+            admin_token: None,
+            allow_http_loopback_callbacks: false,
+            policy: DecisionPolicy::default(),
+            webhooks: WebhookSchedule::default(),
+            session_expiry: Duration::from_secs(7 * 24 * 3600),
+            expiry_check_interval: Duration::from_secs(60),
+            media_storage: MediaStorage::Database,
+            media_retention: None,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileWebhooks {
+    initial_backoff_ms: Option<u64>,
+    max_backoff_ms: Option<u64>,
+    max_age_secs: Option<u64>,
+    poll_interval_ms: Option<u64>,
+    request_timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    database_url: Option<String>,
+    public_url: Option<String>,
+    #[serde(default)]
+    integrations: Vec<Integration>,
+    docval_ws_url: Option<String>,
+    docval_client_id: Option<String>,
+    docval_result_token: Option<String>,
+    admin_token: Option<String>,
+    allow_http_loopback_callbacks: Option<bool>,
+    accept_without_chip_authentication: Option<bool>,
+    webhooks: Option<FileWebhooks>,
+    session_expiry_secs: Option<u64>,
+    expiry_check_interval_secs: Option<u64>,
+    media_directory: Option<PathBuf>,
+    media_retention_days: Option<u64>,
+}
+
+impl Config {
+    /// Applies a TOML file.
+    pub fn apply_toml(&mut self, text: &str, path: &str) -> Result<(), ConfigError> {
+        let f: FileConfig = toml::from_str(text).map_err(|e| ConfigError::File {
+            path: path.to_string(),
+            message: e.to_string(),
+        })?;
+        if let Some(v) = f.listen {
+            self.listen = v;
+        }
+        if let Some(v) = f.database_url {
+            self.database_url = v;
+        }
+        if let Some(v) = f.public_url {
+            self.public_url = v;
+        }
+        if !f.integrations.is_empty() {
+            self.integrations = f.integrations;
+        }
+        if let Some(v) = f.docval_ws_url {
+            self.docval_ws_url = v;
+        }
+        if let Some(v) = f.docval_client_id {
+            self.docval_client_id = v;
+        }
+        if f.docval_result_token.is_some() {
+            self.docval_result_token = f.docval_result_token;
+        }
+        if f.admin_token.is_some() {
+            self.admin_token = f.admin_token;
+        }
+        if let Some(v) = f.allow_http_loopback_callbacks {
+            self.allow_http_loopback_callbacks = v;
+        }
+        if let Some(v) = f.accept_without_chip_authentication {
+            self.policy.accept_without_chip_authentication = v;
+        }
+        if let Some(w) = f.webhooks {
+            let ms = Duration::from_millis;
+            if let Some(v) = w.initial_backoff_ms {
+                self.webhooks.initial_backoff = ms(v);
+            }
+            if let Some(v) = w.max_backoff_ms {
+                self.webhooks.max_backoff = ms(v);
+            }
+            if let Some(v) = w.max_age_secs {
+                self.webhooks.max_age = Duration::from_secs(v);
+            }
+            if let Some(v) = w.poll_interval_ms {
+                self.webhooks.poll_interval = ms(v);
+            }
+            if let Some(v) = w.request_timeout_ms {
+                self.webhooks.request_timeout = ms(v);
+            }
+        }
+        if let Some(v) = f.session_expiry_secs {
+            self.session_expiry = Duration::from_secs(v);
+        }
+        if let Some(v) = f.expiry_check_interval_secs {
+            self.expiry_check_interval = Duration::from_secs(v);
+        }
+        if let Some(d) = f.media_directory {
+            self.media_storage = MediaStorage::Directory(d);
+        }
+        if let Some(d) = f.media_retention_days {
+            self.media_retention = Some(Duration::from_secs(d.saturating_mul(86_400)));
+        }
+        Ok(())
+    }
+
+    /// Applies the environment: `GATEWAY_INTEGRATIONS=key:secret[;key:secret…]`,
+    /// `GATEWAY_DECISION_WEBHOOK_URL`, `GATEWAY_EVENT_WEBHOOK_URL`,
+    /// `GATEWAY_ALLOW_PUBLIC_KEY_SESSIONS`, `GATEWAY_PUBLIC_URL`, `GATEWAY_DOCVAL_WS_URL`,
+    /// `GATEWAY_DOCVAL_RESULT_TOKEN`, `GATEWAY_ADMIN_TOKEN`, `LISTEN`, `DATABASE_URL`.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(list) = get("GATEWAY_INTEGRATIONS") {
+            let decision = get("GATEWAY_DECISION_WEBHOOK_URL");
+            let event = get("GATEWAY_EVENT_WEBHOOK_URL");
+            let public = get("GATEWAY_ALLOW_PUBLIC_KEY_SESSIONS").is_some_and(|v| v == "true" || v == "1");
+            let mut out = Vec::new();
+            for item in list.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                let (key, secret) = item
+                    .split_once(':')
+                    .ok_or_else(|| ConfigError::Invalid("GATEWAY_INTEGRATIONS: expected key:secret".into()))?;
+                if key.is_empty() || secret.is_empty() {
+                    return Err(ConfigError::Invalid("GATEWAY_INTEGRATIONS: empty key or secret".into()));
+                }
+                out.push(Integration {
+                    api_key: key.to_string(),
+                    api_secret: secret.to_string(),
+                    scheme: Scheme::Hmac,
+                    decision_webhook_url: decision.clone(),
+                    event_webhook_url: event.clone(),
+                    default_callback: None,
+                    allow_public_key_sessions: public,
+                });
+            }
+            self.integrations = out;
+        }
+        if let Some(v) = get("LISTEN") {
+            self.listen = v
+                .parse()
+                .map_err(|_| ConfigError::Invalid(format!("LISTEN: not an address: {v}")))?;
+        }
+        if let Some(v) = get("DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = get("GATEWAY_PUBLIC_URL") {
+            self.public_url = v;
+        }
+        if let Some(v) = get("GATEWAY_DOCVAL_WS_URL") {
+            self.docval_ws_url = v;
+        }
+        if let Some(v) = get("GATEWAY_DOCVAL_RESULT_TOKEN") {
+            self.docval_result_token = Some(v);
+        }
+        if let Some(v) = get("GATEWAY_ADMIN_TOKEN") {
+            self.admin_token = Some(v);
+        }
+        Ok(())
+    }
+
+    /// Checks the configuration as a whole.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut keys = std::collections::BTreeSet::new();
+        for i in &self.integrations {
+            if !keys.insert(i.api_key.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "duplicate integration api_key {}",
+                    i.api_key
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The integration with this API key (constant-time comparison of each key).
+    pub fn integration(&self, api_key: &str) -> Option<&Integration> {
+        let mut found = None;
+        for i in &self.integrations {
+            if kyc_core::signature::secret_eq(&i.api_key, api_key) {
+                found = Some(i);
+            }
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_env_and_backoff() {
+        let mut c = Config::default();
+        c.apply_toml(
+            r#"
+listen = "127.0.0.1:9000"
+public_url = "https://kyc.example"
+[[integrations]]
+api_key = "k1"
+api_secret = "s1"
+scheme = "sha256"
+decision_webhook_url = "https://example.com/hook"
+allow_public_key_sessions = true
+[webhooks]
+initial_backoff_ms = 100
+max_backoff_ms = 1000
+"#,
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(c.integrations.len(), 1);
+        assert_eq!(c.integrations[0].scheme, Scheme::Sha256);
+        assert_eq!(c.webhooks.backoff(1), Duration::from_millis(100));
+        assert_eq!(c.webhooks.backoff(3), Duration::from_millis(400));
+        assert_eq!(c.webhooks.backoff(10), Duration::from_millis(1000));
+        assert!(c.apply_toml("bogus = 1", "t.toml").is_err());
+        let env = |k: &str| match k {
+            "GATEWAY_INTEGRATIONS" => Some("a:b;c:d".to_string()),
+            "GATEWAY_DECISION_WEBHOOK_URL" => Some("https://h".to_string()),
+            "LISTEN" => Some("127.0.0.1:7000".to_string()),
+            _ => None,
+        };
+        c.apply_env(env).unwrap();
+        assert_eq!(c.integrations.len(), 2);
+        assert_eq!(c.integrations[1].api_secret, "d");
+        assert_eq!(c.integrations[1].decision_webhook_url.as_deref(), Some("https://h"));
+        assert_eq!(c.listen.port(), 7000);
+        assert!(c.integration("c").is_some());
+        assert!(c.integration("x").is_none());
+        assert!(
+            c.apply_env(|k| (k == "GATEWAY_INTEGRATIONS").then(|| "nocolon".to_string()))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn default_schedule_is_exponential_up_to_a_week() {
+        let s = WebhookSchedule::default();
+        assert_eq!(s.backoff(1), Duration::from_secs(10));
+        assert_eq!(s.backoff(2), Duration::from_secs(20));
+        assert_eq!(s.backoff(40), Duration::from_secs(6 * 3600));
+        assert_eq!(s.max_age, Duration::from_secs(7 * 86400));
+    }
+}

@@ -1,0 +1,241 @@
+//! Background jobs: webhook delivery from the durable outbox, session expiry, media retention.
+
+use crate::api::{DecisionView, decision_webhook_body, enqueue};
+use crate::db::{self, SessionRow};
+use crate::{AppState, Metrics, iso, now_ms};
+use kyc_core::signature::{self, HEADER_AUTH_CLIENT};
+use kyc_core::{DecisionDocument, DecisionPerson, Verdict};
+use sqlx::Row;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One due outbox row.
+struct Due {
+    id: String,
+    integration: String,
+    url: String,
+    body: String,
+    attempts: i64,
+    created_at: i64,
+}
+
+/// Delivers due outbox events until the task is aborted. At-least-once: a row is marked
+/// delivered only after a 2xx; every attempt carries the same `X-EVENT-ID`.
+pub async fn outbox_worker(state: Arc<AppState>) {
+    loop {
+        match deliver_due(&state).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "outbox"),
+        }
+        let _ = tokio::time::timeout(state.config.webhooks.poll_interval, state.outbox_wakeup.notified()).await;
+    }
+}
+
+async fn deliver_due(state: &AppState) -> Result<usize, db::DbError> {
+    let now = now_ms();
+    let rows = sqlx::query(
+        "SELECT id, integration, url, body, attempts, created_at FROM outbox \
+         WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 ORDER BY seq, id LIMIT 32",
+    )
+    .bind(now)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let mut due = Vec::new();
+    for r in &rows {
+        due.push(Due {
+            id: r.try_get("id")?,
+            integration: r.try_get("integration")?,
+            url: r.try_get("url")?,
+            body: r.try_get("body")?,
+            attempts: r.try_get("attempts")?,
+            created_at: r.try_get("created_at")?,
+        });
+    }
+    let n = due.len();
+    let mut delivered = 0usize;
+    for d in due {
+        let outcome = match state.config.integration(&d.integration) {
+            None => Err("integration no longer configured".to_string()),
+            Some(i) => {
+                let sig = signature::sign(i.scheme, i.api_secret.as_bytes(), d.body.as_bytes());
+                let res = state
+                    .http
+                    .post(&d.url)
+                    .header("content-type", "application/json")
+                    .header(HEADER_AUTH_CLIENT, &i.api_key)
+                    .header(i.scheme.header(), sig)
+                    .header("x-event-id", &d.id)
+                    .body(d.body.clone())
+                    .send()
+                    .await;
+                match res {
+                    Ok(r) if r.status().is_success() => Ok(()),
+                    Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
+                    Err(e) => Err(if e.is_timeout() {
+                        "timed out".into()
+                    } else {
+                        "connection failed".into()
+                    }),
+                }
+            }
+        };
+        let now = now_ms();
+        match outcome {
+            Ok(()) => {
+                sqlx::query("UPDATE outbox SET delivered_at = $1, attempts = attempts + 1 WHERE id = $2")
+                    .bind(now)
+                    .bind(d.id.clone())
+                    .execute(&state.db.pool)
+                    .await?;
+                Metrics::inc(&state.metrics.webhooks_delivered);
+                delivered += 1;
+            }
+            Err(e) => {
+                Metrics::inc(&state.metrics.webhook_attempts_failed);
+                let attempts = d.attempts.saturating_add(1);
+                let delay = state
+                    .config
+                    .webhooks
+                    .backoff(u32::try_from(attempts).unwrap_or(u32::MAX));
+                let next = now.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
+                let max_age = i64::try_from(state.config.webhooks.max_age.as_millis()).unwrap_or(i64::MAX);
+                let give_up = next.saturating_sub(d.created_at) > max_age;
+                sqlx::query(
+                    "UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error = $3, failed_at = $4 WHERE id = $5",
+                )
+                .bind(attempts)
+                .bind(next)
+                .bind(e.clone())
+                .bind(if give_up { Some(now) } else { None })
+                .bind(d.id.clone())
+                .execute(&state.db.pool)
+                .await?;
+                if give_up {
+                    Metrics::inc(&state.metrics.webhooks_given_up);
+                    tracing::warn!(event = %d.id, error = %e, "webhook given up after max age");
+                }
+            }
+        }
+    }
+    // Only loop again at once when something was delivered (others wait for their backoff).
+    Ok(if delivered > 0 { n } else { 0 })
+}
+
+/// Expires untouched sessions and deletes media past retention, every `expiry_check_interval`.
+pub async fn expiry_worker(state: Arc<AppState>) {
+    loop {
+        if let Err(e) = expire_sessions(&state).await {
+            tracing::warn!(error = %e, "expiry job");
+        }
+        if let Err(e) = purge_media(&state).await {
+            tracing::warn!(error = %e, "media retention job");
+        }
+        tokio::time::sleep(state.config.expiry_check_interval).await;
+    }
+}
+
+/// Sessions untouched for `session_expiry`: `created` → expired (9104), `started`/`submitted` →
+/// abandoned (9121); a decision webhook is enqueued for each. Returns how many expired.
+pub async fn expire_sessions(state: &AppState) -> Result<usize, db::DbError> {
+    let now = now_ms();
+    let cutoff = now.saturating_sub(i64::try_from(state.config.session_expiry.as_millis()).unwrap_or(i64::MAX));
+    let sql = format!(
+        "SELECT {} FROM sessions WHERE status IN ('created', 'started', 'submitted') AND updated_at < $1 LIMIT 100",
+        db::SESSION_COLUMNS
+    );
+    let rows = sqlx::query(&sql).bind(cutoff).fetch_all(&state.db.pool).await?;
+    let sessions: Vec<SessionRow> = rows.iter().map(SessionRow::from_row).collect::<Result<_, _>>()?;
+    let mut n = 0;
+    for s in sessions {
+        let verdict = if s.status == "created" {
+            Verdict::Expired
+        } else {
+            Verdict::Abandoned
+        };
+        let view = DecisionView {
+            id: s.id.clone(),
+            attempt_id: s.current_attempt.clone(),
+            vendor_data: s.vendor_data.clone(),
+            status: verdict.status(),
+            code: verdict.code(),
+            reason: None,
+            reason_code: None,
+            decision_time: iso(now),
+            acceptance_time: iso(s.created_at),
+            person: DecisionPerson::default(),
+            document: DecisionDocument::default(),
+            comments: Vec::new(),
+            additional_verified_data: serde_json::Map::new(),
+        };
+        let decision_json = serde_json::to_string(&view).map_err(|e| db::DbError::Corrupt(e.to_string()))?;
+        let mut tx = state.db.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE sessions SET status = $1, decision_json = $2, decided_at = $3, updated_at = $3 WHERE id = $4 AND status = $5",
+        )
+        .bind(verdict.status().to_string())
+        .bind(decision_json.clone())
+        .bind(now)
+        .bind(s.id.clone())
+        .bind(s.status.clone())
+        .execute(&mut *tx)
+        .await?;
+        if changed.rows_affected() != 1 {
+            continue;
+        }
+        sqlx::query("UPDATE attempts SET status = $1 WHERE id = $2")
+            .bind(verdict.status().to_string())
+            .bind(s.current_attempt.clone())
+            .execute(&mut *tx)
+            .await?;
+        if let Some(i) = state.config.integration(&s.integration) {
+            enqueue(
+                &mut tx,
+                i,
+                &s.id,
+                "decision",
+                i.decision_webhook_url.as_deref(),
+                decision_webhook_body(&decision_json),
+                now,
+                now * 1000,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Metrics::inc(&state.metrics.sessions_expired);
+        n += 1;
+    }
+    if n > 0 {
+        state.outbox_wakeup.notify_one();
+    }
+    Ok(n)
+}
+
+/// Deletes media older than the retention setting (files of directory storage too).
+pub async fn purge_media(state: &AppState) -> Result<usize, db::DbError> {
+    let Some(retention) = state.config.media_retention else {
+        return Ok(0);
+    };
+    let cutoff = now_ms().saturating_sub(i64::try_from(retention.as_millis()).unwrap_or(i64::MAX));
+    let rows = sqlx::query("SELECT id, path FROM media WHERE created_at < $1")
+        .bind(cutoff)
+        .fetch_all(&state.db.pool)
+        .await?;
+    for r in &rows {
+        let id: String = r.try_get("id")?;
+        let path: Option<String> = r.try_get("path")?;
+        if let Some(p) = path {
+            let _ = tokio::fs::remove_file(p).await;
+        }
+        sqlx::query("DELETE FROM media WHERE id = $1")
+            .bind(id)
+            .execute(&state.db.pool)
+            .await?;
+    }
+    Ok(rows.len())
+}
+
+/// Waits helper for tests and tools: the poll interval.
+pub fn poll_interval(state: &AppState) -> Duration {
+    state.config.webhooks.poll_interval
+}
