@@ -16,6 +16,34 @@
 //! command APDUs into response APDUs. Both end with an [`emrtd_sm::SmSession`] (SSC = 0).
 //!
 //! There is no fallback to BAC here: every failure is a [`PaceError`].
+//!
+//! ```
+//! use emrtd_access::MrzKey;
+//! use emrtd_access::pace::{PaceChip, PaceChipConfig, PaceConfig, PaceTerminal, Password, Preferences, select_protocol};
+//! use emrtd_secinfo::SecurityInfos;
+//!
+//! // EF.CardAccess of an Austrian passport: PACE-ECDH-GM-AES-128 on brainpoolP256r1.
+//! let card_access = [
+//!     0x31, 0x14, 0x30, 0x12, 0x06, 0x0A, 0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x02,
+//!     0x02, 0x01, 0x02, 0x02, 0x01, 0x0D,
+//! ];
+//! let infos = SecurityInfos::parse(&card_access)?;
+//! let selection = select_protocol(&infos, &Preferences::default())?;
+//! assert_eq!(selection.parameter_id, Some(13));
+//!
+//! let mrz = Password::Mrz(MrzKey::new("T22000129", "640812", "101031")?);
+//! // The card side, as the virtual chip uses it.
+//! let protocols = PaceChipConfig::protocols_from_security_infos(&infos);
+//! let mut chip = PaceChip::new(PaceChipConfig::new(protocols, vec![mrz.clone()]));
+//! let mut chip_rng = emrtd_crypto::rng::os_rng();
+//!
+//! let mut terminal = PaceTerminal::new(selection, &mrz, PaceConfig::default());
+//! let mut rng = emrtd_crypto::rng::os_rng();
+//! let outcome = terminal.run(&mut rng, |command| Ok(chip.process(command, &mut chip_rng)))?;
+//! assert_eq!(outcome.session.ssc(), &[0u8; 16]);
+//! assert_eq!(chip.take_outcome().map(|o| o.session.ks_mac().to_vec()), Some(outcome.session.ks_mac().to_vec()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod chip;
 pub mod pin;
