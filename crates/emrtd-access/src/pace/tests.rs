@@ -136,6 +136,17 @@ fn g1_ecdh_gm_terminal_reproduces_every_value() {
         )
     );
     assert_eq!(apdu(&c4), "008600000C7C0A8508C2B0BD78D94BA86600");
+    // T_IC is computed over PK_DH,IFD's data object.
+    assert_eq!(
+        public_key_data_object(
+            oid::ID_PACE_ECDH_GM_AES_CBC_CMAC_128,
+            KeyAgreement::Ecdh,
+            t.transcript.pk_dh_ifd.as_deref().unwrap()
+        ),
+        h(
+            "7F494F060A04007F000702020402028641042DB7A64C0355044EC9DF190514C625CBA2CEA48754887122F3A5EF0D5EDD301C3556F3B3B186DF10B857B58F6A7EB80F20BA5DC7BE1D43D9BF850149FBB36462"
+        )
+    );
     let out = t.finish(&resp("7C0A86083ABB9674BCE93C089000")).unwrap();
     assert_eq!(t.transcript.t_ic.unwrap().to_vec(), h("3ABB9674BCE93C08"));
     assert_eq!(out.session.ssc(), &[0u8; 16]);
@@ -312,6 +323,26 @@ fn check_dh_gm_values(t: &PaceTerminal) {
         &h("805A1D27D45A5116F73C54469462B7D8")[..]
     );
     assert_eq!(t.transcript.t_ifd.unwrap().to_vec(), h("B46DD9BD4D98381F"));
+}
+
+#[test]
+fn g2_standardized_parameter_0_is_the_rfc5114_group_of_the_example() {
+    let Domain::Dh(g) = Domain::standardized(0).unwrap() else {
+        panic!("id 0 is DH")
+    };
+    assert_eq!(
+        g.p_bytes(),
+        h(
+            "B10B8F96A080E01DDE92DE5EAE5D54EC52C99FBCFB06A3C69A6A9DCA52D23B616073E28675A23D189838EF1E2EE652C013ECB4AEA906112324975C3CD49B83BFACCBDD7D90C4BD7098488E9C219A73724EFFD6FAE5644738FAA31A4FF55BCCC0A151AF5F0DC8B4BD45BF37DF365C1A65E68CFDA76D4DA708DF1FB2BC2E4A4371"
+        )
+    );
+    assert_eq!(
+        g.encode_element(&g.generator()),
+        h(
+            "A4D1CBD5C3FD34126765A442EFB99905F8104DD258AC507FD6406CFF14266D31266FEA1E5C41564B777E690F5504F213160217B4B01B886A5E91547F9E2749F4D7FBD7D3B9A92EE1909D0D2263F80A76A6A24C087A091F531DBF0A0169B6A28AD662A4D18E73AFA32D779D5918D08BC8858F4DCEF97C2A24855E6EEB22B3B2E5"
+        )
+    );
+    assert_eq!(g.q_bytes().unwrap(), h("F518AA8781A8DF278ABA4E7D64B7CB9D49462353"));
 }
 
 #[test]
@@ -725,6 +756,21 @@ fn i1_pace_cam_terminal_reproduces_every_value_and_verifies_the_chip() {
         ))
         .unwrap();
     assert_eq!(t.transcript.t_ic.unwrap().to_vec(), h("8596CF055C67C1A3"));
+    // IV = E(KSenc, -1) and A_IC as in I.1.
+    let ks_enc = h("0A9DA4DB03BDDE39FC5202BC44B2E89E");
+    assert_eq!(
+        emrtd_crypto::encrypt_block(CipherSuite::Aes128, &ks_enc, &[0xFF; 16]).unwrap(),
+        h("F6A3B75A1E933941DD7A13E2520779DF")
+    );
+    assert_eq!(
+        cam_encrypt(
+            CipherSuite::Aes128,
+            &ks_enc,
+            &h("85DC3FA93D0952BFA82F5FD189EE75BD82F11D1F0B8ED4BF5319AC9B53C426B3")
+        )
+        .unwrap(),
+        h("1EEA964DAAE372AC990E3EFDE6333353BFC89A6704D93DA8798CF77F5B7A54BD10CBA372B42BE0B9B5F28AA8DE2F4F92")
+    );
     assert!(out.is_cam());
     assert_eq!(
         out.cam_chip_authentication_data().unwrap(),
