@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 mod inspect;
 mod verify;
+mod virtual_phone;
 
 #[derive(Parser)]
 #[command(name = "emrtd", version, about = "Inspect and verify ICAO Doc 9303 eMRTD data")]
@@ -46,6 +47,9 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         index: usize,
     },
+    /// Present a virtual chip (fixture directory) to a DocVal server as a phone. Statuses and
+    /// the close code on stderr, the result JSON line on stdout; exit 0 only for close code 1000.
+    VirtualPhone(virtual_phone::VirtualPhoneArgs),
 }
 
 fn print_tlv(t: &Tlv<'_>, indent: usize, out: &mut String) {
@@ -126,6 +130,10 @@ fn run(cli: Cli) -> Result<Output, String> {
             let (value, ok) = verify::run(&args)?;
             let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
             Ok(Output { text: text + "\n", ok })
+        }
+        Command::VirtualPhone(args) => {
+            let (text, ok) = virtual_phone::run(&args)?;
+            Ok(Output { text, ok })
         }
         Command::Face { input, out, index } => {
             let data = read_file(&input)?;

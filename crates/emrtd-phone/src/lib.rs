@@ -136,7 +136,22 @@ impl PhoneOutcome {
 /// Runs one session against a DocVal server with `chip` on the phone.
 pub async fn run_phone(chip: &mut VirtualChip, opts: &PhoneOptions) -> Result<PhoneOutcome, PhoneError> {
     let timeout = opts.session_timeout;
-    tokio::time::timeout(timeout, run_inner(chip, opts, None))
+    let mut transmit = |cmd: &[u8]| chip.transmit(cmd);
+    tokio::time::timeout(timeout, run_inner(&mut transmit, opts, None))
+        .await
+        .map_err(|_| PhoneError::Timeout(timeout))?
+}
+
+/// Like [`run_phone`], but the chip is any synchronous `transmit` function: a PC/SC card, a
+/// reader behind a local service, or a virtual chip. `transmit` gets each command APDU and
+/// returns the response APDU (data || SW1 SW2); an empty answer (the card went away) is sent
+/// on as is and the server ends the session.
+pub async fn run_phone_with<F>(mut transmit: F, opts: &PhoneOptions) -> Result<PhoneOutcome, PhoneError>
+where
+    F: FnMut(&[u8]) -> Vec<u8> + Send,
+{
+    let timeout = opts.session_timeout;
+    tokio::time::timeout(timeout, run_inner(&mut transmit, opts, None))
         .await
         .map_err(|_| PhoneError::Timeout(timeout))?
 }
@@ -149,13 +164,14 @@ pub async fn run_phone_scripted(
     script: Vec<Option<String>>,
 ) -> Result<PhoneOutcome, PhoneError> {
     let timeout = opts.session_timeout;
-    tokio::time::timeout(timeout, run_inner(chip, opts, Some(script)))
+    let mut transmit = |cmd: &[u8]| chip.transmit(cmd);
+    tokio::time::timeout(timeout, run_inner(&mut transmit, opts, Some(script)))
         .await
         .map_err(|_| PhoneError::Timeout(timeout))?
 }
 
-async fn run_inner(
-    chip: &mut VirtualChip,
+async fn run_inner<F: FnMut(&[u8]) -> Vec<u8>>(
+    transmit: &mut F,
     opts: &PhoneOptions,
     script: Option<Vec<Option<String>>>,
 ) -> Result<PhoneOutcome, PhoneError> {
@@ -214,7 +230,7 @@ async fn run_inner(
                 }
                 out.apdus += 1;
                 out.bytes_to_chip += cmd.len() as u64;
-                let resp = chip.transmit(&cmd);
+                let resp = transmit(&cmd);
                 out.bytes_from_chip += resp.len() as u64;
                 ws.send(Message::Binary(resp.into()))
                     .await
