@@ -103,6 +103,40 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// Serves over TLS (rustls, ring provider) with the configured PEM certificate chain and key,
+/// until `shutdown` completes; then lets running sessions finish.
+pub async fn serve_tls(
+    listener: std::net::TcpListener,
+    state: Arc<AppState>,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await?;
+    let handle = axum_server::Handle::new();
+    let h = handle.clone();
+    let grace = state.config.timeouts.session;
+    tokio::spawn(async move {
+        shutdown.await;
+        h.graceful_shutdown(Some(grace));
+    });
+    listener.set_nonblocking(true)?;
+    axum_server::from_tcp_rustls(listener, tls)?
+        .handle(handle)
+        .serve(router(state.clone()).into_make_service())
+        .await?;
+    wait_for_sessions(&state).await;
+    Ok(())
+}
+
+async fn wait_for_sessions(state: &AppState) {
+    let deadline = tokio::time::Instant::now() + state.config.timeouts.session;
+    while state.metrics.sessions_active.load(Ordering::Relaxed) > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Serves until `shutdown` completes, then lets running sessions finish (up to the session
 /// timeout).
 pub async fn serve(
@@ -112,9 +146,6 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = router(state.clone());
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
-    let deadline = tokio::time::Instant::now() + state.config.timeouts.session;
-    while state.metrics.sessions_active.load(Ordering::Relaxed) > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_sessions(&state).await;
     Ok(())
 }

@@ -115,6 +115,23 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some((cert, key)) = state.config.tls.clone() {
+        let listener = match std::net::TcpListener::bind(listen) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("docval-server: cannot listen on {listen}: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        tracing::info!(%listen, "docval-server listening (TLS)");
+        return match docval_server::serve_tls(listener, state, &cert, &key, shutdown_signal()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("docval-server: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(l) => l,
         Err(e) => {
