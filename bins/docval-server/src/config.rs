@@ -112,6 +112,8 @@ pub struct Config {
     pub bac_fallback: bool,
     /// TLS certificate chain and key (PEM) for wss://.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// RFC 9421 signing of the result POST (HMAC-SHA256 with a shared key).
+    pub result_signing: Option<crate::signing::SigningKey>,
 }
 
 pub const DEFAULT_CLIENT_ID: &str = "YOUR CLIENT ID";
@@ -134,6 +136,7 @@ impl Default for Config {
             max_message_bytes: 70_000,
             bac_fallback: false,
             tls: None,
+            result_signing: None,
         }
     }
 }
@@ -158,6 +161,10 @@ struct FileConfig {
     bac_fallback: Option<bool>,
     tls_certificate: Option<PathBuf>,
     tls_private_key: Option<PathBuf>,
+    /// `keyid` of the RFC 9421 result signature.
+    result_signing_key_id: Option<String>,
+    /// A file holding the shared HMAC key of the result signature.
+    result_signing_key_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -206,6 +213,28 @@ impl Config {
         }
         if let Some(v) = f.bac_fallback {
             self.bac_fallback = v;
+        }
+        match (f.result_signing_key_id, f.result_signing_key_file) {
+            (Some(id), Some(file)) => {
+                let secret = std::fs::read(&file).map_err(|e| ConfigError::File {
+                    path: file.display().to_string(),
+                    message: e.to_string(),
+                })?;
+                let trimmed: Vec<u8> = secret.trim_ascii().to_vec();
+                if trimmed.len() < 16 {
+                    return Err(ConfigError::Invalid("result signing key shorter than 16 bytes".into()));
+                }
+                self.result_signing = Some(crate::signing::SigningKey {
+                    key_id: id,
+                    secret: zeroize::Zeroizing::new(trimmed),
+                });
+            }
+            (None, None) => {}
+            _ => {
+                return Err(ConfigError::Invalid(
+                    "result_signing_key_id and result_signing_key_file go together".into(),
+                ));
+            }
         }
         match (f.tls_certificate, f.tls_private_key) {
             (Some(c), Some(k)) => self.tls = Some((c, k)),

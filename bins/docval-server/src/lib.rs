@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod post;
 pub mod protocol;
 pub mod session;
+pub mod signing;
 pub mod trust;
 
 use axum::Router;

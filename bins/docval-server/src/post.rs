@@ -23,6 +23,7 @@ pub async fn post_result(
     url: &str,
     body: Vec<u8>,
     cfg: &PostConfig,
+    signing: Option<&crate::signing::SigningKey>,
 ) -> Result<u32, PostFailure> {
     let mut attempts = 0u32;
     let mut last_error = String::new();
@@ -31,13 +32,22 @@ pub async fn post_result(
             tokio::time::sleep(cfg.backoff * attempts).await;
         }
         attempts += 1;
-        let res = client
+        let mut req = client
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .timeout(cfg.timeout)
-            .body(body.clone())
-            .send()
-            .await;
+            .timeout(cfg.timeout);
+        if let Some(key) = signing {
+            let created = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            let h = crate::signing::sign_post(key, url, &body, created);
+            req = req
+                .header("Content-Digest", h.content_digest)
+                .header("Signature-Input", h.signature_input)
+                .header("Signature", h.signature);
+        }
+        let res = req.body(body.clone()).send().await;
         match res {
             Ok(r) if r.status().is_success() => return Ok(attempts),
             Ok(r) if retryable(r.status()) => last_error = format!("HTTP {}", r.status().as_u16()),

@@ -166,7 +166,7 @@ async fn body(ch: &mut WsChannel, state: &AppState, return_result: bool) -> Clos
             Ok(b) => Zeroizing::new(b),
             Err(_) => return CloseReason::ServerError,
         };
-        match crate::post::post_result(&state.http, url, body.to_vec(), &cfg.post).await {
+        match crate::post::post_result(&state.http, url, body.to_vec(), &cfg.post, cfg.result_signing.as_ref()).await {
             Ok(attempts) => {
                 state.metrics.result_posts.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(attempts, "result delivered");

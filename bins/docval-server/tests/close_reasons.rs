@@ -237,6 +237,57 @@ async fn result_server_500_then_200_is_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_result_post_verifies_at_the_result_server() {
+    use docval_server::signing::{SignatureHeaders, SigningKey, verify_post};
+    let got: Arc<std::sync::Mutex<Vec<(String, SignatureHeaders, Vec<u8>)>>> = Arc::default();
+    let g = got.clone();
+    let app = axum::Router::new().route(
+        "/r",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+            let g = g.clone();
+            async move {
+                let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                g.lock().unwrap().push((
+                    h("host"),
+                    SignatureHeaders {
+                        content_digest: h("content-digest"),
+                        signature_input: h("signature-input"),
+                        signature: h("signature"),
+                    },
+                    body.to_vec(),
+                ));
+                "ok"
+            }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let rs = format!("http://{}/r", l.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(l, app).await;
+    });
+    let mut config = quick();
+    config.clients = vec![ClientConfig {
+        id: "c".into(),
+        result_server_url: Some(rs.clone()),
+    }];
+    config.result_signing = Some(SigningKey {
+        key_id: "docval-test".into(),
+        secret: zeroize::Zeroizing::new(b"0123456789abcdef0123".to_vec()),
+    });
+    let (url, _stop) = server(config).await;
+    let out = run_phone(&mut chip("ref-1"), &PhoneOptions::new(&url, "c", can()))
+        .await
+        .unwrap();
+    assert_eq!(out.code(), Some(1000));
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    let (_, headers, body) = &got[0];
+    assert!(headers.signature_input.contains("keyid=\"docval-test\""));
+    assert!(verify_post(b"0123456789abcdef0123", &rs, body, headers));
+    assert!(!verify_post(b"wrong key wrong key!", &rs, body, headers));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handshake_authorization_when_configured() {
     let (url, _stop) = server(Config {
         required_authorization: Some("Bearer s3cret".into()),
