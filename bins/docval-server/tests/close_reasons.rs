@@ -239,7 +239,8 @@ async fn result_server_500_then_200_is_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_result_post_verifies_at_the_result_server() {
     use docval_server::signing::{SignatureHeaders, SigningKey, verify_post};
-    let got: Arc<std::sync::Mutex<Vec<(String, SignatureHeaders, Vec<u8>)>>> = Arc::default();
+    type Received = Vec<(String, SignatureHeaders, Vec<u8>)>;
+    let got: Arc<std::sync::Mutex<Received>> = Arc::default();
     let g = got.clone();
     let app = axum::Router::new().route(
         "/r",
