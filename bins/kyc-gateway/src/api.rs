@@ -239,6 +239,7 @@ struct EventBody<'a> {
 }
 
 /// Enqueues a webhook in the outbox (same transaction as the state change).
+#[allow(clippy::too_many_arguments)]
 pub async fn enqueue(
     tx: &mut Transaction<'static, Any>,
     integration: &Integration,
@@ -598,23 +599,26 @@ async fn get_person(State(state): State<Arc<AppState>>, Path(id): Path<String>, 
     let caller = get_caller(&state, &headers, &id).await?;
     let s = owned_session(&state, &caller, &id).await?;
     let decided: Option<Value> = s.decision_json.as_deref().and_then(|d| serde_json::from_str(d).ok());
-    let person = match decided
+    let chip_person = decided
         .as_ref()
         .and_then(|d| d.get("person"))
-        .filter(|p| !p["lastName"].is_null())
-    {
-        Some(p) => json!({
-            "id": s.id,
-            "firstName": p["firstName"],
-            "lastName": p["lastName"],
-            "idCode": p["idNumber"],
-            "dateOfBirth": p["dateOfBirth"],
-            "gender": p["gender"],
-            "nationality": p["nationality"],
-            "placeOfBirth": p["placeOfBirth"],
-            "citizenships": [],
-            "pepSanctionMatches": [],
-        }),
+        .filter(|p| p.get("lastName").is_some_and(|l| !l.is_null()));
+    let person = match chip_person {
+        Some(p) => {
+            let f = |k: &str| p.get(k).cloned().unwrap_or(Value::Null);
+            json!({
+                "id": s.id,
+                "firstName": f("firstName"),
+                "lastName": f("lastName"),
+                "idCode": f("idNumber"),
+                "dateOfBirth": f("dateOfBirth"),
+                "gender": f("gender"),
+                "nationality": f("nationality"),
+                "placeOfBirth": f("placeOfBirth"),
+                "citizenships": [],
+                "pepSanctionMatches": [],
+            })
+        }
         None => {
             let (p, _) = supplied(&s);
             json!({

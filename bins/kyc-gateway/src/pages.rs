@@ -147,7 +147,7 @@ pub async fn review_list(
             .decision_json
             .as_deref()
             .and_then(|d| serde_json::from_str::<Value>(d).ok())
-            .and_then(|v| v["code"].as_u64())
+            .and_then(|v| v.get("code").and_then(Value::as_u64))
             .map(|c| c.to_string())
             .unwrap_or_default();
         body.push_str(&format!(
@@ -192,10 +192,10 @@ pub async fn review_session(
         esc(&s.id),
         esc(&s.status)
     );
-    if let Some(c) = decision["code"].as_u64() {
+    if let Some(c) = decision.get("code").and_then(Value::as_u64) {
         body.push_str(&format!(" — code <b id=\"code\">{c}</b>"));
     }
-    if let Some(r) = decision["reason"].as_str() {
+    if let Some(r) = decision.get("reason").and_then(Value::as_str) {
         body.push_str(&format!(" — {}", esc(r)));
     }
     body.push_str("</p>");
@@ -212,8 +212,8 @@ pub async fn review_session(
         body.push_str(&format!("<li class=\"check {o}\">{}: {o}</li>", esc(&c.name)));
     }
     body.push_str("</ul><h2>Verified data</h2><table>");
-    for (k, v) in [("person", &decision["person"]), ("document", &decision["document"])] {
-        if let Some(o) = v.as_object() {
+    for k in ["person", "document"] {
+        if let Some(o) = decision.get(k).and_then(Value::as_object) {
             for (f, x) in o {
                 if let Some(x) = x.as_str() {
                     body.push_str(&format!("<tr><th>{k}.{}</th><td>{}</td></tr>", esc(f), esc(x)));
