@@ -108,55 +108,55 @@ fn check_iv_and_data(suite: CipherSuite, iv: &[u8], data: &[u8]) -> Result<(), C
     Ok(())
 }
 
+/// Runs `$body` with `$C` bound to the RustCrypto block cipher of `$suite`.
+macro_rules! with_cipher {
+    ($suite:expr, $C:ident => $body:expr) => {
+        match $suite {
+            CipherSuite::Tdes => {
+                type $C = TdesEde2;
+                $body
+            }
+            CipherSuite::Aes128 => {
+                type $C = Aes128;
+                $body
+            }
+            CipherSuite::Aes192 => {
+                type $C = Aes192;
+                $body
+            }
+            CipherSuite::Aes256 => {
+                type $C = Aes256;
+                $body
+            }
+        }
+    };
+}
+
+fn key_error(suite: CipherSuite, key: &[u8]) -> CryptoError {
+    CryptoError::KeyLength {
+        cipher: suite,
+        got: key.len(),
+        want: suite.key_len(),
+    }
+}
+
 /// CBC encryption of block-aligned data (no padding is added).
 pub fn cbc_encrypt(suite: CipherSuite, key: &[u8], iv: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
     suite.check_key(key)?;
     check_iv_and_data(suite, iv, data)?;
-    let key_err = |_| CryptoError::KeyLength {
-        cipher: suite,
-        got: key.len(),
-        want: suite.key_len(),
-    };
-    Ok(match suite {
-        CipherSuite::Tdes => cbc::Encryptor::<TdesEde2>::new_from_slices(key, iv)
-            .map_err(key_err)?
-            .encrypt_padded_vec::<NoPadding>(data),
-        CipherSuite::Aes128 => cbc::Encryptor::<Aes128>::new_from_slices(key, iv)
-            .map_err(key_err)?
-            .encrypt_padded_vec::<NoPadding>(data),
-        CipherSuite::Aes192 => cbc::Encryptor::<Aes192>::new_from_slices(key, iv)
-            .map_err(key_err)?
-            .encrypt_padded_vec::<NoPadding>(data),
-        CipherSuite::Aes256 => cbc::Encryptor::<Aes256>::new_from_slices(key, iv)
-            .map_err(key_err)?
-            .encrypt_padded_vec::<NoPadding>(data),
-    })
+    with_cipher!(suite, C => Ok(cbc::Encryptor::<C>::new_from_slices(key, iv)
+        .map_err(|_| key_error(suite, key))?
+        .encrypt_padded_vec::<NoPadding>(data)))
 }
 
 /// CBC decryption of block-aligned data (padding is not removed).
 pub fn cbc_decrypt(suite: CipherSuite, key: &[u8], iv: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
     suite.check_key(key)?;
     check_iv_and_data(suite, iv, data)?;
-    let key_err = |_| CryptoError::KeyLength {
-        cipher: suite,
-        got: key.len(),
-        want: suite.key_len(),
-    };
-    let out = match suite {
-        CipherSuite::Tdes => cbc::Decryptor::<TdesEde2>::new_from_slices(key, iv)
-            .map_err(key_err)?
-            .decrypt_padded_vec::<NoPadding>(data),
-        CipherSuite::Aes128 => cbc::Decryptor::<Aes128>::new_from_slices(key, iv)
-            .map_err(key_err)?
-            .decrypt_padded_vec::<NoPadding>(data),
-        CipherSuite::Aes192 => cbc::Decryptor::<Aes192>::new_from_slices(key, iv)
-            .map_err(key_err)?
-            .decrypt_padded_vec::<NoPadding>(data),
-        CipherSuite::Aes256 => cbc::Decryptor::<Aes256>::new_from_slices(key, iv)
-            .map_err(key_err)?
-            .decrypt_padded_vec::<NoPadding>(data),
-    };
-    out.map_err(|_| CryptoError::NotBlockAligned(data.len()))
+    with_cipher!(suite, C => cbc::Decryptor::<C>::new_from_slices(key, iv)
+        .map_err(|_| key_error(suite, key))?
+        .decrypt_padded_vec::<NoPadding>(data)
+        .map_err(|_| CryptoError::NotBlockAligned(data.len())))
 }
 
 /// Encrypts one block with the raw block cipher (ECB of one block), as used for the AES

@@ -61,6 +61,49 @@ pub enum SmError {
     Crypto(#[from] CryptoError),
 }
 
+/// The data objects of a protected message: the cryptogram (DO'85/87), the second object
+/// (DO'97 Le in a command, DO'99 status in a response), the MAC (DO'8E), and the bytes the MAC
+/// covers (the encodings of the first two, exactly as received).
+struct SmDataObjects<'a> {
+    cryptogram: Option<(Tag, &'a [u8])>,
+    second: Option<&'a [u8]>,
+    mac: &'a [u8],
+    covered: Vec<u8>,
+}
+
+/// Splits a protected body; `second_tag` is DO'97 for commands and DO'99 for responses. Order
+/// and uniqueness are enforced: cryptogram, then the second object, then DO'8E last.
+fn split_data_objects(body: &[u8], second_tag: Tag) -> Result<SmDataObjects<'_>, SmError> {
+    let mut cryptogram: Option<(Tag, &[u8])> = None;
+    let mut second: Option<&[u8]> = None;
+    let mut mac: Option<&[u8]> = None;
+    let mut covered = Vec::with_capacity(body.len());
+    for item in TlvIter::new(body) {
+        let t = item.map_err(|e| SmError::Malformed(e.to_string()))?;
+        if mac.is_some() {
+            return Err(SmError::UnexpectedDataObject(t.tag));
+        }
+        match t.tag {
+            DO85 | DO87 if cryptogram.is_none() && second.is_none() => {
+                cryptogram = Some((t.tag, t.value));
+                covered.extend_from_slice(t.raw);
+            }
+            tag if tag == second_tag && second.is_none() => {
+                second = Some(t.value);
+                covered.extend_from_slice(t.raw);
+            }
+            DO8E => mac = Some(t.value),
+            other => return Err(SmError::UnexpectedDataObject(other)),
+        }
+    }
+    Ok(SmDataObjects {
+        cryptogram,
+        second,
+        mac: mac.ok_or(SmError::MissingDataObject(DO8E))?,
+        covered,
+    })
+}
+
 /// The keys and counter of one secure messaging session.
 pub struct SmSession {
     suite: CipherSuite,
@@ -156,6 +199,18 @@ impl SmSession {
         Ok(unpad(&padded).map_err(|_| SmError::BadPadding)?.to_vec())
     }
 
+    /// Decrypts DO'87 (after its padding-content indicator `01`) or DO'85.
+    fn open_cryptogram(&self, cryptogram: Option<(Tag, &[u8])>) -> Result<Vec<u8>, SmError> {
+        match cryptogram {
+            None => Ok(Vec::new()),
+            Some((DO87, v)) => match v.split_first() {
+                Some((0x01, c)) => self.decrypt(c),
+                _ => Err(SmError::Malformed("DO'87 without padding-content indicator 01".into())),
+            },
+            Some((_, v)) => self.decrypt(v),
+        }
+    }
+
     fn mac(&self, data: &[u8]) -> Result<[u8; 8], SmError> {
         let mut input = Vec::with_capacity(self.ssc.len() + data.len());
         input.extend_from_slice(&self.ssc);
@@ -238,45 +293,16 @@ impl SmSession {
         if resp.data.is_empty() {
             return Err(SmError::UnprotectedResponse(resp.sw));
         }
-        let mut cryptogram: Option<(Tag, &[u8])> = None;
-        let mut do99: Option<&[u8]> = None;
-        let mut do8e: Option<&[u8]> = None;
-        let mut mac_input = Vec::with_capacity(resp.data.len());
-        for item in TlvIter::new(&resp.data) {
-            let t = item.map_err(|e| SmError::Malformed(e.to_string()))?;
-            if do8e.is_some() {
-                return Err(SmError::UnexpectedDataObject(t.tag));
-            }
-            match t.tag {
-                DO85 | DO87 if cryptogram.is_none() && do99.is_none() => {
-                    cryptogram = Some((t.tag, t.value));
-                    mac_input.extend_from_slice(t.raw);
-                }
-                DO99 if do99.is_none() => {
-                    do99 = Some(t.value);
-                    mac_input.extend_from_slice(t.raw);
-                }
-                DO8E => do8e = Some(t.value),
-                other => return Err(SmError::UnexpectedDataObject(other)),
-            }
-        }
-        let mac = do8e.ok_or(SmError::MissingDataObject(DO8E))?;
+        let dos = split_data_objects(&resp.data, DO99)?;
         // The MAC is checked before anything else is used.
-        self.check_mac(&mac_input, mac)?;
+        self.check_mac(&dos.covered, dos.mac)?;
+        let do99 = dos.second;
+        let cryptogram = dos.cryptogram;
         let sw_bytes = do99.ok_or(SmError::MissingDataObject(DO99))?;
         let sw: [u8; 2] = sw_bytes
             .try_into()
             .map_err(|_| SmError::Malformed(format!("DO'99 of {} bytes", sw_bytes.len())))?;
-        let data = match cryptogram {
-            None => Vec::new(),
-            Some((DO87, v)) => match v.split_first() {
-                Some((0x01, c)) => self.decrypt(c)?,
-                _ => {
-                    return Err(SmError::Malformed("DO'87 without padding-content indicator 01".into()));
-                }
-            },
-            Some((_, v)) => self.decrypt(v)?,
-        };
+        let data = self.open_cryptogram(cryptogram)?;
         Ok(ResponseApdu::new(data, StatusWord::from(sw)))
     }
 
@@ -287,42 +313,13 @@ impl SmSession {
         if cmd.cla & 0x0C != 0x0C {
             return Err(SmError::UnprotectedCommand(cmd.cla));
         }
-        let mut cryptogram: Option<(Tag, &[u8])> = None;
-        let mut le: Option<&[u8]> = None;
-        let mut do8e: Option<&[u8]> = None;
-        let mut dos = Vec::with_capacity(cmd.data.len());
-        for item in TlvIter::new(&cmd.data) {
-            let t = item.map_err(|e| SmError::Malformed(e.to_string()))?;
-            if do8e.is_some() {
-                return Err(SmError::UnexpectedDataObject(t.tag));
-            }
-            match t.tag {
-                DO85 | DO87 if cryptogram.is_none() && le.is_none() => {
-                    cryptogram = Some((t.tag, t.value));
-                    dos.extend_from_slice(t.raw);
-                }
-                DO97 if le.is_none() => {
-                    le = Some(t.value);
-                    dos.extend_from_slice(t.raw);
-                }
-                DO8E => do8e = Some(t.value),
-                other => return Err(SmError::UnexpectedDataObject(other)),
-            }
-        }
-        let mac = do8e.ok_or(SmError::MissingDataObject(DO8E))?;
+        let dos = split_data_objects(&cmd.data, DO97)?;
         let mut mac_input = pad(&[cmd.cla, cmd.ins, cmd.p1, cmd.p2], self.suite.block_len());
-        mac_input.extend_from_slice(&dos);
-        self.check_mac(&mac_input, mac)?;
-        let data = match cryptogram {
-            None => Vec::new(),
-            Some((DO87, v)) => match v.split_first() {
-                Some((0x01, c)) => self.decrypt(c)?,
-                _ => {
-                    return Err(SmError::Malformed("DO'87 without padding-content indicator 01".into()));
-                }
-            },
-            Some((_, v)) => self.decrypt(v)?,
-        };
+        mac_input.extend_from_slice(&dos.covered);
+        self.check_mac(&mac_input, dos.mac)?;
+        let le = dos.second;
+        let cryptogram = dos.cryptogram;
+        let data = self.open_cryptogram(cryptogram)?;
         let (ne, form) = match le {
             None => (None, LengthForm::Auto),
             Some([0x00]) => (Some(256), LengthForm::Short),
