@@ -137,7 +137,7 @@ impl PhoneOutcome {
 pub async fn run_phone(chip: &mut VirtualChip, opts: &PhoneOptions) -> Result<PhoneOutcome, PhoneError> {
     let timeout = opts.session_timeout;
     let mut transmit = |cmd: &[u8]| chip.transmit(cmd);
-    tokio::time::timeout(timeout, run_inner(&mut transmit, opts, None))
+    tokio::time::timeout(timeout, run_inner(&mut transmit, &mut |_: &str| {}, opts, None))
         .await
         .map_err(|_| PhoneError::Timeout(timeout))?
 }
@@ -146,12 +146,26 @@ pub async fn run_phone(chip: &mut VirtualChip, opts: &PhoneOptions) -> Result<Ph
 /// reader behind a local service, or a virtual chip. `transmit` gets each command APDU and
 /// returns the response APDU (data || SW1 SW2); an empty answer (the card went away) is sent
 /// on as is and the server ends the session.
-pub async fn run_phone_with<F>(mut transmit: F, opts: &PhoneOptions) -> Result<PhoneOutcome, PhoneError>
+pub async fn run_phone_with<F>(transmit: F, opts: &PhoneOptions) -> Result<PhoneOutcome, PhoneError>
 where
     F: FnMut(&[u8]) -> Vec<u8> + Send,
 {
+    run_phone_observed(transmit, opts, |_: &str| {}).await
+}
+
+/// Like [`run_phone_with`], and `on_status` is called with each status frame as it arrives
+/// (for progress displays).
+pub async fn run_phone_observed<F, S>(
+    mut transmit: F,
+    opts: &PhoneOptions,
+    mut on_status: S,
+) -> Result<PhoneOutcome, PhoneError>
+where
+    F: FnMut(&[u8]) -> Vec<u8> + Send,
+    S: FnMut(&str) + Send,
+{
     let timeout = opts.session_timeout;
-    tokio::time::timeout(timeout, run_inner(&mut transmit, opts, None))
+    tokio::time::timeout(timeout, run_inner(&mut transmit, &mut on_status, opts, None))
         .await
         .map_err(|_| PhoneError::Timeout(timeout))?
 }
@@ -165,13 +179,14 @@ pub async fn run_phone_scripted(
 ) -> Result<PhoneOutcome, PhoneError> {
     let timeout = opts.session_timeout;
     let mut transmit = |cmd: &[u8]| chip.transmit(cmd);
-    tokio::time::timeout(timeout, run_inner(&mut transmit, opts, Some(script)))
+    tokio::time::timeout(timeout, run_inner(&mut transmit, &mut |_: &str| {}, opts, Some(script)))
         .await
         .map_err(|_| PhoneError::Timeout(timeout))?
 }
 
-async fn run_inner<F: FnMut(&[u8]) -> Vec<u8>>(
+async fn run_inner<F: FnMut(&[u8]) -> Vec<u8>, S: FnMut(&str)>(
     transmit: &mut F,
+    on_status: &mut S,
     opts: &PhoneOptions,
     script: Option<Vec<Option<String>>>,
 ) -> Result<PhoneOutcome, PhoneError> {
@@ -239,6 +254,7 @@ async fn run_inner<F: FnMut(&[u8]) -> Vec<u8>>(
             Message::Text(t) => {
                 let v: Value = serde_json::from_str(t.as_str()).unwrap_or(Value::Null);
                 if let Some(s) = v.get("status").and_then(Value::as_str) {
+                    on_status(s);
                     out.statuses.push(s.to_string());
                 }
                 if let Some(p) = v.get("emrtd_passport") {

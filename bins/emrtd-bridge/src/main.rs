@@ -1,0 +1,60 @@
+//! `emrtd-bridge`: serves the AusweisApp SDK interface (and, with `--sinosecu-port`, the
+//! Sinosecu passport-reader interface) on 127.0.0.1.
+#![forbid(unsafe_code)]
+
+use clap::Parser;
+use emrtd_bridge::ausweisapp::{self, AusweisConfig, AusweisService};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "emrtd-bridge",
+    version,
+    about = "AusweisApp SDK and Sinosecu reader WebSocket interfaces"
+)]
+struct Cli {
+    /// Address to listen on (keep it on the loopback interface).
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    address: IpAddr,
+    /// AusweisApp SDK port (ws://ADDRESS:PORT/eID-Kernel); 0 picks a free port.
+    #[arg(long, default_value_t = ausweisapp::DEFAULT_PORT)]
+    port: u16,
+    /// An Origin allowed to connect (repeatable); others get HTTP 403.
+    #[arg(long = "allow-origin")]
+    allow_origin: Vec<String>,
+    /// The Simulator reader has a PIN pad (AusweisApp2 1.26.2 behaviour: no PIN/CAN asked).
+    #[arg(long)]
+    simulator_keypad: bool,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let service = AusweisService::new(AusweisConfig {
+        allowed_origins: cli.allow_origin.clone(),
+        simulator_keypad: cli.simulator_keypad,
+    });
+    let addr = SocketAddr::new(cli.address, cli.port);
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("emrtd-bridge: cannot listen on {addr}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match listener.local_addr() {
+        Ok(a) => eprintln!("AusweisApp SDK interface: ws://{a}/eID-Kernel"),
+        Err(e) => eprintln!("emrtd-bridge: {e}"),
+    }
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match ausweisapp::serve(listener, service, shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("emrtd-bridge: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
