@@ -385,6 +385,17 @@ fn media_json(state: &AppState, m: &MediaRow) -> Value {
 // ---- handlers ----
 
 async fn post_sessions(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> ApiResult {
+    let mut r = match create_session(&state, &headers, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    };
+    add_cors(r.headers_mut());
+    Ok(r)
+}
+
+async fn create_session(state: &Arc<AppState>, headers: &HeaderMap, body: Body) -> ApiResult {
+    let state = state.clone();
+    let headers = headers.clone();
     Metrics::inc(&state.metrics.http_requests);
     let raw = read_body(body, MAX_JSON_BODY).await?;
     let caller = authenticate(&state, &headers, &raw, true)?;
@@ -935,6 +946,34 @@ pub async fn apply_chip_result(
     Ok(())
 }
 
+/// CORS headers of session creation: browsers on the integration's site call it with the
+/// public key (the browser SDK flow); every other endpoint is server to server.
+fn add_cors(headers: &mut HeaderMap) {
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("x-auth-client, x-signature, x-hmac-signature"),
+    );
+}
+
+async fn sessions_preflight() -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let h = r.headers_mut();
+    add_cors(h);
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(
+            "content-type, x-auth-client, x-origin, vrf-integration-id, x-signature, x-hmac-signature",
+        ),
+    );
+    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    r
+}
+
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     match sqlx::query("SELECT 1").execute(&state.db.pool).await {
         Ok(_) => (
@@ -968,8 +1007,8 @@ async fn not_found() -> Response {
 /// The router of the whole gateway.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/v1/sessions", post(post_sessions))
-        .route("/v1/sessions/", post(post_sessions))
+        .route("/v1/sessions", post(post_sessions).options(sessions_preflight))
+        .route("/v1/sessions/", post(post_sessions).options(sessions_preflight))
         .route("/v1/sessions/{id}", axum::routing::patch(patch_session))
         .route("/v1/sessions/{id}/media", post(post_media).get(get_session_media))
         .route("/v1/sessions/{id}/person", get(get_person))
