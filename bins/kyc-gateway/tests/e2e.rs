@@ -262,4 +262,72 @@ async fn webhook_retried_after_three_failures(backend: Backend) {
     gw.shutdown().await;
 }
 
+/// Headless Chromium (Debian `chromium`, `KYC_TEST_CHROMIUM`) opens the review page of a REF-1
+/// session and finds the face image and the check list in the rendered DOM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_review_page() {
+    let Ok(chrome) = std::env::var("KYC_TEST_CHROMIUM") else {
+        println!("SKIP chromium test: KYC_TEST_CHROMIUM is not set (.ci/kyc-deps.sh installs Debian chromium)");
+        return;
+    };
+    let gw = start(Backend::Sqlite, |_| {}).await.unwrap();
+    let docval = start_docval(&gw).await;
+    let s = create_session(&gw, json!({})).await;
+    let id = s["id"].as_str().unwrap().to_string();
+    scan(&docval, "ref-1", &id).await;
+    let page = format!("{}/review/sessions/{id}?token={ADMIN_TOKEN}", gw.base);
+    let profile = tempfile::tempdir().unwrap();
+    let profile_arg = format!("--user-data-dir={}", profile.path().display());
+    let run = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(chrome)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--no-first-run",
+            ])
+            .arg(profile_arg)
+            .args(["--virtual-time-budget=5000", "--dump-dom"])
+            .arg(page)
+            .output()
+    });
+    let out = match tokio::time::timeout(std::time::Duration::from_secs(90), run).await {
+        Ok(Ok(Ok(o))) => o,
+        other => {
+            println!("SKIP chromium test: chromium did not run: {other:?}");
+            docval.shutdown().await;
+            gw.shutdown().await;
+            return;
+        }
+    };
+    let dom = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let img = dom
+        .find("<img id=\"face\"")
+        .unwrap_or_else(|| panic!("no face image in {dom}"));
+    assert!(dom.contains("<ul id=\"checks\">"), "{dom}");
+    for check in [
+        "SOD signature: passed",
+        "Data group hashes: passed",
+        "Chip authentication: passed",
+        "Active authentication: passed",
+    ] {
+        assert!(dom.contains(check), "{check} missing in {dom}");
+    }
+    // The image the browser was given is the chip face (JPEG) served by the review page.
+    let src_start = dom[img..].find("src=\"").unwrap() + img + 5;
+    let src_end = dom[src_start..].find('"').unwrap() + src_start;
+    let src = dom[src_start..src_end].replace("&amp;", "&");
+    let r = send_raw(Method::GET, &format!("{}{src}", gw.base), &[], Vec::new()).await;
+    assert_eq!(r.headers.get("content-type").unwrap(), "image/jpeg");
+    assert!(r.body.starts_with(&[0xFF, 0xD8, 0xFF]));
+    docval.shutdown().await;
+    gw.shutdown().await;
+}
+
 both_backends!(ref1_approved, bad_documents, webhook_retried_after_three_failures);
