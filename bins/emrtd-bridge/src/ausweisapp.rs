@@ -269,6 +269,13 @@ pub struct Session {
 pub const API_LEVELS: [u8; 3] = [1, 2, 3];
 pub const DEFAULT_API_LEVEL: u8 = 2;
 
+/// Sets a member of a JSON object (no-op on other values).
+fn set(m: &mut Value, key: &str, value: Value) {
+    if let Some(o) = m.as_object_mut() {
+        o.insert(key.to_string(), value);
+    }
+}
+
 fn bad_state(cmd: &str) -> Value {
     json!({"msg": "BAD_STATE", "error": cmd})
 }
@@ -409,14 +416,14 @@ impl Session {
         let mut m = json!({"msg": "API_LEVEL"});
         match v.get("level") {
             None | Some(Value::Null) => {
-                m["error"] = json!("Level cannot be undefined");
+                set(&mut m, "error", json!("Level cannot be undefined"));
             }
             Some(l) => match l.as_u64().and_then(|l| u8::try_from(l).ok()) {
                 Some(l) if API_LEVELS.contains(&l) => self.api_level = l,
-                _ => m["error"] = json!("Unknown level"),
+                _ => set(&mut m, "error", json!("Unknown level")),
             },
         }
-        m["current"] = json!(self.api_level);
+        set(&mut m, "current", json!(self.api_level));
         m
     }
 
@@ -579,7 +586,7 @@ impl Session {
         let reader = self.readers.get(idx).map(Reader::json).unwrap_or(Value::Null);
         let mut m = json!({"msg": step.name(), "reader": reader});
         if let Some(e) = error {
-            m["error"] = json!(e);
+            set(&mut m, "error", json!(e));
         }
         let mut out = self.status_push();
         out.push(m);
@@ -782,7 +789,7 @@ impl Session {
             },
         });
         if let Some(u) = url {
-            m["url"] = json!(u);
+            set(&mut m, "url", json!(u));
         }
         m
     }
@@ -885,7 +892,7 @@ impl Session {
                             ),
                             Some(&url),
                         );
-                        m["docval"] = docval_member(&o);
+                        set(&mut m, "docval", docval_member(&o));
                         m
                     }
                     Err(e) => self.auth_result(
@@ -958,7 +965,7 @@ fn access_rights(error: Option<&str>) -> Value {
         "transactionInfo": "DocVal: passive, chip and active authentication of the document chip (DG1, DG2, DG11 and more)",
     });
     if let Some(e) = error {
-        m["error"] = json!(e);
+        set(&mut m, "error", json!(e));
     }
     m
 }

@@ -1,0 +1,197 @@
+//! Test helpers: the bridge on an ephemeral 127.0.0.1 port, a WebSocket client, the transcript.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use emrtd_bridge::ausweisapp::{self, AusweisConfig, AusweisService};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Starts the AusweisApp interface; returns its `ws://…/eID-Kernel` URL.
+pub async fn start_bridge(config: AusweisConfig) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let service = AusweisService::new(config);
+    tokio::spawn(async move {
+        let _ = ausweisapp::serve(listener, service, std::future::pending()).await;
+    });
+    format!("ws://{addr}/eID-Kernel")
+}
+
+pub struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub timeout: Duration,
+}
+
+impl Client {
+    pub async fn connect(url: &str) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        Client {
+            ws,
+            timeout: Duration::from_secs(20),
+        }
+    }
+
+    pub async fn send(&mut self, text: &str) {
+        self.ws.send(Message::Text(text.to_string().into())).await.unwrap();
+    }
+
+    /// The next text frame, or `None` when nothing arrives within `wait`.
+    pub async fn try_recv(&mut self, wait: Duration) -> Option<String> {
+        loop {
+            match tokio::time::timeout(wait, self.ws.next()).await {
+                Ok(Some(Ok(Message::Text(t)))) => return Some(t.to_string()),
+                Ok(Some(Ok(_))) => continue,
+                _ => return None,
+            }
+        }
+    }
+
+    pub async fn recv(&mut self) -> String {
+        self.try_recv(self.timeout)
+            .await
+            .unwrap_or_else(|| panic!("no message within {:?}", self.timeout))
+    }
+
+    pub async fn recv_json(&mut self) -> Value {
+        serde_json::from_str(&self.recv().await).unwrap()
+    }
+
+    /// Receives and checks the exact text.
+    pub async fn expect(&mut self, text: &str) {
+        let got = self.recv().await;
+        assert_eq!(got, text);
+    }
+
+    /// Sends a command and returns the next message as JSON.
+    pub async fn call(&mut self, text: &str) -> Value {
+        self.send(text).await;
+        self.recv_json().await
+    }
+}
+
+/// One step of the transcript: a command and the messages it gets.
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub send: String,
+    pub expect: Vec<String>,
+}
+
+/// One block (one connection): the READER messages after connect and the steps.
+#[derive(Clone, Debug)]
+pub struct Block {
+    pub title: String,
+    pub connect: Vec<String>,
+    pub steps: Vec<Step>,
+}
+
+fn strip_comment(line: &str) -> String {
+    match line.find("   (") {
+        Some(i) => line[..i].trim().to_string(),
+        None => line.trim().to_string(),
+    }
+}
+
+/// Parses `fixtures/reference/ausweisapp2-1.26.2-transcript.txt`.
+pub fn transcript() -> Vec<Block> {
+    let text = std::fs::read_to_string(repo().join("fixtures/reference/ausweisapp2-1.26.2-transcript.txt")).unwrap();
+    let mut blocks: Vec<Block> = Vec::new();
+    for line in text.lines() {
+        if let Some(title) = line.strip_prefix("## ") {
+            blocks.push(Block {
+                title: title.to_string(),
+                connect: Vec::new(),
+                steps: Vec::new(),
+            });
+        } else if let Some(cmd) = line.strip_prefix(">> ") {
+            let b = blocks.last_mut().unwrap();
+            b.steps.push(Step {
+                send: strip_comment(cmd),
+                expect: Vec::new(),
+            });
+        } else if let Some(msg) = line.strip_prefix("<< ") {
+            let b = blocks.last_mut().unwrap();
+            let msg = strip_comment(msg);
+            let first = b.steps.len() == 1;
+            let step = b.steps.last_mut().unwrap();
+            if msg.starts_with("(2 READER messages") {
+                // The connect announcements, as in block 1.
+                continue;
+            }
+            if first && step.expect.is_empty() && msg.contains(r#""msg":"READER""#) && b.connect.len() < 2 {
+                b.connect.push(msg);
+                continue;
+            }
+            step.expect.push(msg);
+        }
+    }
+    // Every block gets the same connect announcements as block 1.
+    let connect = blocks.first().map(|b| b.connect.clone()).unwrap_or_default();
+    for b in &mut blocks {
+        if b.connect.is_empty() {
+            b.connect = connect.clone();
+        }
+    }
+    blocks
+}
+
+/// The documented differences between AusweisApp2 1.26.2 and emrtd-bridge, removed from a
+/// message before comparing: INFO's version information and API_LEVEL's `available` list.
+pub fn normalize(msg: &str) -> String {
+    let Ok(mut v) = serde_json::from_str::<Value>(msg) else {
+        return msg.to_string();
+    };
+    if let Some(o) = v.as_object_mut() {
+        match o.get("msg").and_then(Value::as_str) {
+            Some("INFO") => {
+                o.insert("VersionInfo".into(), Value::String("(version info)".into()));
+            }
+            Some("API_LEVEL") => {
+                o.remove("available");
+            }
+            _ => {}
+        }
+    }
+    emrtd_bridge::json::render(&v)
+}
+
+/// Replays the transcript's commands against a server; returns, per block, the connect
+/// messages and each command's messages (as many as the transcript lists).
+pub async fn replay(url: &str, blocks: &[Block]) -> Vec<(Vec<String>, Vec<Vec<String>>)> {
+    let mut all = Vec::new();
+    for b in blocks {
+        let mut c = Client::connect(url).await;
+        let mut connect = Vec::new();
+        for _ in 0..b.connect.len() {
+            connect.push(c.recv().await);
+        }
+        let mut steps = Vec::new();
+        for s in &b.steps {
+            c.send(&s.send).await;
+            let mut got = Vec::new();
+            for _ in 0..s.expect.len() {
+                got.push(c.recv().await);
+            }
+            steps.push(got);
+        }
+        // Nothing unexpected is left over.
+        if let Some(extra) = c.try_recv(Duration::from_millis(300)).await {
+            panic!("{}: unexpected message {extra}", b.title);
+        }
+        all.push((connect, steps));
+    }
+    all
+}
