@@ -45,6 +45,25 @@ impl Client {
         }
     }
 
+    /// Connects, retrying while the server still holds the previous connection (HTTP 429).
+    pub async fn connect_retry(url: &str) -> Client {
+        for _ in 0..200 {
+            if let Ok((ws, _)) = tokio_tungstenite::connect_async(url).await {
+                return Client {
+                    ws,
+                    timeout: Duration::from_secs(20),
+                };
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("cannot connect to {url}");
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+        while let Ok(Some(_)) = tokio::time::timeout(Duration::from_secs(2), self.ws.next()).await {}
+    }
+
     pub async fn send(&mut self, text: &str) {
         self.ws.send(Message::Text(text.to_string().into())).await.unwrap();
     }
@@ -173,7 +192,7 @@ pub fn normalize(msg: &str) -> String {
 pub async fn replay(url: &str, blocks: &[Block]) -> Vec<(Vec<String>, Vec<Vec<String>>)> {
     let mut all = Vec::new();
     for b in blocks {
-        let mut c = Client::connect(url).await;
+        let mut c = Client::connect_retry(url).await;
         let mut connect = Vec::new();
         for _ in 0..b.connect.len() {
             connect.push(c.recv().await);
@@ -191,6 +210,7 @@ pub async fn replay(url: &str, blocks: &[Block]) -> Vec<(Vec<String>, Vec<Vec<St
         if let Some(extra) = c.try_recv(Duration::from_millis(300)).await {
             panic!("{}: unexpected message {extra}", b.title);
         }
+        c.close().await;
         all.push((connect, steps));
     }
     all
