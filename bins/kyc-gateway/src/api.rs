@@ -5,7 +5,7 @@ use crate::db::{self, MediaRow, SessionRow};
 use crate::{AppState, Metrics, iso, now_ms, pages};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,7 +15,6 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Row, Transaction};
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Largest JSON body of session creation and PATCH.
@@ -775,12 +774,7 @@ async fn get_media(State(state): State<Arc<AppState>>, Path(id): Path<String>, h
 
 /// The DocVal result-server endpoint: `POST /docval/results/{token}` with
 /// `{"emrtd_passport":{…},"client_validation_id":"<session id>"}`.
-async fn docval_result(
-    State(state): State<Arc<AppState>>,
-    Path(token): Path<String>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    body: Body,
-) -> ApiResult {
+async fn docval_result(State(state): State<Arc<AppState>>, Path(token): Path<String>, body: Body) -> ApiResult {
     Metrics::inc(&state.metrics.http_requests);
     let expected = state.config.docval_result_token.as_deref().ok_or(ApiError::NotFound)?;
     if !signature::secret_eq(expected, &token) {
@@ -794,6 +788,21 @@ async fn docval_result(
     let s = db::session_by(&state.db.pool, "id", &post.client_validation_id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    // A retried POST of a result already applied (its response was lost): success, once.
+    let digest = hex::encode(Sha256::digest(&raw));
+    let known: Option<String> = sqlx::query("SELECT result_digest FROM sessions WHERE id = $1")
+        .bind(s.id.clone())
+        .fetch_one(&state.db.pool)
+        .await?
+        .try_get("result_digest")?;
+    if known.as_deref() == Some(digest.as_str()) {
+        return Ok((
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"status":"success"}"#,
+        )
+            .into_response());
+    }
     if s.is_final() {
         return Err(ApiError::Conflict("session already decided").into());
     }
@@ -803,7 +812,7 @@ async fn docval_result(
         .cloned()
         .ok_or(ApiError::NotFound)?;
     Metrics::inc(&state.metrics.chip_results);
-    apply_chip_result(&state, &integration, &s, &post.emrtd_passport, &peer.ip().to_string()).await?;
+    apply_chip_result(&state, &integration, &s, &post.emrtd_passport, &digest).await?;
     Ok((
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],
@@ -819,7 +828,7 @@ pub async fn apply_chip_result(
     integration: &Integration,
     s: &SessionRow,
     p: &emrtd_result::EmrtdPassport,
-    _peer: &str,
+    result_digest: &str,
 ) -> Result<(), Fail> {
     use base64::Engine;
     let (person_in, document_in) = supplied(s);
@@ -889,7 +898,7 @@ pub async fn apply_chip_result(
     let changed = sqlx::query(
         "UPDATE sessions SET status = $1, decision_json = $2, chip_json = $3, checks_json = $4, decided_at = $5, \
          updated_at = $5, started_at = COALESCE(started_at, $5), submitted_at = COALESCE(submitted_at, $5), \
-         current_attempt = $6 WHERE id = $7 AND status = $8",
+         current_attempt = $6, result_digest = $9 WHERE id = $7 AND status = $8",
     )
     .bind(final_status.to_string())
     .bind(decision_json.clone())
@@ -899,6 +908,7 @@ pub async fn apply_chip_result(
     .bind(next_attempt.clone().unwrap_or_else(|| s.current_attempt.clone()))
     .bind(s.id.clone())
     .bind(s.status.clone())
+    .bind(result_digest.to_string())
     .execute(&mut *tx)
     .await?;
     if changed.rows_affected() != 1 {

@@ -47,7 +47,7 @@ code{{background:#eee;padding:.1em .3em}}table{{border-collapse:collapse}}td,th{
 /// `GET /v/{token}`: the end-user page of a session. The first visit marks the session started
 /// (event 7001).
 pub async fn end_user_page(State(state): State<Arc<AppState>>, Path(token): Path<String>) -> Result<Response, Fail> {
-    if token.len() > 128 {
+    if token.is_empty() || token.len() > 128 || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(ApiError::NotFound.into());
     }
     let s = db::session_by(&state.db.pool, "session_token", &token)

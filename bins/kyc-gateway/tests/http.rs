@@ -459,7 +459,200 @@ async fn expiry_job(backend: Backend) {
     gw.shutdown().await;
 }
 
+/// A chip result as docval-server posts it: genuine, unexpired, CA success.
+fn chip_result(id: &str, face: Option<&[u8]>) -> Vec<u8> {
+    let face = face.map(|f| base64::engine::general_purpose::STANDARD.encode(f));
+    serde_json::to_vec(&json!({
+        "emrtd_passport": {
+            "sod_info": {"hash_algorithm": "SHA-256", "hash_for_data_group": {}},
+            "mrz_info": {"document_type": "TD3", "document_code": "P", "issuing_state": "EST",
+                "primary_identifier": "MUSTERFRAU", "secondary_identifier": ["ERIKA"], "nationality": "EST",
+                "document_number": "C01X00T47", "date_of_birth": "840812", "gender": "FEMALE",
+                "date_of_expiry": "360101", "optional_data1": "", "optional_data2": null},
+            "face_photo": face,
+            "signature_photos": null,
+            "additional_personal_details": null,
+            "additional_document_details": null,
+            "passive_authentication": true,
+            "passive_authentication_details": {"sod_signature_valid": true, "document_certificate_valid": true,
+                "data_groups_checked": [1, 2], "data_groups_with_valid_hash": [1, 2], "error": null, "all_hashes_valid": true},
+            "chip_authentication_result": "SUCCESS",
+            "active_authentication_result": "UNAVAILABLE",
+            "errors": []
+        },
+        "client_validation_id": id
+    }))
+    .unwrap()
+}
+
+async fn docval_result_is_idempotent(backend: Backend) {
+    let hooks = listener(0).await;
+    let url = hooks.url.clone();
+    let Some(gw) = start(backend, |c| c.integrations[0].decision_webhook_url = Some(url)).await else {
+        return;
+    };
+    let s = create_session(&gw, json!({})).await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let jpeg = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00tiny";
+    let body = chip_result(&id, Some(jpeg));
+    let result_url = format!("{}/docval/results/{RESULT_TOKEN}", gw.base);
+    let r = send_raw(Method::POST, &result_url, &[], body.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
+    // The same bytes again (docval-server retrying after a lost response): 200, no new decision.
+    let r = send_raw(Method::POST, &result_url, &[], body.clone()).await;
+    assert_eq!(r.status, StatusCode::OK);
+    // Another result for the decided session: 409.
+    let r = send_raw(Method::POST, &result_url, &[], chip_result(&id, None)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let got = wait_for(&hooks, 10, |h| !h.is_empty()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(hooks.hooks.lock().unwrap().len(), 1);
+    let v = got[0].json();
+    assert_eq!(v["verification"]["code"], 9001);
+    assert_eq!(v["verification"]["person"]["nationality"], "EE");
+    assert_eq!(v["verification"]["document"]["country"], "EE");
+    let r = get(&gw, &format!("/v1/sessions/{id}/media"), &id, KEY, SECRET).await;
+    let images = r.json()["images"].clone();
+    assert_eq!(images.as_array().unwrap().len(), 1);
+    assert_eq!(images[0]["context"], "face");
+    assert_eq!(images[0]["mimetype"], "image/jpeg");
+    let r = get(&gw, &format!("/v1/sessions/{id}/person"), &id, KEY, SECRET).await;
+    let p = r.json()["person"].clone();
+    assert_eq!(
+        (
+            p["firstName"].as_str(),
+            p["lastName"].as_str(),
+            p["dateOfBirth"].as_str()
+        ),
+        (Some("ERIKA"), Some("MUSTERFRAU"), Some("1984-08-12"))
+    );
+    gw.shutdown().await;
+}
+
+async fn media_directory_and_retention(backend: Backend) {
+    let media_dir = tempfile::tempdir().unwrap();
+    let path = media_dir.path().to_path_buf();
+    let Some(gw) = start(backend, |c| {
+        c.media_storage = kyc_gateway::config::MediaStorage::Directory(path);
+    })
+    .await
+    else {
+        return;
+    };
+    let s = create_session(&gw, json!({})).await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let r = send(
+        Method::POST,
+        &format!("{}/v1/sessions/{id}/media", gw.base),
+        KEY,
+        SECRET,
+        &media_body("document-back", PNG),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let media_id = r.json()["image"]["id"].as_str().unwrap().to_string();
+    let files: Vec<_> = std::fs::read_dir(media_dir.path()).unwrap().collect();
+    assert_eq!(files.len(), 1);
+    let r = get(&gw, &format!("/v1/media/{media_id}"), &media_id, KEY, SECRET).await;
+    assert_eq!(r.body, PNG);
+    // Nothing is past a 1-day retention; with retention 0 the media goes.
+    let mut cfg_state = gw.state.clone();
+    assert_eq!(kyc_gateway::jobs::purge_media(&cfg_state).await.unwrap(), 0);
+    let _ = &mut cfg_state;
+    gw.shutdown().await;
+    let Some(gw2) = start(backend, |c| {
+        c.media_retention = Some(std::time::Duration::ZERO);
+    })
+    .await
+    else {
+        return;
+    };
+    let s = create_session(&gw2, json!({})).await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let r = send(
+        Method::POST,
+        &format!("{}/v1/sessions/{id}/media", gw2.base),
+        KEY,
+        SECRET,
+        &media_body("face", PNG),
+    )
+    .await;
+    let media_id = r.json()["image"]["id"].as_str().unwrap().to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    assert_eq!(kyc_gateway::jobs::purge_media(&gw2.state).await.unwrap(), 1);
+    let r = get(&gw2, &format!("/v1/media/{media_id}"), &media_id, KEY, SECRET).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    gw2.shutdown().await;
+}
+
+/// Garbage on every route (bodies, headers, ids): always an answer below 500.
+async fn garbage_never_5xx(backend: Backend) {
+    let Some(gw) = start(backend, |_| {}).await else { return };
+    let s = create_session(&gw, json!({})).await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut rnd = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let paths = [
+        "/v1/sessions".to_string(),
+        format!("/v1/sessions/{id}"),
+        format!("/v1/sessions/{id}/media"),
+        format!("/v1/sessions/{id}/person"),
+        format!("/v1/sessions/{id}/decision"),
+        format!("/v1/attempts/{id}/media"),
+        format!("/v1/media/{id}"),
+        format!("/v1/timestamps/{id}"),
+        format!("/docval/results/{RESULT_TOKEN}"),
+        "/v1/sessions/%ZZ/media".to_string(),
+        "/v/%00".to_string(),
+        "/review/sessions/x".to_string(),
+    ];
+    let bodies: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        b"null".to_vec(),
+        b"{\"verification\":null}".to_vec(),
+        b"{\"verification\":{\"person\":[],\"document\":7}}".to_vec(),
+        b"{\"image\":{\"context\":\"face\",\"content\":12}}".to_vec(),
+        b"{\"verification\":{\"vendorData\":\"a\\u0000b\",\"lang\":\"\\u0000\"}}".to_vec(),
+        b"{\"emrtd_passport\":{},\"client_validation_id\":5}".to_vec(),
+        (0..300).map(|i| (i * 37 % 256) as u8).collect(),
+        b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[".to_vec(),
+    ];
+    let methods = [Method::GET, Method::POST, Method::PATCH, Method::PUT, Method::DELETE];
+    for _ in 0..150 {
+        let path = &paths[(rnd() % paths.len() as u64) as usize];
+        let body = bodies[(rnd() % bodies.len() as u64) as usize].clone();
+        let method = methods[(rnd() % methods.len() as u64) as usize].clone();
+        let mut headers = vec![(
+            "x-auth-client",
+            if rnd() % 2 == 0 {
+                KEY.to_string()
+            } else {
+                "wrong key".into()
+            },
+        )];
+        match rnd() % 3 {
+            0 => headers.push((
+                "x-hmac-signature",
+                signature::sign(Scheme::Hmac, SECRET.as_bytes(), &body),
+            )),
+            1 => headers.push(("x-signature", "zz".repeat(40))),
+            _ => {}
+        }
+        let r = send_raw(method.clone(), &format!("{}{path}", gw.base), &headers, body).await;
+        assert!(r.status.as_u16() < 500, "{method} {path}: {}", r.status);
+    }
+    gw.shutdown().await;
+}
+
 both_backends!(
+    docval_result_is_idempotent,
+    media_directory_and_retention,
+    garbage_never_5xx,
     every_endpoint,
     legacy_signatures,
     rejections,

@@ -78,6 +78,8 @@ fn take_object(m: &Map<String, Value>, key: &'static str) -> Result<Option<Map<S
 fn take_string(m: &Map<String, Value>, key: &'static str) -> Result<Option<String>, ApiError> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
+        // NUL is not storable in PostgreSQL text and never meaningful here.
+        Some(Value::String(s)) if s.contains('\0') => Err(ApiError::InvalidParameters(key)),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(ApiError::InvalidParameters(key)),
     }
@@ -143,6 +145,7 @@ pub fn parse_create_session(body: &[u8], ctx: &ValidationContext) -> Result<Crea
         Some(Value::String(s)) if s.chars().count() > MAX_VENDOR_DATA_CHARS => {
             return Err(ApiError::VendorDataTooLong);
         }
+        Some(Value::String(s)) if s.contains('\0') => return Err(ApiError::InvalidParameters("vendorData")),
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => return Err(ApiError::VendorDataNotString),
     };
@@ -347,6 +350,14 @@ mod tests {
             Some(1500)
         );
         assert_eq!(code(serde_json::json!({"verification":{"vendorData":5}})), Some(1501));
+        assert_eq!(
+            code(serde_json::json!({"verification":{"vendorData":"a\u{0}b"}})),
+            Some(1104)
+        );
+        assert_eq!(
+            code(serde_json::json!({"verification":{"person":{"firstName":"\u{0}"}}})),
+            Some(1104)
+        );
         assert_eq!(
             code(serde_json::json!({"verification":{"features":["video"]}})),
             Some(1301)
