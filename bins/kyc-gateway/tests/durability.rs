@@ -1,5 +1,5 @@
 //! SIGKILL during a burst of session creations: every session answered 201 is there after a
-//! restart (the gateway binary on a SQLite file).
+//! restart (the gateway binary on a SQLite file, and on PostgreSQL when available).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
@@ -42,10 +42,11 @@ async fn wait_healthy(base: &str) {
     panic!("gateway at {base} did not become healthy");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_during_burst_loses_no_answered_session() {
+async fn sigkill_during_burst_loses_no_answered_session(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}?mode=rwc", dir.path().join("gw.sqlite3").display());
+    let Some(db) = database_url(backend, dir.path()).await else {
+        return;
+    };
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut child = spawn_gateway(&db, port);
@@ -125,3 +126,5 @@ async fn send_result(url: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     v["verification"]["id"].as_str().map(str::to_string)
 }
+
+both_backends!(sigkill_during_burst_loses_no_answered_session);
