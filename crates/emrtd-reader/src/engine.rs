@@ -16,7 +16,7 @@ use emrtd_access::bac::BacTerminal;
 use emrtd_access::pace::{
     CamVerification, PaceConfig, PaceOutcome, PaceTerminal, Password, Preferences, select_protocol,
 };
-use emrtd_apdu::{CommandApdu, ResponseApdu, StatusWord};
+use emrtd_apdu::CommandApdu;
 use emrtd_chipauth::aa::{AaPublicKey, AaStep, AaTerminal};
 use emrtd_chipauth::ca::{CaParams, CaStep, CaTerminal};
 use emrtd_pa::{PaOptions, PaOutcome, TrustStore};
@@ -263,7 +263,6 @@ struct Engine<'a, 't, T, R> {
     rng: &'a mut R,
     reading: Reading,
     pace: Option<PaceOutcome>,
-    bac_used: bool,
     /// Extended length in use (the link allows it and the chip announced it).
     extended: bool,
     max_response_bytes: Option<usize>,
@@ -356,7 +355,6 @@ pub async fn read_document<T: Transport, R: CryptoRng>(
         rng,
         reading: Reading::new(),
         pace: None,
-        bac_used: false,
         extended: cfg.extended_length,
         max_response_bytes: cfg.max_response_bytes,
     };
@@ -630,7 +628,6 @@ async fn bac<T: Transport, R: CryptoRng>(e: &mut Engine<'_, '_, T, R>, key: &Acc
     let r = e.ch.send_plain(&cmd).await?;
     let sm = t.finish(&r).map_err(|err| fail(err.to_string()))?;
     e.ch.set_sm(sm);
-    e.bac_used = true;
     e.reading.access = Some(AccessProtocol::Bac);
     Ok(())
 }
@@ -860,9 +857,4 @@ async fn passive_authentication<T: Transport, R: CryptoRng>(
     } else {
         StepOutcome::Failed(detail.unwrap_or_else(|| "passive authentication failed".into()))
     })
-}
-
-/// Status word helper for tests and transports.
-pub fn is_success(r: &ResponseApdu) -> bool {
-    r.sw == StatusWord::SUCCESS
 }
