@@ -5,7 +5,7 @@ use crate::db::{self, MediaRow, SessionRow};
 use crate::{AppState, Metrics, iso, now_ms, pages};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -774,7 +774,13 @@ async fn get_media(State(state): State<Arc<AppState>>, Path(id): Path<String>, h
 
 /// The DocVal result-server endpoint: `POST /docval/results/{token}` with
 /// `{"emrtd_passport":{…},"client_validation_id":"<session id>"}`.
-async fn docval_result(State(state): State<Arc<AppState>>, Path(token): Path<String>, body: Body) -> ApiResult {
+async fn docval_result(
+    State(state): State<Arc<AppState>>,
+    Path(token): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
     Metrics::inc(&state.metrics.http_requests);
     let expected = state.config.docval_result_token.as_deref().ok_or(ApiError::NotFound)?;
     if !signature::secret_eq(expected, &token) {
@@ -782,6 +788,29 @@ async fn docval_result(State(state): State<Arc<AppState>>, Path(token): Path<Str
         return Err(ApiError::NotAuthorized.into());
     }
     let raw = read_body(body, MAX_RESULT_BODY).await?;
+    if let Some(secret) = &state.config.docval_result_signing_secret {
+        // The URL docval-server posted to, as configured there: the public URL and this path.
+        let target = format!(
+            "{}{}",
+            public(&state),
+            uri.path_and_query().map_or(uri.path(), |p| p.as_str())
+        );
+        let req = kyc_core::rfc9421::SignedRequest {
+            method: "POST",
+            target_uri: &target,
+            content_type: header_str(&headers, "content-type"),
+            content_digest: header_str(&headers, "content-digest"),
+            signature_input: header_str(&headers, "signature-input"),
+            signature: header_str(&headers, "signature"),
+            body: &raw,
+        };
+        let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
+        if let Err(e) = kyc_core::rfc9421::verify(&req, secret.as_bytes(), now, 300) {
+            tracing::warn!(error = %e, "DocVal result signature refused");
+            Metrics::inc(&state.metrics.auth_failures);
+            return Err(ApiError::NotAuthorized.into());
+        }
+    }
     let post: emrtd_result::ResultPost =
         serde_json::from_slice(&raw).map_err(|_| ApiError::InvalidParameters("result body"))?;
     check_query_id(&post.client_validation_id)?;

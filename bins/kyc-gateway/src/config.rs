@@ -91,6 +91,9 @@ pub struct Config {
     /// Token in the result-server URL configured in docval-server
     /// (`{public_url}/docval/results/{token}`); `None` disables the endpoint.
     pub docval_result_token: Option<String>,
+    /// Shared HMAC key of docval-server's RFC 9421 result signature; when set, unsigned or
+    /// wrongly signed results are refused.
+    pub docval_result_signing_secret: Option<String>,
     /// Bearer token of the review page; `None` disables it.
     pub admin_token: Option<String>,
     /// Development setting: `http://` callbacks to loopback hosts are accepted.
@@ -118,6 +121,7 @@ impl Default for Config {
             docval_ws_url: "ws://127.0.0.1:8080/ws1/validate".to_string(),
             docval_client_id: "kyc-gateway".to_string(),
             docval_result_token: None,
+            docval_result_signing_secret: None,
             admin_token: None,
             allow_http_loopback_callbacks: false,
             policy: DecisionPolicy::default(),
@@ -151,6 +155,7 @@ struct FileConfig {
     docval_ws_url: Option<String>,
     docval_client_id: Option<String>,
     docval_result_token: Option<String>,
+    docval_result_signing_secret: Option<String>,
     admin_token: Option<String>,
     allow_http_loopback_callbacks: Option<bool>,
     accept_without_chip_authentication: Option<bool>,
@@ -188,6 +193,9 @@ impl Config {
         }
         if f.docval_result_token.is_some() {
             self.docval_result_token = f.docval_result_token;
+        }
+        if f.docval_result_signing_secret.is_some() {
+            self.docval_result_signing_secret = f.docval_result_signing_secret;
         }
         if f.admin_token.is_some() {
             self.admin_token = f.admin_token;
@@ -234,7 +242,7 @@ impl Config {
     /// Applies the environment: `GATEWAY_INTEGRATIONS=key:secret[;key:secret…]`,
     /// `GATEWAY_DECISION_WEBHOOK_URL`, `GATEWAY_EVENT_WEBHOOK_URL`,
     /// `GATEWAY_ALLOW_PUBLIC_KEY_SESSIONS`, `GATEWAY_PUBLIC_URL`, `GATEWAY_DOCVAL_WS_URL`,
-    /// `GATEWAY_DOCVAL_RESULT_TOKEN`, `GATEWAY_ADMIN_TOKEN`, `LISTEN`, `DATABASE_URL`.
+    /// `GATEWAY_DOCVAL_RESULT_TOKEN`, `GATEWAY_DOCVAL_RESULT_SIGNING_SECRET`, `GATEWAY_ADMIN_TOKEN`, `LISTEN`, `DATABASE_URL`.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(list) = get("GATEWAY_INTEGRATIONS") {
             let decision = get("GATEWAY_DECISION_WEBHOOK_URL");
@@ -276,6 +284,9 @@ impl Config {
         }
         if let Some(v) = get("GATEWAY_DOCVAL_RESULT_TOKEN") {
             self.docval_result_token = Some(v);
+        }
+        if let Some(v) = get("GATEWAY_DOCVAL_RESULT_SIGNING_SECRET") {
+            self.docval_result_signing_secret = Some(v);
         }
         if let Some(v) = get("GATEWAY_ADMIN_TOKEN") {
             self.admin_token = Some(v);

@@ -37,11 +37,19 @@ impl Docval {
 
 /// docval-server in process, POSTing results to the gateway's result endpoint.
 async fn start_docval(gw: &Gw) -> Docval {
+    start_docval_signing(gw, None).await
+}
+
+async fn start_docval_signing(gw: &Gw, signing_secret: Option<&str>) -> Docval {
     let config = DocvalConfig {
         clients: vec![ClientConfig {
             id: "kyc-gateway".into(),
             result_server_url: Some(format!("{}/docval/results/{RESULT_TOKEN}", gw.base)),
         }],
+        result_signing: signing_secret.map(|s| docval_server::signing::SigningKey {
+            key_id: "docval-1".into(),
+            secret: zeroize::Zeroizing::new(s.as_bytes().to_vec()),
+        }),
         ..DocvalConfig::default()
     };
     let (store, _) = docval_server::trust::load(&config.trust).unwrap();
@@ -82,7 +90,13 @@ async fn scan(docval: &Docval, fixture: &str, id: &str) {
     let mut opts = PhoneOptions::new(&docval.url, "kyc-gateway", access_for(&chip));
     opts.validation_id = id.to_string();
     let out = run_phone(&mut chip, &opts).await.unwrap();
-    assert_eq!(out.code(), Some(1000), "{fixture}: {out:?}");
+    assert_eq!(
+        out.code(),
+        Some(1000),
+        "{fixture}: close {:?}, statuses {:?}",
+        out.text_close,
+        out.statuses
+    );
 }
 
 fn decision_of(hooks: &[Hook], id: &str) -> Option<Hook> {
@@ -258,6 +272,46 @@ async fn webhook_retried_after_three_failures(backend: Backend) {
     let text = String::from_utf8(metrics.body).unwrap();
     assert!(text.contains("kyc_webhook_attempts_failed_total 3"), "{text}");
     assert!(text.contains("kyc_webhooks_delivered_total 1"), "{text}");
+    docval.shutdown().await;
+    gw.shutdown().await;
+}
+
+/// docval-server signs its result POST (RFC 9421, HMAC-SHA256); the gateway verifies it and
+/// refuses a result signed with another key (docval then reports POST_TO_RESULT_SERVER_FAILED).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc9421_signed_results() {
+    const SHARED: &str = "a shared result signing key";
+    let gw = start(Backend::Sqlite, |c| {
+        c.docval_result_signing_secret = Some(SHARED.into())
+    })
+    .await
+    .unwrap();
+    let docval = start_docval_signing(&gw, Some(SHARED)).await;
+    let s = create_session(&gw, json!({})).await;
+    let id = s["id"].as_str().unwrap().to_string();
+    scan(&docval, "ref-1", &id).await;
+    let r = get(&gw, &format!("/v1/sessions/{id}/decision"), &id, KEY, SECRET).await;
+    assert_eq!(r.json()["verification"]["code"], 9001);
+    docval.shutdown().await;
+    // Wrong key: refused, the session stays undecided.
+    let docval = start_docval_signing(&gw, Some("another key entirely")).await;
+    let s = create_session(&gw, json!({})).await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let mut chip = VirtualChip::load(&fixtures().join("ref-1")).unwrap();
+    let mut opts = PhoneOptions::new(&docval.url, "kyc-gateway", access_for(&chip));
+    opts.validation_id = id.clone();
+    let out = run_phone(&mut chip, &opts).await.unwrap();
+    assert_eq!(out.code(), Some(1011), "close {:?}", out.text_close);
+    let r = get(&gw, &format!("/v1/sessions/{id}/decision"), &id, KEY, SECRET).await;
+    assert_eq!(r.json()["verification"], Value::Null);
+    docval.shutdown().await;
+    // Unsigned: refused too.
+    let docval = start_docval(&gw).await;
+    let mut chip = VirtualChip::load(&fixtures().join("ref-1")).unwrap();
+    let mut opts = PhoneOptions::new(&docval.url, "kyc-gateway", access_for(&chip));
+    opts.validation_id = id.clone();
+    let out = run_phone(&mut chip, &opts).await.unwrap();
+    assert_eq!(out.code(), Some(1011), "close {:?}", out.text_close);
     docval.shutdown().await;
     gw.shutdown().await;
 }

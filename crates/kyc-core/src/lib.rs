@@ -7,6 +7,7 @@ pub mod country;
 pub mod decision;
 pub mod error;
 pub mod request;
+pub mod rfc9421;
 pub mod signature;
 
 pub use decision::{
