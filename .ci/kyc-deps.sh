@@ -38,8 +38,19 @@ _kyc_install() {
         apt_install postgresql
         pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
     fi
-    if [ -n "$pgbin" ] && [ -x "$pgbin/pg_ctl" ]; then
-        local port data owner run
+    local state="$_kyc_dir/pg.state" reused=""
+    if [ -n "$pgbin" ] && [ -f "$state" ]; then
+        # A server started by an earlier run: reuse it while it runs.
+        local old_data old_port
+        read -r old_data old_port <"$state"
+        if [ -n "$old_data" ] && [ -n "$old_port" ] && "$pgbin/pg_isready" -h 127.0.0.1 -p "$old_port" >/dev/null 2>&1; then
+            echo "export KYC_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:$old_port/postgres'" >>"$_kyc_env"
+            echo "kyc-deps: PostgreSQL already running on 127.0.0.1:$old_port (data $old_data)"
+            reused=1
+        fi
+    fi
+    if [ -z "$reused" ] && [ -n "$pgbin" ] && [ -x "$pgbin/pg_ctl" ]; then
+        local port data owner
         port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 55439)"
         data="$(mktemp -d /tmp/kyc-pg.XXXXXX)"
         if [ "$(id -u)" = 0 ]; then
@@ -54,12 +65,13 @@ _kyc_install() {
         if run "'$pgbin/initdb' -D '$data/db' -A trust -U postgres" >"$_kyc_dir/initdb.log" 2>&1 \
             && run "'$pgbin/pg_ctl' -D '$data/db' -l '$data/log' -w -o \"-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off\" start" \
                 >"$_kyc_dir/pg_ctl.log" 2>&1; then
+            echo "$data $port" >"$state"
             echo "export KYC_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:$port/postgres'" >>"$_kyc_env"
             echo "kyc-deps: PostgreSQL ($pgbin) on 127.0.0.1:$port, data $data (owner $owner)"
         else
             echo "kyc-deps: could not start PostgreSQL (see $_kyc_dir/initdb.log, pg_ctl.log)"
         fi
-    else
+    elif [ -z "$reused" ]; then
         echo "kyc-deps: PostgreSQL not available"
     fi
 
@@ -97,7 +109,7 @@ _kyc_install() {
 
 if [ "${KYC_DEPS_SKIP:-}" != 1 ]; then
     echo "== kyc-gateway test dependencies"
-    (_kyc_install)
+    (_kyc_install) || echo "kyc-deps: installer failed; tests needing its tools will skip"
     # shellcheck disable=SC1090
     [ -f "$_kyc_env" ] && . "$_kyc_env"
 fi

@@ -7,7 +7,6 @@ use kyc_core::signature::{self, HEADER_AUTH_CLIENT};
 use kyc_core::{DecisionDocument, DecisionPerson, Verdict};
 use sqlx::Row;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// One due outbox row.
 struct Due {
@@ -135,13 +134,14 @@ pub async fn expiry_worker(state: Arc<AppState>) {
     }
 }
 
-/// Sessions untouched for `session_expiry`: `created` → expired (9104), `started`/`submitted` →
-/// abandoned (9121); a decision webhook is enqueued for each. Returns how many expired.
+/// Sessions untouched for `session_expiry`: `created` → expired (9104); `started`, `submitted`
+/// and `resubmission_requested` → abandoned (9121); a decision webhook is enqueued for each.
+/// Returns how many expired.
 pub async fn expire_sessions(state: &AppState) -> Result<usize, db::DbError> {
     let now = now_ms();
     let cutoff = now.saturating_sub(i64::try_from(state.config.session_expiry.as_millis()).unwrap_or(i64::MAX));
     let sql = format!(
-        "SELECT {} FROM sessions WHERE status IN ('created', 'started', 'submitted') AND updated_at < $1 LIMIT 100",
+        "SELECT {} FROM sessions WHERE status IN ('created', 'started', 'submitted', 'resubmission_requested') AND updated_at < $1 LIMIT 100",
         db::SESSION_COLUMNS
     );
     let rows = sqlx::query(&sql).bind(cutoff).fetch_all(&state.db.pool).await?;
@@ -233,9 +233,4 @@ pub async fn purge_media(state: &AppState) -> Result<usize, db::DbError> {
             .await?;
     }
     Ok(rows.len())
-}
-
-/// Waits helper for tests and tools: the poll interval.
-pub fn poll_interval(state: &AppState) -> Duration {
-    state.config.webhooks.poll_interval
 }
