@@ -432,7 +432,7 @@ async fn expiry_job(backend: Backend) {
     let url = hooks.url.clone();
     let Some(gw) = start(backend, |c| {
         c.integrations[0].decision_webhook_url = Some(url);
-        c.session_expiry = std::time::Duration::from_millis(300);
+        c.session_expiry = std::time::Duration::from_millis(1500);
         c.expiry_check_interval = std::time::Duration::from_millis(100);
     })
     .await
@@ -442,7 +442,7 @@ async fn expiry_job(backend: Backend) {
     let never = create_session(&gw, json!({})).await;
     let started = create_session(&gw, json!({})).await;
     send_raw(Method::GET, started["url"].as_str().unwrap(), &[], Vec::new()).await;
-    let got = wait_for(&hooks, 15, |h| h.len() >= 2).await;
+    let got = wait_for(&hooks, 30, |h| h.len() >= 2).await;
     let mut by_id = std::collections::BTreeMap::new();
     for h in &got {
         let v = h.json();

@@ -202,13 +202,24 @@ fn names_match(supplied: &str, chip: &str) -> bool {
     !chip.is_empty() && (name_key(supplied) == chip || name_key(&plain) == chip)
 }
 
-/// Document type of the API from the MRZ document code.
+/// Document type of the API from the MRZ document code (`P…` passport, `AR`/`CR`/`IR`
+/// residence permit, other `A`/`C`/`I` codes identity card).
 pub fn document_type(mrz: &MrzInfo) -> &'static str {
-    match mrz.document_code.chars().next() {
-        Some('P') => "PASSPORT",
-        Some('I') | Some('A') | Some('C') => "ID_CARD",
+    let mut c = mrz.document_code.chars();
+    match (c.next(), c.next()) {
+        (Some('P'), _) => "PASSPORT",
+        (Some('A' | 'C' | 'I'), Some('R')) => "RESIDENCE_PERMIT",
         _ => "ID_CARD",
     }
+}
+
+/// Names from DG11's full name when it is in the structured `PRIMARY<<SECONDARY` form (it is
+/// not truncated like the MRZ's).
+fn dg11_names(full: &str) -> Option<(String, String)> {
+    let (primary, secondary) = full.split_once("<<")?;
+    let clean = |s: &str| s.split('<').filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ");
+    let (p, s) = (clean(primary), clean(secondary));
+    (!p.is_empty()).then_some((p, s))
 }
 
 fn person_and_document(p: &EmrtdPassport, mrz: &MrzInfo, today: NaiveDate) -> (DecisionPerson, DecisionDocument) {
@@ -226,10 +237,13 @@ fn person_and_document(p: &EmrtdPassport, mrz: &MrzInfo, today: NaiveDate) -> (D
         "FEMALE" | "F" => Some("F".to_string()),
         _ => None,
     };
-    let first = mrz.secondary_identifier.join(" ");
+    let (last, first) = dg11
+        .and_then(|d| d.full_name_of_holder.as_deref())
+        .and_then(dg11_names)
+        .unwrap_or_else(|| (mrz.primary_identifier.clone(), mrz.secondary_identifier.join(" ")));
     let person = DecisionPerson {
         first_name: Some(first).filter(|s| !s.is_empty()),
-        last_name: Some(mrz.primary_identifier.clone()).filter(|s| !s.is_empty()),
+        last_name: Some(last).filter(|s| !s.is_empty()),
         id_number,
         citizenship: None,
         date_of_birth: dob.map(|d| d.format("%Y-%m-%d").to_string()),
@@ -551,6 +565,36 @@ mod tests {
     fn unreadable_chip_asks_resubmission() {
         let r = d(&EmrtdPassport::default());
         assert_eq!((r.verdict.code(), r.reason_code), (9103, Some(201)));
+    }
+
+    #[test]
+    fn dg11_structured_name_and_document_types() {
+        let mut p = good();
+        p.additional_personal_details = Some(emrtd_result::AdditionalPersonalDetails {
+            full_name_of_holder: Some("VON MUSTERFRAU<<ERIKA<ANNA".into()),
+            ..Default::default()
+        });
+        let r = d(&p);
+        assert_eq!(r.person.last_name.as_deref(), Some("VON MUSTERFRAU"));
+        assert_eq!(r.person.first_name.as_deref(), Some("ERIKA ANNA"));
+        // Unstructured DG11 names fall back to the MRZ.
+        p.additional_personal_details = Some(emrtd_result::AdditionalPersonalDetails {
+            full_name_of_holder: Some("ERIKA MUSTERFRAU".into()),
+            ..Default::default()
+        });
+        assert_eq!(d(&p).person.last_name.as_deref(), Some("MUSTERFRAU"));
+        let mut m = p.mrz_info.clone().unwrap();
+        for (code, t) in [
+            ("P", "PASSPORT"),
+            ("PP", "PASSPORT"),
+            ("ID", "ID_CARD"),
+            ("I", "ID_CARD"),
+            ("AR", "RESIDENCE_PERMIT"),
+            ("C", "ID_CARD"),
+        ] {
+            m.document_code = code.into();
+            assert_eq!(document_type(&m), t, "{code}");
+        }
     }
 
     #[test]
