@@ -53,7 +53,21 @@ async fn deliver_due(state: &AppState) -> Result<usize, db::DbError> {
     }
     let n = due.len();
     let mut delivered = 0usize;
+    let lease = i64::try_from(state.config.webhooks.request_timeout.as_millis().saturating_mul(3)).unwrap_or(i64::MAX);
     for d in due {
+        // Claim the row (several gateways may share one database): move its next attempt past
+        // this delivery's lease, only if nobody else did.
+        let claimed = sqlx::query(
+            "UPDATE outbox SET next_attempt_at = $1 WHERE id = $2 AND next_attempt_at <= $3 AND delivered_at IS NULL",
+        )
+        .bind(now_ms().saturating_add(lease))
+        .bind(d.id.clone())
+        .bind(now)
+        .execute(&state.db.pool)
+        .await?;
+        if claimed.rows_affected() != 1 {
+            continue;
+        }
         let outcome = match state.config.integration(&d.integration) {
             None => Err("integration no longer configured".to_string()),
             Some(i) => {

@@ -76,8 +76,13 @@ pub async fn end_user_page(State(state): State<Arc<AppState>>, Path(token): Path
         state.outbox_wakeup.notify_one();
     }
     let body = if s.is_final() {
-        "<h1>Identity verification</h1><p id=\"done\">This verification is complete. Nothing else to do here.</p>"
-            .to_string()
+        let mut b =
+            "<h1>Identity verification</h1><p id=\"done\">This verification is complete. Nothing else to do here.</p>"
+                .to_string();
+        if let Some(cb) = &s.callback {
+            b.push_str(&format!("<p><a id=\"callback\" href=\"{}\">Continue</a></p>", esc(cb)));
+        }
+        b
     } else {
         format!(
             "<h1>Identity verification</h1>\

@@ -516,6 +516,14 @@ async fn docval_result_is_idempotent(backend: Backend) {
     assert_eq!(images.as_array().unwrap().len(), 1);
     assert_eq!(images[0]["context"], "face");
     assert_eq!(images[0]["mimetype"], "image/jpeg");
+    // The end-user page now says it is done and links back to the callback.
+    let r = send_raw(Method::GET, s["url"].as_str().unwrap(), &[], Vec::new()).await;
+    let html = String::from_utf8(r.body).unwrap();
+    assert!(html.contains("id=\"done\""), "{html}");
+    assert!(
+        html.contains("<a id=\"callback\" href=\"https://example.com/done\">"),
+        "{html}"
+    );
     let r = get(&gw, &format!("/v1/sessions/{id}/person"), &id, KEY, SECRET).await;
     let p = r.json()["person"].clone();
     assert_eq!(
@@ -647,7 +655,52 @@ async fn garbage_never_5xx(backend: Backend) {
     gw.shutdown().await;
 }
 
+/// Two gateways on one database: each webhook is delivered once (rows are claimed).
+async fn two_gateways_share_the_outbox(backend: Backend) {
+    let hooks = listener(0).await;
+    let url = hooks.url.clone();
+    let url2 = hooks.url.clone();
+    let Some(a) = start(backend, |c| c.integrations[0].decision_webhook_url = Some(url)).await else {
+        return;
+    };
+    let db = a.state.config.database_url.clone();
+    let b = start(backend, |c| {
+        c.database_url = db;
+        c.integrations[0].decision_webhook_url = Some(url2);
+    })
+    .await
+    .unwrap();
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        let gw = if i % 2 == 0 { &a } else { &b };
+        let s = create_session(gw, json!({})).await;
+        let id = s["id"].as_str().unwrap().to_string();
+        let r = send_raw(
+            Method::POST,
+            &format!("{}/docval/results/{RESULT_TOKEN}", gw.base),
+            &[],
+            chip_result(&id, None),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        ids.push(id);
+    }
+    wait_for(&hooks, 20, |h| h.len() >= 10).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let got = hooks.hooks.lock().unwrap().clone();
+    let mut seen: Vec<String> = got
+        .iter()
+        .map(|h| h.json()["verification"]["id"].as_str().unwrap().to_string())
+        .collect();
+    seen.sort();
+    ids.sort();
+    assert_eq!(seen, ids);
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
 both_backends!(
+    two_gateways_share_the_outbox,
     docval_result_is_idempotent,
     media_directory_and_retention,
     garbage_never_5xx,
