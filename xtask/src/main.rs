@@ -2,9 +2,11 @@
 //!
 //! * `provenance`: every file under `fixtures/` must be listed in `fixtures/PROVENANCE.md`.
 //! * `fixtures [--check]`: generates the test PKI and documents (see `fixtures.rs`).
+//! * `fuzz [--seconds N]`: runs every fuzz target for N seconds each (see `fuzz.rs`, FUZZING.md).
 #![forbid(unsafe_code)]
 
 mod fixtures;
+mod fuzz;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -72,7 +74,8 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "provenance" => provenance(),
         "fixtures" => fixtures::run(&std::env::args().skip(2).collect::<Vec<_>>()),
-        _ => Err("usage: cargo xtask <provenance|fixtures [--check]>".to_string()),
+        "fuzz" => fuzz::run(&std::env::args().skip(2).collect::<Vec<_>>()),
+        _ => Err("usage: cargo xtask <provenance|fixtures [--check]|fuzz [--seconds N]>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

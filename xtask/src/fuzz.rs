@@ -1,0 +1,37 @@
+//! `cargo xtask fuzz [--seconds N] [docval-fuzz options…]`: runs every fuzz target of
+//! `crates/emrtd-hardening` (stable toolchain, no cargo-fuzz) for N seconds EACH and fails on
+//! any crash, hang, slow input or excessive memory. `--release` builds the harness optimised
+//! (for the long runs of FUZZING.md). Other options go to `docval-fuzz` (`--target NAME`,
+//! `--execs N`, `--markdown`, `--seed N`, `--replay FILE`…).
+
+use std::process::Command;
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(crate::workspace_root())
+        .args(["run", "--quiet", "-p", "emrtd-hardening", "--bin", "docval-fuzz"]);
+    let mut rest = Vec::new();
+    for a in args {
+        if a == "--release" {
+            cmd.arg("--release");
+        } else {
+            rest.push(a.clone());
+        }
+    }
+    if !rest
+        .iter()
+        .any(|a| a == "--seconds" || a == "--execs" || a == "--replay")
+    {
+        rest.extend(["--seconds".to_string(), "10".to_string()]);
+    }
+    cmd.arg("--").args(&rest);
+    let status = cmd.status().map_err(|e| format!("running cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "fuzzing failed ({status}); inputs are saved under target/fuzz-crashes/"
+        ))
+    }
+}
