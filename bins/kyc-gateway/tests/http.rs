@@ -699,7 +699,52 @@ async fn two_gateways_share_the_outbox(backend: Backend) {
     b.shutdown().await;
 }
 
+/// A listener that never answers 2xx: retries with growing delays, then given up after max_age.
+async fn webhook_given_up_after_max_age(backend: Backend) {
+    let hooks = listener(usize::MAX).await;
+    let url = hooks.url.clone();
+    let Some(gw) = start(backend, |c| {
+        c.integrations[0].decision_webhook_url = Some(url);
+        c.webhooks.initial_backoff = std::time::Duration::from_millis(40);
+        c.webhooks.max_backoff = std::time::Duration::from_millis(160);
+        c.webhooks.max_age = std::time::Duration::from_millis(700);
+    })
+    .await
+    else {
+        return;
+    };
+    let s = create_session(&gw, json!({})).await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let r = send_raw(
+        Method::POST,
+        &format!("{}/docval/results/{RESULT_TOKEN}", gw.base),
+        &[],
+        chip_result(&id, None),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let m = send_raw(Method::GET, &format!("{}/metrics", gw.base), &[], Vec::new()).await;
+        if String::from_utf8(m.body)
+            .unwrap()
+            .contains("kyc_webhooks_given_up_total 1")
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < end, "never given up");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let calls = hooks.calls.load(std::sync::atomic::Ordering::SeqCst);
+    // Delays 40, 80, 160, 160… ms within 700 ms: a handful of attempts, then none.
+    assert!((3..=12).contains(&calls), "{calls} attempts");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(hooks.calls.load(std::sync::atomic::Ordering::SeqCst), calls);
+    gw.shutdown().await;
+}
+
 both_backends!(
+    webhook_given_up_after_max_age,
     two_gateways_share_the_outbox,
     docval_result_is_idempotent,
     media_directory_and_retention,
