@@ -124,6 +124,9 @@ pub struct PhoneOutcome {
     pub apdus: u64,
     pub bytes_to_chip: u64,
     pub bytes_from_chip: u64,
+    /// For each command: the time from the phone's previous frame (the StartMessage or the
+    /// previous response) to the command's arrival — the server's turnaround, in microseconds.
+    pub turnaround_us: Vec<u64>,
 }
 
 impl PhoneOutcome {
@@ -226,6 +229,7 @@ async fn run_inner<F: FnMut(&[u8]) -> Vec<u8>, S: FnMut(&str)>(
         }
     }
     let mut out = PhoneOutcome::default();
+    let mut last_sent = Some(std::time::Instant::now());
     while let Some(msg) = ws.next().await {
         let msg = match msg {
             Ok(m) => m,
@@ -240,6 +244,9 @@ async fn run_inner<F: FnMut(&[u8]) -> Vec<u8>, S: FnMut(&str)>(
         };
         match msg {
             Message::Binary(cmd) => {
+                if let Some(t) = last_sent.take() {
+                    out.turnaround_us.push(t.elapsed().as_micros() as u64);
+                }
                 if !opts.apdu_delay.is_zero() {
                     tokio::time::sleep(opts.apdu_delay).await;
                 }
@@ -250,6 +257,7 @@ async fn run_inner<F: FnMut(&[u8]) -> Vec<u8>, S: FnMut(&str)>(
                 ws.send(Message::Binary(resp.into()))
                     .await
                     .map_err(|e| PhoneError::WebSocket(e.to_string()))?;
+                last_sent = Some(std::time::Instant::now());
             }
             Message::Text(t) => {
                 let v: Value = serde_json::from_str(t.as_str()).unwrap_or(Value::Null);

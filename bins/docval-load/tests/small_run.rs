@@ -1,0 +1,41 @@
+//! A small run of the load generator, so it cannot rot: 40 sessions, 20 at once, against an
+//! in-process docval-server on 127.0.0.1, no server-side errors.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use docval_load::{LoadConfig, run_load};
+use docval_server::config::Config;
+use docval_server::{AppState, serve, trust};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forty_sessions_twenty_at_once() {
+    let config = Config::default();
+    let (store, _) = trust::load(&config.trust).unwrap();
+    let state = Arc::new(AppState::new(config, store).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/ws1/validate", listener.local_addr().unwrap());
+    tokio::spawn(serve(listener, state, std::future::pending()));
+    let doc =
+        emrtd_sim::Document::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/documents/ref-1"))
+            .unwrap();
+    let cfg = LoadConfig {
+        url,
+        client_id: "YOUR CLIENT ID".into(),
+        sessions: 40,
+        concurrency: 20,
+        rtt: Duration::from_millis(5),
+        ramp_up: Duration::from_millis(100),
+        max_duration: Duration::from_secs(240),
+        extended_length: true,
+    };
+    // The in-process server shares this process: report our own CPU as an upper bound.
+    let report = run_load(&cfg, doc, Some(std::process::id())).await.unwrap();
+    println!("{}", report.summary());
+    assert_eq!(report.completed, 40, "{:?}", report.outcomes);
+    assert_eq!(report.errors(), 0);
+    assert_eq!(report.apdus, 40 * 36);
+    assert!(report.turnaround_p99_us >= report.turnaround_p50_us);
+    assert!(report.server_cpu_seconds.unwrap() > 0.0);
+}
