@@ -50,7 +50,14 @@ impl Db {
             Backend::Sqlite => 4,
             Backend::Postgres => 16,
         };
-        let pool = AnyPoolOptions::new().max_connections(max).connect(url).await?;
+        // A SQLite file is created when missing unless the URL says otherwise.
+        let url = if backend == Backend::Sqlite && !url.contains("mode=") {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}mode=rwc")
+        } else {
+            url.to_string()
+        };
+        let pool = AnyPoolOptions::new().max_connections(max).connect(&url).await?;
         match backend {
             Backend::Sqlite => {
                 // WAL: readers do not block the writer; a committed transaction survives a killed
@@ -162,4 +169,25 @@ pub async fn media_where(pool: &AnyPool, column: &'static str, value: &str) -> R
     let sql = format!("SELECT {MEDIA_COLUMNS} FROM media WHERE {column} = $1 ORDER BY created_at, id");
     let rows = sqlx::query(&sql).bind(value.to_string()).fetch_all(pool).await?;
     rows.iter().map(MediaRow::from_row).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite_file_is_created_and_migrated_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("new.sqlite3").display());
+        let db = Db::connect(&url).await.unwrap();
+        assert_eq!(db.backend, Backend::Sqlite);
+        sqlx::query("SELECT count(*) FROM sessions")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        db.pool.close().await;
+        // Reopening runs no migration twice.
+        Db::connect(&url).await.unwrap();
+        assert!(matches!(Db::connect("mysql://x").await, Err(DbError::UnsupportedUrl)));
+    }
 }
