@@ -153,6 +153,22 @@ pub fn targets() -> Vec<Target> {
             run: run_face,
         },
         Target {
+            name: "hostile-chip",
+            about: "the reading engine (read_document) against REF-1 with one plain response or one file (served under valid secure messaging) replaced by the input",
+            seed_dirs: &[],
+            extract: None,
+            builtin: builtin_hostile_chip,
+            run: run_hostile_chip,
+        },
+        Target {
+            name: "ausweisapp-json",
+            about: "AusweisApp simulator JSON (emrtd_sim::ausweisapp::Simulator::from_json, to_document)",
+            seed_dirs: &[("documents", "ausweisapp-simulator.json")],
+            extract: None,
+            builtin: Vec::new,
+            run: run_ausweisapp,
+        },
+        Target {
             name: "start-message",
             about: "docval-server StartMessage::parse and the access key it carries",
             seed_dirs: &[],
@@ -460,6 +476,144 @@ fn builtin_apdus() -> Vec<Vec<u8>> {
         vec![0x63, 0xC2],
         vec![1, 2, 3, 4, 5, 6, 7, 8, 0x90, 0x00],
     ]
+}
+
+fn run_ausweisapp(d: &[u8]) {
+    let Ok(text) = std::str::from_utf8(d) else { return };
+    if let Ok(sim) = emrtd_sim::ausweisapp::Simulator::from_json(text)
+        && let Ok(doc) = sim.to_document("fuzz")
+    {
+        let _ = emrtd_sim::VirtualChip::standard(doc);
+    }
+}
+
+/// Files of REF-1 the hostile-chip target may replace (selected by `input[0] - 128`).
+const HOSTILE_FILES: [u16; 10] = [
+    0x011D, 0x0101, 0x010E, 0x010F, 0x0102, 0x0107, 0x010B, 0x010C, 0x011C, 0x2F01,
+];
+
+/// Plain responses the hostile-chip target may replace (EF.ATR/INFO, EF.CardAccess, the
+/// PACE steps, the first secured answers).
+const HOSTILE_RESPONSES: u8 = 16;
+
+fn ref1_document() -> Option<&'static emrtd_sim::Document> {
+    static DOC: OnceLock<Option<emrtd_sim::Document>> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/documents/ref-1");
+        emrtd_sim::Document::from_dir(&dir).ok()
+    })
+    .as_ref()
+}
+
+thread_local! {
+    static RUNTIME: Option<tokio::runtime::Runtime> =
+        tokio::runtime::Builder::new_current_thread().enable_time().build().ok();
+}
+
+/// Reads `doc` through the reading engine; `replace` may substitute the n-th response.
+fn read_hostile(
+    doc: emrtd_sim::Document,
+    mut replace: impl FnMut(u32, Vec<u8>) -> Vec<u8> + Send,
+) -> Option<emrtd_reader::Reading> {
+    let mut chip = emrtd_sim::VirtualChip::standard(doc).ok()?;
+    let mut n = 0u32;
+    let transmit = move |cmd: &[u8]| {
+        n += 1;
+        replace(n, chip.transmit(cmd))
+    };
+    let limits = emrtd_transport::LinkLimits {
+        extended_length: true,
+        ..Default::default()
+    };
+    let mut transport = emrtd_transport::SyncChipTransport::new(transmit, limits);
+    let key = emrtd_reader::AccessKey::Can(zeroize::Zeroizing::new("123456".to_string()));
+    let cfg = emrtd_reader::ReaderConfig {
+        read_atr_info: true,
+        extended_length: true,
+        pa_options: PaOptions {
+            at: Some(PA_AT),
+            ds_certificate: None,
+            skip_country_check: false,
+        },
+        ..emrtd_reader::ReaderConfig::default()
+    };
+    let mut rng = emrtd_sim::SeededRng::new(b"hostile-chip");
+    let store = &pa_fixture().store;
+    RUNTIME.with(|rt| {
+        rt.as_ref()
+            .map(|rt| rt.block_on(emrtd_reader::read_document(&mut transport, &key, store, &cfg, &mut rng)))
+    })
+}
+
+/// Input: a selector byte, then bytes. Selector below 128: response number
+/// `1 + selector % 16` of the session is replaced by the bytes (plain-phase responses: EF.ATR/INFO,
+/// EF.CardAccess, PACE). Selector 128 and above: file `HOSTILE_FILES[(selector - 128) % 10]`
+/// of REF-1 holds the bytes, served under valid secure messaging. A reading of a hostile chip
+/// must never be reported genuine unless the file is the genuine one.
+// An oracle violation is reported the way the harness detects failures: a panic.
+#[allow(clippy::panic)]
+fn run_hostile_chip(d: &[u8]) {
+    let Some((&sel, rest)) = d.split_first() else { return };
+    let Some(base) = ref1_document() else { return };
+    let mut doc = base.clone();
+    let reading = if sel < 128 {
+        let k = 1 + u32::from(sel % HOSTILE_RESPONSES);
+        let replacement = rest.to_vec();
+        read_hostile(doc, move |n, r| if n == k { replacement.clone() } else { r })
+    } else {
+        let fid = HOSTILE_FILES
+            .get(usize::from(sel - 128) % HOSTILE_FILES.len())
+            .copied()
+            .unwrap_or(0x0101);
+        if let Some(f) = doc.files.iter_mut().find(|f| f.fid == fid) {
+            f.content = rest.to_vec();
+        }
+        read_hostile(doc, |_, r| r)
+    };
+    // The oracle: a data group whose bytes as read differ from the genuine ones never passes
+    // passive authentication (its hash is in the genuine, signed SOD).
+    if let Some(r) = reading
+        && r.failure.is_none()
+        && r.passive_authentication_ok()
+    {
+        for (n, read) in &r.data_groups {
+            let genuine = base.file(emrtd_sim::Df::Emrtd, 0x0100 | u16::from(*n));
+            if genuine != Some(read.as_slice()) {
+                panic!("DG{n} differs from the genuine file but passed passive authentication");
+            }
+        }
+    }
+}
+
+fn builtin_hostile_chip() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let Some(base) = ref1_document() else { return out };
+    // The genuine responses of the first commands, recorded from a session.
+    let recorded: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    let rec = recorded.clone();
+    let _ = read_hostile(base.clone(), move |_, r| {
+        if let Ok(mut g) = rec.lock() {
+            g.push(r.clone());
+        }
+        r
+    });
+    if let Ok(g) = recorded.lock() {
+        for (i, r) in g.iter().take(usize::from(HOSTILE_RESPONSES)).enumerate() {
+            let mut s = vec![i as u8];
+            s.extend_from_slice(r);
+            out.push(s);
+        }
+    }
+    for (i, fid) in HOSTILE_FILES.iter().enumerate() {
+        if let Some(f) = base.files.iter().find(|f| f.fid == *fid) {
+            // DG2 and DG7 are large: seed them truncated so executions stay fast.
+            let content = f.content.get(..f.content.len().min(4096)).unwrap_or(&[]);
+            let mut s = vec![128 + i as u8];
+            s.extend_from_slice(content);
+            out.push(s);
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------- seeds
