@@ -81,6 +81,8 @@ _kyc_install() {
     fi
     if command -v npm >/dev/null 2>&1; then
         mkdir -p "$_kyc_dir/node"
+        # Its own package root, so that npm does not install into a parent directory.
+        [ -f "$_kyc_dir/node/package.json" ] || echo '{"private": true}' >"$_kyc_dir/node/package.json"
         if [ -d "$_kyc_dir/node/node_modules/@veriff/js-sdk" ] && [ -d "$_kyc_dir/node/node_modules/jsdom" ] \
             || (cd "$_kyc_dir/node" && npm install --no-audit --no-fund --silent @veriff/js-sdk jsdom >"$_kyc_dir/npm.log" 2>&1); then
             echo "export KYC_TEST_NODE_MODULES='$_kyc_dir/node/node_modules'" >>"$_kyc_env"
