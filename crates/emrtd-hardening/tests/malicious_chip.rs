@@ -586,3 +586,116 @@ async fn s33_responses_slower_than_the_timeout() {
     );
     assert!(r.access.is_none() && r.data_groups.is_empty());
 }
+
+/// Reads REF-1 with every PLAIN READ BINARY (EF.ATR/INFO, EF.CardAccess) answered by
+/// `answer(first_read, command, genuine_response)`, within 10 s (a hang fails the test).
+async fn read_with_plain_reads(answer: impl Fn(bool, &[u8], Vec<u8>) -> Vec<u8> + Send + 'static) -> (Reading, u32) {
+    let mut c = chip("ref-1");
+    let key = can(c.document());
+    let reads = Arc::new(Mutex::new(0u32));
+    let r2 = reads.clone();
+    let transmit = move |cmd: &[u8]| {
+        let genuine = c.transmit(cmd);
+        match cmd {
+            [0x00, 0xB0 | 0xB1 | 0xC0, p1, ..] => {
+                *r2.lock().unwrap() += 1;
+                answer(p1 & 0x80 != 0, cmd, genuine)
+            }
+            _ => genuine,
+        }
+    };
+    let r = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        read_with(transmit, &key, &store(), &config()),
+    )
+    .await
+    .expect("the reader hung on a hostile chip");
+    let n = *reads.lock().unwrap();
+    (r, n)
+}
+
+#[tokio::test]
+async fn s34_endless_61xx_get_response() {
+    // Every plain read and every GET RESPONSE answers "61 10: more data available".
+    let (r, reads) = read_with_plain_reads(|_, _, _| vec![0x61, 0x10]).await;
+    // EF.CardAccess could not be read: the chip counts as BAC-only, which a CAN cannot open.
+    assert_eq!(
+        r.failure,
+        Some(ReadFailure::AccessControl(
+            "the chip offers only BAC, which needs the MRZ data; a CAN was given".into()
+        )),
+        "{}",
+        summary(&r)
+    );
+    assert!(r.card_access.is_none());
+    assert!(reads < 200, "{reads} reads");
+}
+
+#[tokio::test]
+async fn s35_6cxx_ping_pong() {
+    // Every plain read answers "6C xx: wrong Le, use xx" with xx one more than asked.
+    let (r, reads) = read_with_plain_reads(|_, cmd, _| {
+        let le = cmd.last().copied().unwrap_or(0);
+        vec![0x6C, le.wrapping_add(1)]
+    })
+    .await;
+    // EF.CardAccess could not be read: the chip counts as BAC-only, which a CAN cannot open.
+    assert_eq!(
+        r.failure,
+        Some(ReadFailure::AccessControl(
+            "the chip offers only BAC, which needs the MRZ data; a CAN was given".into()
+        )),
+        "{}",
+        summary(&r)
+    );
+    assert!(r.card_access.is_none());
+    assert!(reads <= 8, "{reads} reads");
+}
+
+#[tokio::test]
+async fn s36_reads_that_make_no_progress() {
+    // The first read of a file returns 4 bytes (so the reader continues), every later read
+    // returns 9000 without data.
+    let (r, reads) = read_with_plain_reads(|first, _, genuine| {
+        if first {
+            let mut v = genuine[..4.min(genuine.len().saturating_sub(2))].to_vec();
+            v.extend_from_slice(&[0x90, 0x00]);
+            v
+        } else {
+            vec![0x90, 0x00]
+        }
+    })
+    .await;
+    // EF.CardAccess could not be read: the chip counts as BAC-only, which a CAN cannot open.
+    assert_eq!(
+        r.failure,
+        Some(ReadFailure::AccessControl(
+            "the chip offers only BAC, which needs the MRZ data; a CAN was given".into()
+        )),
+        "{}",
+        summary(&r)
+    );
+    assert!(r.card_access.is_none());
+    assert!(reads < 200, "{reads} reads");
+}
+
+#[tokio::test]
+async fn s37_more_data_than_asked() {
+    // Every plain read returns 300 bytes more than the file holds.
+    let (r, _) = read_with_plain_reads(|_, _, genuine| {
+        let (data, sw) = genuine.split_at(genuine.len() - 2);
+        let mut v = data.to_vec();
+        v.extend(std::iter::repeat_n(0xA5, 300));
+        v.extend_from_slice(sw);
+        v
+    })
+    .await;
+    // The reader keeps exactly the bytes the file's TLV length announces.
+    assert!(reported_genuine(&r), "{}", summary(&r));
+    let genuine = chip("ref-1")
+        .document()
+        .file(emrtd_sim::Df::Mf, 0x011C)
+        .unwrap()
+        .to_vec();
+    assert_eq!(r.card_access.as_deref().map(Vec::as_slice), Some(genuine.as_slice()));
+}
