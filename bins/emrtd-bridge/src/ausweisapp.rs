@@ -27,7 +27,7 @@ use emrtd_phone::{Access, PhoneOptions, PhoneOutcome};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -54,6 +54,8 @@ pub struct AusweisConfig {
 pub struct AusweisService {
     config: AusweisConfig,
     busy: AtomicBool,
+    /// The API level outlives a connection, as in AusweisApp2.
+    api_level: Arc<AtomicU8>,
 }
 
 impl AusweisService {
@@ -61,6 +63,7 @@ impl AusweisService {
         Arc::new(AusweisService {
             config,
             busy: AtomicBool::new(false),
+            api_level: Arc::new(AtomicU8::new(DEFAULT_API_LEVEL)),
         })
     }
 }
@@ -110,16 +113,18 @@ async fn upgrade(State(service): State<Arc<AusweisService>>, headers: HeaderMap,
     }
     let guard = BusyGuard(service.clone());
     let config = service.config.clone();
+    let level = service.api_level.clone();
     ws.on_upgrade(move |socket| async move {
-        run_session(socket, config).await;
+        run_session(socket, config, level).await;
         drop(guard);
     })
 }
 
-async fn run_session(socket: WebSocket, config: AusweisConfig) {
+async fn run_session(socket: WebSocket, config: AusweisConfig, level: Arc<AtomicU8>) {
     let (mut tx, mut rx) = socket.split();
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<Event>();
     let mut session = Session::new(config, ev_tx);
+    session.api_level = level.load(Ordering::SeqCst);
     for m in session.connect_announcements() {
         if tx.send(Message::Text(crate::json::render(&m).into())).await.is_err() {
             return;
@@ -135,6 +140,7 @@ async fn run_session(socket: WebSocket, config: AusweisConfig) {
             },
             Some(ev) = ev_rx.recv() => session.handle_event(ev),
         };
+        level.store(session.api_level, Ordering::SeqCst);
         for m in out {
             if tx.send(Message::Text(crate::json::render(&m).into())).await.is_err() {
                 session.shutdown();
@@ -352,14 +358,29 @@ impl Session {
             }
         };
         let request = v.get("request").cloned();
-        let mut out = match v.get("cmd") {
-            Some(Value::String(cmd)) => self.command(cmd, &v).await,
-            _ => vec![json!({"msg": "INVALID", "error": "Command cannot be undefined"})],
+        let (cmd, mut out) = match v.get("cmd") {
+            Some(Value::String(cmd)) => (cmd.as_str(), self.command(cmd, &v).await),
+            _ => (
+                "",
+                vec![json!({"msg": "INVALID", "error": "Command cannot be undefined"})],
+            ),
         };
+        // Like AusweisApp2, `request` is echoed in direct answers and errors, not in the
+        // messages the workflow sends on its own.
         if let Some(r) = request {
-            for m in &mut out {
-                if let Some(o) = m.as_object_mut() {
-                    o.insert("request".into(), r.clone());
+            let answering = matches!(
+                cmd,
+                "GET_READER" | "GET_STATUS" | "GET_ACCESS_RIGHTS" | "SET_ACCESS_RIGHTS" | "GET_CERTIFICATE"
+            );
+            for (i, m) in out.iter_mut().enumerate() {
+                let direct = m.get("error").is_some()
+                    || matches!(
+                        m.get("msg").and_then(Value::as_str),
+                        Some("API_LEVEL" | "INFO" | "READER_LIST" | "BAD_STATE" | "UNKNOWN_COMMAND" | "INVALID")
+                    )
+                    || (answering && i == 0);
+                if direct {
+                    set(m, "request", r.clone());
                 }
             }
         }
@@ -534,33 +555,13 @@ impl Session {
         };
         let state = card::pin_state(c);
         r.pin = Some(state);
-        let keypad = r.keypad;
         let mut out = vec![r.message()];
         let Some(wf) = &mut self.workflow else { return out };
-        wf.progress = 10;
         match wf.kind {
-            Kind::ChangePin => {
-                if keypad {
-                    out.extend(self.keypad_change_pin(idx));
-                } else {
-                    out.extend(self.ask_for_pin_state(idx, None));
-                }
-            }
+            Kind::ChangePin => out.extend(self.ask_for_pin_state(idx, None)),
             Kind::Auth(_) => {
-                if keypad {
-                    let can = self
-                        .readers
-                        .get(idx)
-                        .and_then(|r| r.card.as_ref())
-                        .and_then(|c| c.known_secrets())
-                        .and_then(|s| s.can);
-                    match can {
-                        Some(can) => out.extend(self.start_relay(idx, can)),
-                        None => out.extend(self.ask(Step::EnterCan, idx, None)),
-                    }
-                } else {
-                    out.extend(self.ask(Step::EnterCan, idx, None));
-                }
+                wf.progress = 10;
+                out.extend(self.ask(Step::EnterCan, idx, None));
             }
         }
         out
@@ -591,19 +592,6 @@ impl Session {
         let mut out = self.status_push();
         out.push(m);
         out
-    }
-
-    fn keypad_change_pin(&mut self, idx: usize) -> Vec<Value> {
-        // The PIN pad "types" the card's own PIN and the same value as the new PIN.
-        let ok = (|| {
-            let r = self.readers.get_mut(idx)?;
-            let c = r.card.as_deref_mut()?;
-            let pin = c.known_secrets()?.pin?;
-            let mut ch = card::pace(c, &Password::Pin(pin.clone())).ok()?;
-            card::change_pin(c, &mut ch, &pin).ok()
-        })()
-        .is_some();
-        self.finish_change_pin(ok)
     }
 
     fn finish_change_pin(&mut self, success: bool) -> Vec<Value> {
@@ -638,10 +626,35 @@ impl Session {
         let Some(idx) = self.reader_with_card() else {
             return vec![bad_state(cmd)];
         };
-        let value = match v.get("value") {
-            None | Some(Value::Null) => return self.ask(step, idx, Some("Value cannot be undefined")),
-            Some(Value::String(s)) => s.clone(),
-            Some(_) => return self.ask(step, idx, Some("Invalid value")),
+        let keypad = self.readers.get(idx).is_some_and(|r| r.keypad);
+        let value = if keypad {
+            // The PIN pad enters the value; for the virtual card it "types" the card's own
+            // secrets (the same PIN as the new PIN).
+            if v.get("value").is_some() {
+                return self.ask(step, idx, Some("Value cannot be defined"));
+            }
+            let secrets = self
+                .readers
+                .get(idx)
+                .and_then(|r| r.card.as_ref())
+                .and_then(|c| c.known_secrets())
+                .unwrap_or_default();
+            let known = match step {
+                Step::EnterPin | Step::EnterNewPin => secrets.pin,
+                Step::EnterCan => secrets.can,
+                Step::EnterPuk => secrets.puk,
+                _ => None,
+            };
+            match known {
+                Some(k) => k,
+                None => return self.ask(step, idx, Some("Value cannot be undefined")),
+            }
+        } else {
+            match v.get("value") {
+                None | Some(Value::Null) => return self.ask(step, idx, Some("Value cannot be undefined")),
+                Some(Value::String(s)) => s.clone(),
+                Some(_) => return self.ask(step, idx, Some("Invalid value")),
+            }
         };
         let valid = match step {
             Step::EnterPin if change_pin => (5..=6).contains(&value.len()) && all_digits(&value),
@@ -679,7 +692,6 @@ impl Session {
                     });
                     if let Some(wf) = &mut self.workflow {
                         wf.channel = Some(ch);
-                        wf.progress = 50;
                     }
                     self.ask(Step::EnterNewPin, idx, None)
                 }
@@ -916,6 +928,21 @@ impl Session {
         };
         if let Some(h) = wf.relay {
             h.abort();
+        }
+        // Like AusweisApp2: before PACE the card is ejected first, afterwards the result first.
+        let eject_first = matches!(wf.step, Step::EnterPin | Step::EnterCan | Step::EnterPuk) && wf.channel.is_none();
+        if eject_first {
+            let mut out = self.eject_simulator();
+            out.push(match wf.kind {
+                Kind::ChangePin => json!({"msg": "CHANGE_PIN", "success": false}),
+                Kind::Auth(_) => self.auth_result(
+                    MINOR_CANCELLED,
+                    "The user canceled the authentication process.",
+                    "The process has been cancelled.",
+                    None,
+                ),
+            });
+            return out;
         }
         let mut out = match wf.kind {
             Kind::ChangePin => vec![json!({"msg": "CHANGE_PIN", "success": false})],
