@@ -699,3 +699,221 @@ async fn s37_more_data_than_asked() {
         .to_vec();
     assert_eq!(r.card_access.as_deref().map(Vec::as_slice), Some(genuine.as_slice()));
 }
+
+/// Chooses the response to a secured command (`None`: the chip's own answer).
+type Hook = Box<dyn FnMut(&emrtd_apdu::CommandApdu) -> Option<emrtd_apdu::ResponseApdu> + Send>;
+
+/// A man in the middle of a BAC chip: it knows the MRZ, so it recovers the BAC session keys
+/// from the plain EXTERNAL AUTHENTICATE exchange and then answers chosen commands itself
+/// under valid secure messaging (hostile status words and data the SM layer accepts).
+/// Every command still goes to the chip, so the chip and the man in the middle stay in step.
+struct BacMitm {
+    chip: VirtualChip,
+    keys: emrtd_access::bac::BacKeys,
+    ea_cmd: Option<Vec<u8>>,
+    sm: Option<emrtd_sm::SmSession>,
+    hook: Hook,
+}
+
+impl BacMitm {
+    fn new(
+        name: &str,
+        hook: impl FnMut(&emrtd_apdu::CommandApdu) -> Option<emrtd_apdu::ResponseApdu> + Send + 'static,
+    ) -> Self {
+        let d = doc(name);
+        let m = d.manifest.mrz.clone().unwrap();
+        let mrz = emrtd_access::MrzKey::new(&m.document_number, &m.date_of_birth, &m.date_of_expiry).unwrap();
+        BacMitm {
+            chip: chip(name),
+            keys: emrtd_access::bac::BacKeys::derive(&mrz),
+            ea_cmd: None,
+            sm: None,
+            hook: Box::new(hook),
+        }
+    }
+
+    fn transmit(&mut self, raw: &[u8]) -> Vec<u8> {
+        use emrtd_crypto::CipherSuite::Tdes;
+        use emrtd_crypto::kdf::{KdfCounter, kdf};
+        let cmd = emrtd_apdu::CommandApdu::parse(raw).unwrap();
+        let secured = cmd.cla & 0x0C == 0x0C;
+        let inner = match (&mut self.sm, secured) {
+            (Some(sm), true) => Some(sm.unprotect_command(&cmd).unwrap()),
+            _ => None,
+        };
+        let resp = self.chip.transmit(raw);
+        if !secured && cmd.ins == 0x82 {
+            self.ea_cmd = Some(cmd.data.clone());
+            if resp.ends_with(&[0x90, 0x00]) && resp.len() == 42 {
+                let s = emrtd_crypto::cbc_decrypt(Tdes, &self.keys.k_enc, &[0; 8], &cmd.data[..32]).unwrap();
+                let r = emrtd_crypto::cbc_decrypt(Tdes, &self.keys.k_enc, &[0; 8], &resp[..32]).unwrap();
+                let seed: Vec<u8> = s[16..32].iter().zip(&r[16..32]).map(|(a, b)| a ^ b).collect();
+                let mut ssc = r[4..8].to_vec();
+                ssc.extend_from_slice(&s[4..8]);
+                let enc = kdf(&seed, KdfCounter::Enc, Tdes);
+                let mac = kdf(&seed, KdfCounter::Mac, Tdes);
+                self.sm = Some(emrtd_sm::SmSession::new(Tdes, &enc, &mac, &ssc).unwrap());
+            }
+            return resp;
+        }
+        let (Some(inner), Some(sm)) = (inner, self.sm.as_mut()) else {
+            return resp;
+        };
+        match (self.hook)(&inner) {
+            Some(crafted) => sm.protect_response(&crafted).unwrap().to_bytes(),
+            None => {
+                // Keep the send sequence counter in step with the chip's response.
+                let _ = sm.protect_response(&emrtd_apdu::ResponseApdu::status(emrtd_apdu::StatusWord(0x9000)));
+                resp
+            }
+        }
+    }
+}
+
+async fn read_bac_mitm(
+    hook: impl FnMut(&emrtd_apdu::CommandApdu) -> Option<emrtd_apdu::ResponseApdu> + Send + 'static,
+) -> Reading {
+    let d = doc("bac-td3-3des");
+    let mut m = BacMitm::new("bac-td3-3des", hook);
+    let cfg = emrtd_reader::ReaderConfig {
+        read_atr_info: false,
+        extended_length: false,
+        ..config()
+    };
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        read_with(move |c: &[u8]| m.transmit(c), &mrz(&d), &store(), &cfg),
+    )
+    .await
+    .expect("the reader hung on a hostile chip")
+}
+
+fn status(sw: u16) -> emrtd_apdu::ResponseApdu {
+    emrtd_apdu::ResponseApdu::status(emrtd_apdu::StatusWord(sw))
+}
+
+#[tokio::test]
+async fn s38_mitm_control_passes_everything_through() {
+    // The man in the middle that changes nothing: the document verifies, so the SM key
+    // recovery is right and the scenarios below fail because of what they change.
+    let r = read_bac_mitm(|_| None).await;
+    assert!(r.failure.is_none() && r.passive_authentication_ok(), "{}", summary(&r));
+    assert_eq!(r.access, Some(emrtd_reader::AccessProtocol::Bac));
+}
+
+#[tokio::test]
+async fn s39_secured_reads_without_progress() {
+    // The first secured READ BINARY returns an EF.SOD header announcing 1 792 bytes, every
+    // later one 9000 and no data.
+    let mut first = true;
+    let r = read_bac_mitm(move |c| {
+        matches!(c.ins, 0xB0 | 0xB1).then(|| {
+            if std::mem::take(&mut first) {
+                emrtd_apdu::ResponseApdu {
+                    data: vec![0x77, 0x82, 0x07, 0x00],
+                    sw: emrtd_apdu::StatusWord(0x9000),
+                }
+            } else {
+                status(0x9000)
+            }
+        })
+    })
+    .await;
+    assert_eq!(
+        r.failure,
+        Some(ReadFailure::FileRead {
+            file: "EF.SOD".into(),
+            error: "the file ended after 4 of 1796 bytes".into()
+        }),
+        "{}",
+        summary(&r)
+    );
+}
+
+#[tokio::test]
+async fn s40_secured_endless_61xx() {
+    let r = read_bac_mitm(|c| matches!(c.ins, 0xB0 | 0xB1 | 0xC0).then(|| status(0x6110))).await;
+    assert_eq!(
+        r.failure,
+        Some(ReadFailure::FileRead {
+            file: "EF.SOD".into(),
+            error: "the chip refused READ BINARY: 6110 (more response bytes available)".into()
+        }),
+        "{}",
+        summary(&r)
+    );
+}
+
+#[tokio::test]
+async fn s41_secured_6cxx_ping_pong() {
+    let r = read_bac_mitm(|c| {
+        matches!(c.ins, 0xB0 | 0xB1).then(|| status(0x6C00 | u16::from(c.ne.unwrap_or(0).wrapping_add(1) as u8)))
+    })
+    .await;
+    assert_eq!(
+        r.failure,
+        Some(ReadFailure::FileRead {
+            file: "EF.SOD".into(),
+            error: "the chip refused READ BINARY: 6C02 (wrong Le field)".into()
+        }),
+        "{}",
+        summary(&r)
+    );
+}
+
+#[tokio::test]
+async fn s42_security_status_not_satisfied_while_reading_dg1() {
+    // After EF.SOD, every read answers 6982 under valid secure messaging.
+    let mut sod_done = false;
+    let r = read_bac_mitm(move |c| {
+        if c.ins == 0xA4 && c.data == [0x01, 0x01] || c.ins == 0xB0 && c.p1 == 0x81 {
+            sod_done = true;
+        }
+        (sod_done && matches!(c.ins, 0xB0 | 0xB1)).then(|| status(0x6982))
+    })
+    .await;
+    assert_eq!(
+        r.failure,
+        Some(ReadFailure::FileRead {
+            file: "DG1".into(),
+            error: "access to the file was refused: 6982 (security status not satisfied)".into()
+        }),
+        "{}",
+        summary(&r)
+    );
+}
+
+#[tokio::test]
+async fn s43_dg1_served_from_another_document() {
+    // Under valid SM the chip serves REF-1's DG1 as its own: the hash check catches it.
+    let other = doc("ref-1").file(emrtd_sim::Df::Emrtd, 0x0101).unwrap().to_vec();
+    let mut dg1 = false;
+    let r = read_bac_mitm(move |c| {
+        if c.ins == 0xA4 {
+            dg1 = c.data == [0x01, 0x01];
+        }
+        let sfi_dg1 = c.ins == 0xB0 && c.p1 == 0x81;
+        if (dg1 || sfi_dg1) && c.ins == 0xB0 {
+            let off = if sfi_dg1 {
+                0
+            } else {
+                usize::from(u16::from_be_bytes([c.p1 & 0x7F, c.p2]))
+            };
+            let n =
+                c.ne.map(|n| n as usize)
+                    .unwrap_or(256)
+                    .min(other.len().saturating_sub(off));
+            return Some(emrtd_apdu::ResponseApdu {
+                data: other[off.min(other.len())..off.min(other.len()) + n].to_vec(),
+                sw: emrtd_apdu::StatusWord(0x9000),
+            });
+        }
+        None
+    })
+    .await;
+    assert_pa_fails_with(&r, ReasonCode::DataGroupHashMismatch);
+    assert_eq!(
+        r.data_groups.get(&1).map(|d| d.to_vec()),
+        Some(doc("ref-1").file(emrtd_sim::Df::Emrtd, 0x0101).unwrap().to_vec())
+    );
+}
