@@ -9,3 +9,4 @@
 pub mod ausweisapp;
 pub mod card;
 pub mod json;
+pub mod sinosecu;

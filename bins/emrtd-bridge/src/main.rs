@@ -4,6 +4,7 @@
 
 use clap::Parser;
 use emrtd_bridge::ausweisapp::{self, AusweisConfig, AusweisService};
+use emrtd_bridge::sinosecu;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
@@ -26,6 +27,17 @@ struct Cli {
     /// The Simulator reader has a PIN pad (AusweisApp2 1.26.2 behaviour: no PIN/CAN asked).
     #[arg(long)]
     simulator_keypad: bool,
+    /// Also serve the Sinosecu passport-reader interface (ws://ADDRESS:PORT/echo; the vendor
+    /// uses 90).
+    #[arg(long)]
+    sinosecu_port: Option<u16>,
+    /// A virtual document on the Sinosecu reader (fixture directory, e.g. fixtures/documents/ref-1).
+    #[arg(long)]
+    document: Option<std::path::PathBuf>,
+    /// Access key for the Sinosecu reader: MRZ lines or a CAN (else `Set AccessKey`, else the
+    /// virtual document's printed MRZ).
+    #[arg(long)]
+    access_key: Option<String>,
 }
 
 #[tokio::main]
@@ -46,6 +58,28 @@ async fn main() -> ExitCode {
     match listener.local_addr() {
         Ok(a) => eprintln!("AusweisApp SDK interface: ws://{a}/eID-Kernel"),
         Err(e) => eprintln!("emrtd-bridge: {e}"),
+    }
+    if let Some(port) = cli.sinosecu_port {
+        let addr = SocketAddr::new(cli.address, port);
+        let listener = match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("emrtd-bridge: cannot listen on {addr}: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        if let Ok(a) = listener.local_addr() {
+            eprintln!("Sinosecu reader interface: ws://{a}/echo");
+        }
+        let service = sinosecu::SinosecuService::new(sinosecu::SinosecuConfig {
+            document: cli.document.clone(),
+            access_key: cli.access_key.clone(),
+        });
+        tokio::spawn(async move {
+            if let Err(e) = sinosecu::serve(listener, service, std::future::pending()).await {
+                eprintln!("emrtd-bridge: Sinosecu interface: {e}");
+            }
+        });
     }
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -1,0 +1,455 @@
+//! The Sinosecu passport-reader WebSocket interface (`ws://127.0.0.1:90/echo`), as the
+//! vendor's demo page uses it: Request/Reply/Notify envelopes, `Commands` batches, the
+//! WebConstant strings (English), Get/Set operands, `Trigger ManualRecog`; when a document is
+//! read the service pushes CardDetected (when enabled), `Save CardContentText` and
+//! `Save Images` (ChipHead as a JPEG data URL).
+//!
+//! The chip is read with the access key of the extension request `Set AccessKey` (Param: the
+//! MRZ lines, or a 6-digit CAN); without one, a virtual document is read with its printed MRZ
+//! (what the reader's camera would see). Features that need a camera or a UV lamp answer with
+//! the manual's "device does not support" texts.
+
+use crate::card::Card;
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use axum::routing::any;
+use base64::Engine as _;
+use emrtd_access::MrzKey;
+use emrtd_lds::dg1::{Dg1, Mrz};
+use emrtd_reader::{AccessKey, ReaderConfig, read_document, to_emrtd_passport};
+use emrtd_sim::VirtualChip;
+use emrtd_transport::{LinkLimits, SyncChipTransport};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Map, Value, json};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::Mutex;
+use zeroize::Zeroizing;
+
+pub const DEFAULT_PORT: u16 = 90;
+
+/// What is on the reader.
+#[derive(Clone, Debug, Default)]
+pub struct SinosecuConfig {
+    /// A virtual document placed on the reader (fixture directory).
+    pub document: Option<PathBuf>,
+    /// An access key given on the command line (MRZ lines or CAN).
+    pub access_key: Option<String>,
+}
+
+pub struct SinosecuService {
+    config: SinosecuConfig,
+    /// The access key set by `Set AccessKey`, kept across connections.
+    access_key: Mutex<Option<String>>,
+}
+
+impl SinosecuService {
+    pub fn new(config: SinosecuConfig) -> Arc<Self> {
+        Arc::new(SinosecuService {
+            config,
+            access_key: Mutex::new(None),
+        })
+    }
+}
+
+pub fn router(service: Arc<SinosecuService>) -> Router {
+    Router::new().route("/echo", any(upgrade)).with_state(service)
+}
+
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    service: Arc<SinosecuService>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(service))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn upgrade(State(service): State<Arc<SinosecuService>>, ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(move |socket| session(socket, service))
+}
+
+/// The English WebConstant strings.
+pub fn web_constant(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "CardRecogSystem" => "Document Recognition System",
+        "Connect" => "Connect",
+        "Disconnect" => "Disconnect",
+        "Save" => "Save",
+        "IDCANCEL" => "Cancel",
+        "DeviceStatus" => "Device status",
+        "DeviceName" => "Device name",
+        "DeviceSerialno" => "Device serial number",
+        "DeviceNotConnected" => "Device not connected",
+        "DescOfWebsocketError" => "The WebSocket connection failed",
+        "DescFailSetRFID" => "Failed to set chip reading",
+        "DescFailSetVIZ" => "Failed to set VIZ reading",
+        "PlaceHolderCardTextInfo" => "Document text information",
+        "DeviceOffLine" => "Device offline",
+        "DeviceReconnected" => "Device reconnected",
+        "DescFailSendWebsocket" => "Failed to send the WebSocket message",
+        "WebDescDeviceNotFound" => "No passport reader found",
+        "WebDescRequireRestartSvc" => "Please restart the service",
+        "WebDescAskForSupport" => "Please ask for technical support",
+        "WebDescRequireReconnect" => "Please reconnect",
+        "DeviceConnected" => "Device connected",
+        _ => return None,
+    })
+}
+
+pub const UV_NOT_SUPPORTED: &str = "NN device does not support taking ultraviolet photo";
+pub const FIBRE_NOT_SUPPORTED: &str = "NN device does not support violet photo";
+pub const WHITE_NOT_SUPPORTED: &str = "device does not support taking white light photo";
+
+#[derive(Default)]
+struct Settings {
+    notify_card_detected: bool,
+    callback: bool,
+    rfid: bool,
+}
+
+struct Session {
+    service: Arc<SinosecuService>,
+    settings: Settings,
+    /// Images of the last reading (ChipHead base64).
+    chip_head: Option<String>,
+}
+
+fn flag(param: Option<&Value>) -> Option<bool> {
+    match param.and_then(Value::as_str) {
+        Some("Y" | "True" | "true" | "1") => Some(true),
+        Some("N" | "False" | "false" | "0") => Some(false),
+        _ => match param {
+            Some(Value::Bool(b)) => Some(*b),
+            _ => None,
+        },
+    }
+}
+
+async fn session(socket: WebSocket, service: Arc<SinosecuService>) {
+    let (mut tx, mut rx) = socket.split();
+    let mut s = Session {
+        service,
+        settings: Settings {
+            rfid: true,
+            ..Settings::default()
+        },
+        chip_head: None,
+    };
+    // Reader status on connect.
+    let status = notify(
+        "Display",
+        "RealtimeMessage",
+        json!(web_constant(if s.has_device() {
+            "DeviceConnected"
+        } else {
+            "WebDescDeviceNotFound"
+        })),
+    );
+    if tx.send(Message::Text(status.to_string().into())).await.is_err() {
+        return;
+    }
+    while let Some(Ok(msg)) = rx.next().await {
+        let text = match msg {
+            Message::Text(t) => t.to_string(),
+            Message::Binary(b) => String::from_utf8_lossy(&b).to_string(),
+            Message::Close(_) => break,
+            _ => continue,
+        };
+        for out in s.handle(&text).await {
+            if tx.send(Message::Text(out.to_string().into())).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn notify(command: &str, operand: &str, param: Value) -> Value {
+    json!({"Type": "Notify", "Command": command, "Operand": operand, "Param": param})
+}
+
+impl Session {
+    fn has_device(&self) -> bool {
+        self.service.config.document.is_some()
+    }
+
+    async fn handle(&mut self, text: &str) -> Vec<Value> {
+        let Ok(v) = serde_json::from_str::<Value>(text) else {
+            return vec![json!({"Type": "Reply", "Succeeded": "N", "Result": "Invalid JSON"})];
+        };
+        if let Some(Value::Array(cmds)) = v.get("Commands") {
+            let mut replies = Vec::new();
+            let mut pushes = Vec::new();
+            for c in cmds.iter().take(256) {
+                let (reply, more) = self.one(c).await;
+                if let Some(r) = reply {
+                    replies.push(r);
+                }
+                pushes.extend(more);
+            }
+            let mut out = vec![json!({"Type": "Reply", "Commands": replies})];
+            out.extend(pushes);
+            return out;
+        }
+        let (reply, more) = self.one(&v).await;
+        let mut out = Vec::new();
+        if let Some(mut r) = reply {
+            if let Some(o) = r.as_object_mut() {
+                o.insert("Type".into(), json!("Reply"));
+            }
+            out.push(r);
+        }
+        out.extend(more);
+        out
+    }
+
+    /// One command: its reply entry (without `Type`) and notifications.
+    async fn one(&mut self, c: &Value) -> (Option<Value>, Vec<Value>) {
+        let command = c.get("Command").and_then(Value::as_str).unwrap_or_default();
+        let operand = c.get("Operand").and_then(Value::as_str).unwrap_or_default();
+        let param = c.get("Param");
+        if command == "Trigger" && operand == "ManualRecog" {
+            return (None, self.recognise().await);
+        }
+        let result: Result<Value, String> = match command {
+            "Get" => self.get(operand, param),
+            "Set" => self.set(operand, param).await,
+            _ => Err(format!("Unsupported command {command}")),
+        };
+        let mut r = Map::new();
+        r.insert("Command".into(), json!(command));
+        r.insert("Operand".into(), json!(operand));
+        if let Some(p) = param {
+            r.insert("Param".into(), p.clone());
+        }
+        match result {
+            Ok(res) => {
+                r.insert("Succeeded".into(), json!("Y"));
+                r.insert("Result".into(), res);
+            }
+            Err(e) => {
+                r.insert("Succeeded".into(), json!("N"));
+                r.insert("Result".into(), json!(e));
+            }
+        }
+        (Some(Value::Object(r)), Vec::new())
+    }
+
+    fn get(&self, operand: &str, param: Option<&Value>) -> Result<Value, String> {
+        match operand {
+            "WebConstant" => param
+                .and_then(Value::as_str)
+                .and_then(web_constant)
+                .map(|s| json!(s))
+                .ok_or_else(|| "Unknown constant".to_string()),
+            "OnLineStatus" => Ok(json!(web_constant(if self.has_device() {
+                "DeviceConnected"
+            } else {
+                "DeviceNotConnected"
+            }))),
+            "DeviceName" if self.has_device() => Ok(json!("docval virtual passport reader")),
+            "DeviceType" if self.has_device() => Ok(json!("PassportReader")),
+            "DeviceSerialNo" if self.has_device() => Ok(json!("DOCVAL-VIRTUAL-0001")),
+            "DeviceName" | "DeviceType" | "DeviceSerialNo" => {
+                Err(web_constant("DeviceNotConnected").unwrap_or_default().into())
+            }
+            "VersionInfo" => Ok(json!(format!("emrtd-bridge {}", env!("CARGO_PKG_VERSION")))),
+            "Base64Image" => {
+                let mask = match param {
+                    Some(Value::Number(n)) => n.as_u64(),
+                    Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
+                    _ => None,
+                }
+                .filter(|m| *m > 0 && *m < 32)
+                .ok_or_else(|| "Invalid parameter".to_string())?;
+                let mut images = Map::new();
+                if mask & 0x10 != 0 {
+                    let head = self.chip_head.clone().ok_or_else(|| "No chip image".to_string())?;
+                    images.insert("ChipHead".into(), json!(head));
+                }
+                if mask & 0x0F != 0 && images.is_empty() {
+                    return Err(WHITE_NOT_SUPPORTED.into());
+                }
+                Ok(Value::Object(images))
+            }
+            _ => Err(format!("Unsupported operand {operand}")),
+        }
+    }
+
+    async fn set(&mut self, operand: &str, param: Option<&Value>) -> Result<Value, String> {
+        if operand == "AccessKey" {
+            let key = param
+                .and_then(Value::as_str)
+                .ok_or_else(|| "Invalid access key".to_string())?;
+            parse_access_key(key).ok_or_else(|| "Invalid access key".to_string())?;
+            *self.service.access_key.lock().await = Some(key.to_string());
+            return Ok(json!(""));
+        }
+        let on = flag(param).ok_or_else(|| "Invalid parameter".to_string())?;
+        match operand {
+            "RFID" => self.settings.rfid = on,
+            "VIZ" | "Rejection" | "BarCodeRecog" => {}
+            "IfEnableCallback" => self.settings.callback = on,
+            "IfNotifyCardDetected" => self.settings.notify_card_detected = on,
+            "IfDetectUVDull" | "IfCheckSourceType" if on => return Err(UV_NOT_SUPPORTED.into()),
+            "IfDetectFibre" if on => return Err(FIBRE_NOT_SUPPORTED.into()),
+            "MRZOnWhiteImage" if on => return Err(WHITE_NOT_SUPPORTED.into()),
+            "IfDetectUVDull" | "IfCheckSourceType" | "IfDetectFibre" | "MRZOnWhiteImage" => {}
+            _ => return Err(format!("Unsupported operand {operand}")),
+        }
+        Ok(json!(""))
+    }
+
+    /// Reads the placed document and returns the notifications.
+    async fn recognise(&mut self) -> Vec<Value> {
+        let Some(dir) = self.service.config.document.clone() else {
+            return vec![notify(
+                "Display",
+                "RealtimeMessage",
+                json!(web_constant("WebDescDeviceNotFound")),
+            )];
+        };
+        let mut chip = match VirtualChip::load(&dir) {
+            Ok(c) => c,
+            Err(e) => {
+                return vec![notify(
+                    "Display",
+                    "RealtimeMessage",
+                    json!(format!("Reading failed: {e}")),
+                )];
+            }
+        };
+        let mut out = Vec::new();
+        if self.settings.notify_card_detected || self.settings.callback {
+            out.push(notify("CardDetected", "RealtimeMessage", json!("Document detected")));
+        }
+        let set_key = self.service.access_key.lock().await.clone();
+        let key = set_key
+            .or_else(|| self.service.config.access_key.clone())
+            .or_else(|| chip.document().manifest.mrz.as_ref().map(|m| m.lines.join("\n")));
+        let Some(key) = key.as_deref().and_then(parse_access_key) else {
+            out.push(notify(
+                "Display",
+                "RealtimeMessage",
+                json!("No access key: send Set AccessKey with the MRZ lines or the CAN"),
+            ));
+            return out;
+        };
+        if !self.settings.rfid {
+            return out;
+        }
+        let (text, head) = read_virtual(&mut chip, &key).await;
+        match text {
+            Ok(fields) => {
+                out.push(notify("Save", "CardContentText", Value::Object(fields)));
+                if let Some(h) = head {
+                    self.chip_head = Some(h.clone());
+                    out.push(notify(
+                        "Save",
+                        "Images",
+                        json!({"ChipHead": format!("data:image/jpeg;base64,{h}")}),
+                    ));
+                }
+            }
+            Err(e) => out.push(notify("Display", "RealtimeMessage", json!(e))),
+        }
+        out
+    }
+}
+
+/// `Set AccessKey`: 6 digits (CAN) or MRZ lines (TD1 / TD2 / TD3, with or without line breaks).
+pub fn parse_access_key(s: &str) -> Option<AccessKey> {
+    let t = s.trim();
+    if t.len() == 6 && t.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(AccessKey::Can(Zeroizing::new(t.to_string())));
+    }
+    let joined: String = t.split(['\n', '\r']).map(str::trim).collect();
+    let mrz = Mrz::parse(&joined).ok()?;
+    MrzKey::new(&mrz.document_number, &mrz.date_of_birth, &mrz.date_of_expiry)
+        .ok()
+        .map(AccessKey::Mrz)
+}
+
+fn century(yymmdd: &str, future_ok: bool) -> String {
+    let (Some(yy), Some(mm), Some(dd)) = (yymmdd.get(0..2), yymmdd.get(2..4), yymmdd.get(4..6)) else {
+        return yymmdd.to_string();
+    };
+    let y: u32 = yy.parse().unwrap_or(0);
+    let year = if future_ok || y > 40 {
+        if future_ok && y < 70 { 2000 + y } else { 1900 + y }
+    } else {
+        2000 + y
+    };
+    format!("{year:04}-{mm}-{dd}")
+}
+
+/// Reads a virtual document; returns the CardContentText fields and the chip face (base64).
+async fn read_virtual(chip: &mut VirtualChip, key: &AccessKey) -> (Result<Map<String, Value>, String>, Option<String>) {
+    let extended = chip.document().manifest.quirks.extended_length;
+    let limits = LinkLimits {
+        extended_length: extended,
+        ..LinkLimits::default()
+    };
+    let mut transport = SyncChipTransport::new(|cmd: &[u8]| Card::transmit(chip, cmd), limits);
+    let trust = emrtd_pa::TrustStore::new();
+    let cfg = ReaderConfig {
+        extended_length: extended,
+        ..ReaderConfig::default()
+    };
+    let mut rng = emrtd_crypto::rng::os_rng();
+    let reading = read_document(&mut transport, key, &trust, &cfg, &mut rng).await;
+    let Some(dg1) = reading.data_groups.get(&1).and_then(|d| Dg1::parse(d).ok()) else {
+        let why = reading
+            .failure
+            .as_ref()
+            .map(|f| format!("{f:?}"))
+            .unwrap_or_else(|| "no DG1".into());
+        return (Err(format!("Reading the chip failed: {why}")), None);
+    };
+    let passport = to_emrtd_passport(&reading, false);
+    let m = &dg1.mrz;
+    let mut f = Map::new();
+    let name = format!("{} {}", m.primary_identifier.trim(), m.secondary_identifier.trim());
+    f.insert("English name".into(), json!(name.trim()));
+    f.insert("English surname".into(), json!(m.primary_identifier.trim()));
+    f.insert("English first name".into(), json!(m.secondary_identifier.trim()));
+    f.insert("Sex".into(), json!(m.sex));
+    f.insert("Date of birth".into(), json!(century(&m.date_of_birth, false)));
+    f.insert("Country code(Nationality)".into(), json!(m.nationality));
+    f.insert("Issuing country code".into(), json!(m.issuing_state));
+    f.insert("The passport number from MRZ".into(), json!(m.document_number));
+    f.insert("Date of expiry".into(), json!(century(&m.date_of_expiry, true)));
+    let (main_id, card_name) = match m.lines.len() {
+        3 => ("ID", "ID card (TD1)"),
+        _ if m.document_code.starts_with('P') => ("13", "Passport"),
+        _ => ("MRTD", "Machine readable travel document"),
+    };
+    f.insert("CARD_MAINID".into(), json!(main_id));
+    f.insert("CARD_NAME".into(), json!(card_name));
+    for (i, line) in m.lines.iter().enumerate() {
+        f.insert(format!("MRZ{}", i + 1), json!(line));
+    }
+    f.insert(
+        "Chip authentication".into(),
+        json!(format!("{:?}", reading.chip_authentication)),
+    );
+    f.insert(
+        "Active authentication".into(),
+        json!(format!("{:?}", reading.active_authentication)),
+    );
+    f.insert(
+        "Passive authentication".into(),
+        json!(if passport.passive_authentication { "Y" } else { "N" }),
+    );
+    let head = passport.face_photo.clone();
+    // Check that the face really is base64 of a JPEG before sending it as one.
+    let head = head.filter(|h| {
+        base64::engine::general_purpose::STANDARD
+            .decode(h.as_bytes())
+            .is_ok_and(|b| b.starts_with(&[0xFF, 0xD8]))
+    });
+    (Ok(f), head)
+}

@@ -1,0 +1,300 @@
+//! The Sinosecu interface with the demo page's exact sequence (the three batches, then a
+//! trigger) against the bridge with a virtual document on the reader.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use base64::Engine as _;
+use emrtd_bridge::sinosecu::{self, SinosecuConfig, SinosecuService};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/documents")
+        .join(name)
+}
+
+const CONSTANTS: [&str; 21] = [
+    "CardRecogSystem",
+    "Connect",
+    "Disconnect",
+    "Save",
+    "IDCANCEL",
+    "DeviceStatus",
+    "DeviceName",
+    "DeviceSerialno",
+    "DeviceNotConnected",
+    "DescOfWebsocketError",
+    "DescFailSetRFID",
+    "DescFailSetVIZ",
+    "PlaceHolderCardTextInfo",
+    "DeviceOffLine",
+    "DeviceReconnected",
+    "DescFailSendWebsocket",
+    "WebDescDeviceNotFound",
+    "WebDescRequireRestartSvc",
+    "WebDescAskForSupport",
+    "WebDescRequireReconnect",
+    "DeviceConnected",
+];
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn start(config: SinosecuConfig) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let service = SinosecuService::new(config);
+    tokio::spawn(async move {
+        let _ = sinosecu::serve(listener, service, std::future::pending()).await;
+    });
+    format!("ws://{addr}/echo")
+}
+
+async fn recv(ws: &mut Ws) -> Value {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(60), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => return serde_json::from_str(t.as_str()).unwrap(),
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("no message: {other:?}"),
+        }
+    }
+}
+
+async fn send(ws: &mut Ws, v: Value) {
+    // The demo page sends JSON.stringify output.
+    ws.send(Message::Text(v.to_string().into())).await.unwrap();
+}
+
+/// Runs the demo page's sequence; returns the CardContentText and Images params.
+async fn demo_page(url: &str, extra: Option<Value>, with_face: bool) -> (Value, Value) {
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let hello = recv(&mut ws).await;
+    assert_eq!(
+        hello,
+        json!({"Type":"Notify","Command":"Display","Operand":"RealtimeMessage","Param":"Device connected"})
+    );
+    // 1. 21 WebConstant requests.
+    let cmds: Vec<Value> = CONSTANTS
+        .iter()
+        .map(|c| json!({"Command":"Get","Operand":"WebConstant","Param":c}))
+        .collect();
+    send(&mut ws, json!({"Type":"Request","Commands":cmds})).await;
+    let r = recv(&mut ws).await;
+    assert_eq!(r["Type"], "Reply");
+    let list = r["Commands"].as_array().unwrap();
+    assert_eq!(list.len(), 21);
+    let mut device_connected = String::new();
+    for (entry, name) in list.iter().zip(CONSTANTS) {
+        assert_eq!(entry["Command"], "Get");
+        assert_eq!(entry["Operand"], "WebConstant");
+        assert_eq!(entry["Param"], name);
+        assert_eq!(entry["Succeeded"], "Y", "{entry}");
+        assert!(!entry["Result"].as_str().unwrap().is_empty());
+        if name == "DeviceConnected" {
+            device_connected = entry["Result"].as_str().unwrap().to_string();
+        }
+    }
+    // 2. Set RFID, VIZ.
+    send(
+        &mut ws,
+        json!({"Type":"Request","Commands":[
+            {"Command":"Set","Operand":"RFID","Param":"Y"},
+            {"Command":"Set","Operand":"VIZ","Param":"Y"}]}),
+    )
+    .await;
+    let r = recv(&mut ws).await;
+    for (entry, op) in r["Commands"].as_array().unwrap().iter().zip(["RFID", "VIZ"]) {
+        assert_eq!(entry["Operand"], op);
+        assert_eq!(entry["Succeeded"], "Y");
+    }
+    // 3. Device information.
+    send(
+        &mut ws,
+        json!({"Type":"Request","Commands":[
+            {"Command":"Get","Operand":"OnLineStatus"},
+            {"Command":"Get","Operand":"DeviceName"},
+            {"Command":"Get","Operand":"DeviceType"},
+            {"Command":"Get","Operand":"DeviceSerialNo"},
+            {"Command":"Get","Operand":"VersionInfo"}]}),
+    )
+    .await;
+    let r = recv(&mut ws).await;
+    let list = r["Commands"].as_array().unwrap();
+    assert_eq!(list.len(), 5);
+    assert!(list.iter().all(|e| e["Succeeded"] == "Y"), "{r}");
+    assert_eq!(list[0]["Result"], device_connected);
+    assert_eq!(list[2]["Result"], "PassportReader");
+    assert!(list[0].get("Param").is_none());
+    if let Some(e) = extra {
+        send(&mut ws, e).await;
+        let r = recv(&mut ws).await;
+        assert_eq!(r["Succeeded"], "Y", "{r}");
+    }
+    // 4. The trigger.
+    send(
+        &mut ws,
+        json!({"Type":"Notify","Command":"Trigger","Operand":"ManualRecog","Param":2}),
+    )
+    .await;
+    let text = recv(&mut ws).await;
+    assert_eq!(text["Type"], "Notify");
+    assert_eq!(text["Command"], "Save");
+    assert_eq!(text["Operand"], "CardContentText", "{text}");
+    if !with_face {
+        // No DG2: no image is pushed.
+        let next = tokio::time::timeout(Duration::from_millis(500), ws.next()).await;
+        assert!(next.is_err(), "{next:?}");
+        return (text["Param"].clone(), Value::Null);
+    }
+    let images = recv(&mut ws).await;
+    assert_eq!(images["Operand"], "Images");
+    (text["Param"].clone(), images["Param"].clone())
+}
+
+fn chip_head_is_jpeg(images: &Value) {
+    let url = images["ChipHead"].as_str().unwrap();
+    let (head, b64) = url.split_once(',').unwrap();
+    assert_eq!(head, "data:image/jpeg;base64");
+    let jpeg = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+    assert_eq!(&jpeg[..3], &[0xFF, 0xD8, 0xFF]);
+    assert_eq!(&jpeg[jpeg.len() - 2..], &[0xFF, 0xD9]);
+}
+
+/// Checks the MRZ with the PyPI `mrz` checker when it is installed.
+fn python_mrz_check(kind: &str, lines: &[&str]) {
+    let script = format!(
+        "import sys\nfrom mrz.checker.{m} import {c}\nr = {c}(sys.stdin.read())\nprint(bool(r))\nsys.exit(0 if bool(r) else 1)\n",
+        m = kind.to_lowercase(),
+        c = format!("{}CodeChecker", kind)
+    );
+    let child = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        eprintln!("SKIPPED PyPI mrz check: no python3");
+        return;
+    };
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(lines.join("\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if err.contains("ModuleNotFoundError") {
+        eprintln!("SKIPPED PyPI mrz check: the `mrz` package is not installed (pip install mrz)");
+        return;
+    }
+    assert!(
+        out.status.success(),
+        "mrz checker rejected {lines:?}: {} {err}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_page_sequence_reads_ref1() {
+    let url = start(SinosecuConfig {
+        document: Some(fixture("ref-1")),
+        access_key: None,
+    })
+    .await;
+    let (text, images) = demo_page(&url, None, true).await;
+    assert_eq!(text["MRZ1"], "P<UTOMUSTERFRAU<<ERIKA<<<<<<<<<<<<<<<<<<<<<<");
+    assert_eq!(text["MRZ2"], "C01X00T478UTO8408129F3601017<<<<<<<<<<<<<<<4");
+    assert_eq!(text["English surname"], "MUSTERFRAU");
+    assert_eq!(text["English first name"], "ERIKA");
+    assert_eq!(text["The passport number from MRZ"], "C01X00T47");
+    assert_eq!(text["Date of birth"], "1984-08-12");
+    assert_eq!(text["Date of expiry"], "2036-01-01");
+    assert_eq!(text["Sex"], "F");
+    chip_head_is_jpeg(&images);
+    python_mrz_check("TD3", &[text["MRZ1"].as_str().unwrap(), text["MRZ2"].as_str().unwrap()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_page_sequence_reads_td1_with_set_access_key() {
+    let url = start(SinosecuConfig {
+        document: Some(fixture("td1-id-explicit-curve")),
+        access_key: None,
+    })
+    .await;
+    let manifest = std::fs::read_to_string(fixture("td1-id-explicit-curve").join("manifest.toml")).unwrap();
+    let can = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("can = \""))
+        .map(|l| l.trim_end_matches('"').to_string())
+        .unwrap();
+    let (text, _images) = demo_page(
+        &url,
+        Some(json!({"Type":"Request","Command":"Set","Operand":"AccessKey","Param":can})),
+        false,
+    )
+    .await;
+    let lines: Vec<&str> = ["MRZ1", "MRZ2", "MRZ3"]
+        .iter()
+        .map(|k| text[*k].as_str().unwrap())
+        .collect();
+    assert!(lines.iter().all(|l| l.len() == 30), "{lines:?}");
+    assert!(manifest.contains(lines[0]), "{lines:?}");
+    python_mrz_check("TD1", &lines);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_without_hardware_and_errors() {
+    let url = start(SinosecuConfig::default()).await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+    let hello = recv(&mut ws).await;
+    assert_eq!(hello["Param"], "No passport reader found");
+    for (op, want_ok, result) in [
+        ("IfDetectUVDull", "N", sinosecu::UV_NOT_SUPPORTED),
+        ("IfDetectFibre", "N", sinosecu::FIBRE_NOT_SUPPORTED),
+        ("IfNotifyCardDetected", "Y", ""),
+        ("Rejection", "Y", ""),
+    ] {
+        send(
+            &mut ws,
+            json!({"Type":"Request","Command":"Set","Operand":op,"Param":"True"}),
+        )
+        .await;
+        let r = recv(&mut ws).await;
+        assert_eq!(r["Type"], "Reply");
+        assert_eq!(r["Operand"], op);
+        assert_eq!(r["Param"], "True");
+        assert_eq!(r["Succeeded"], want_ok, "{r}");
+        assert_eq!(r["Result"], result);
+    }
+    send(
+        &mut ws,
+        json!({"Type":"Request","Command":"Get","Operand":"OnLineStatus"}),
+    )
+    .await;
+    assert_eq!(recv(&mut ws).await["Result"], "Device not connected");
+    send(
+        &mut ws,
+        json!({"Type":"Request","Command":"Set","Operand":"AccessKey","Param":"12345"}),
+    )
+    .await;
+    assert_eq!(recv(&mut ws).await["Succeeded"], "N");
+    send(
+        &mut ws,
+        json!({"Type":"Request","Command":"Get","Operand":"Base64Image","Param":"17"}),
+    )
+    .await;
+    assert_eq!(recv(&mut ws).await["Succeeded"], "N");
+    send(
+        &mut ws,
+        json!({"Type":"Notify","Command":"Trigger","Operand":"ManualRecog","Param":{"Timeout":30}}),
+    )
+    .await;
+    let r = recv(&mut ws).await;
+    assert_eq!(r["Command"], "Display");
+    assert_eq!(r["Operand"], "RealtimeMessage");
+}
