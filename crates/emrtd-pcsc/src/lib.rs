@@ -1,0 +1,292 @@
+//! PC/SC transport (pcsc-lite / WinSCard through the `pcsc` crate): list readers, wait for a
+//! card to be inserted or removed, connect, detect extended-length support from the ATR, and
+//! transmit APDUs as an [`emrtd_transport::Transport`].
+//!
+//! Building needs the PC/SC library (`libpcsclite-dev` on Debian; `.ci/pcsc-deps.sh`).
+#![forbid(unsafe_code)]
+
+use emrtd_transport::{LinkLimits, Transport, TransportError, check_response};
+use std::ffi::{CStr, CString};
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum PcscError {
+    #[error("PC/SC: {0}")]
+    Pcsc(#[from] pcsc::Error),
+    #[error("no reader named {0:?}")]
+    NoSuchReader(String),
+    #[error("no PC/SC reader")]
+    NoReader,
+    #[error("no card within {0:?}")]
+    NoCard(Duration),
+    #[error("reader name contains NUL")]
+    BadName,
+}
+
+/// A PC/SC context.
+pub struct Pcsc {
+    ctx: pcsc::Context,
+}
+
+/// A reader and whether a card is present.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReaderInfo {
+    pub name: String,
+    pub card_present: bool,
+    pub atr: Option<Vec<u8>>,
+}
+
+/// A change seen by [`Pcsc::wait_for_change`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReaderEvent {
+    CardInserted { reader: String, atr: Vec<u8> },
+    CardRemoved { reader: String },
+    ReaderAdded { reader: String },
+    ReaderRemoved { reader: String },
+}
+
+const PNP: &str = r"\\?PnP?\Notification";
+
+impl Pcsc {
+    /// Establishes a user-scope context (fails when pcscd is not running).
+    pub fn new() -> Result<Self, PcscError> {
+        Ok(Pcsc {
+            ctx: pcsc::Context::establish(pcsc::Scope::User)?,
+        })
+    }
+
+    /// Reader names.
+    pub fn reader_names(&self) -> Result<Vec<String>, PcscError> {
+        let mut buf = vec![0u8; 16 * 1024];
+        match self.ctx.list_readers(&mut buf) {
+            Ok(names) => Ok(names.map(|n| n.to_string_lossy().into_owned()).collect()),
+            Err(pcsc::Error::NoReadersAvailable) => Ok(Vec::new()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Readers with their card state.
+    pub fn readers(&self) -> Result<Vec<ReaderInfo>, PcscError> {
+        let names = self.reader_names()?;
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut states = names
+            .iter()
+            .map(|n| CString::new(n.as_str()).map(|c| pcsc::ReaderState::new(c, pcsc::State::UNAWARE)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| PcscError::BadName)?;
+        self.ctx.get_status_change(Duration::ZERO, &mut states)?;
+        Ok(states
+            .iter()
+            .map(|s| {
+                let present = s.event_state().contains(pcsc::State::PRESENT);
+                ReaderInfo {
+                    name: s.name().to_string_lossy().into_owned(),
+                    card_present: present,
+                    atr: present.then(|| s.atr().to_vec()),
+                }
+            })
+            .collect())
+    }
+
+    /// Waits up to `timeout` for a card in `reader` (or in any reader when `None`); returns
+    /// the reader name.
+    pub fn wait_for_card(&self, reader: Option<&str>, timeout: Duration) -> Result<String, PcscError> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let readers = self.readers()?;
+            if let Some(name) = reader
+                && !readers.iter().any(|r| r.name == name)
+                && std::time::Instant::now() >= deadline
+            {
+                return Err(PcscError::NoSuchReader(name.to_string()));
+            }
+            if let Some(r) = readers
+                .iter()
+                .find(|r| r.card_present && reader.is_none_or(|n| n == r.name))
+            {
+                return Ok(r.name.clone());
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return Err(PcscError::NoCard(timeout));
+            }
+            let _ = self.wait_for_change(readers, (deadline - now).min(Duration::from_millis(500)));
+        }
+    }
+
+    /// Waits for the next change against the `known` states (reader added or removed, card
+    /// inserted or removed).
+    pub fn wait_for_change(&self, known: Vec<ReaderInfo>, timeout: Duration) -> Result<Vec<ReaderEvent>, PcscError> {
+        let mut states = Vec::with_capacity(known.len() + 1);
+        for r in &known {
+            let cur = if r.card_present {
+                pcsc::State::PRESENT
+            } else {
+                pcsc::State::EMPTY
+            };
+            states.push(pcsc::ReaderState::new(
+                CString::new(r.name.as_str()).map_err(|_| PcscError::BadName)?,
+                cur,
+            ));
+        }
+        states.push(pcsc::ReaderState::new(
+            CString::new(PNP).map_err(|_| PcscError::BadName)?,
+            pcsc::State::UNAWARE,
+        ));
+        match self.ctx.get_status_change(timeout, &mut states) {
+            Ok(()) => {}
+            Err(pcsc::Error::Timeout) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        }
+        let mut events = Vec::new();
+        for (s, k) in states.iter().zip(&known) {
+            let present = s.event_state().contains(pcsc::State::PRESENT);
+            if s.event_state().contains(pcsc::State::UNKNOWN) {
+                events.push(ReaderEvent::ReaderRemoved { reader: k.name.clone() });
+            } else if present && !k.card_present {
+                events.push(ReaderEvent::CardInserted {
+                    reader: k.name.clone(),
+                    atr: s.atr().to_vec(),
+                });
+            } else if !present && k.card_present {
+                events.push(ReaderEvent::CardRemoved { reader: k.name.clone() });
+            }
+        }
+        let now = self.reader_names().unwrap_or_default();
+        for n in now {
+            if !known.iter().any(|k| k.name == n) {
+                events.push(ReaderEvent::ReaderAdded { reader: n });
+            }
+        }
+        Ok(events)
+    }
+
+    /// Connects to the card in `reader`.
+    pub fn connect(&self, reader: &str) -> Result<PcscCard, PcscError> {
+        let name = CString::new(reader).map_err(|_| PcscError::BadName)?;
+        let card = self.ctx.connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)?;
+        let atr = card_atr(&card, &name);
+        let extended = atr.as_deref().is_some_and(atr_extended_length);
+        Ok(PcscCard {
+            card,
+            reader: reader.to_string(),
+            atr: atr.unwrap_or_default(),
+            extended,
+        })
+    }
+}
+
+fn card_atr(card: &pcsc::Card, name: &CStr) -> Option<Vec<u8>> {
+    let mut names = vec![0u8; 2048];
+    let mut atr = vec![0u8; pcsc::MAX_ATR_SIZE];
+    let status = card.status2(&mut names, &mut atr).ok()?;
+    let _ = name;
+    Some(status.atr().to_vec())
+}
+
+/// Whether the ATR announces extended Lc/Le (ISO/IEC 7816-4 §8.1.1.2.7: card capabilities,
+/// compact-TLV tag 7, third software function byte, bit 7 = 0x40). Historical bytes with
+/// category indicator 0x80 are read.
+pub fn atr_extended_length(atr: &[u8]) -> bool {
+    historical_bytes(atr).is_some_and(|h| {
+        let Some((&0x80, mut rest)) = h.split_first() else {
+            return false;
+        };
+        while let Some((&tl, tail)) = rest.split_first() {
+            let tag = tl >> 4;
+            let len = usize::from(tl & 0x0F);
+            let Some(value) = tail.get(..len) else { return false };
+            if tag == 7 && len >= 3 {
+                return value.get(2).is_some_and(|b| b & 0x40 != 0);
+            }
+            rest = tail.get(len..).unwrap_or_default();
+        }
+        false
+    })
+}
+
+/// The historical bytes of an ATR (ISO/IEC 7816-3 §8.2).
+pub fn historical_bytes(atr: &[u8]) -> Option<&[u8]> {
+    let t0 = *atr.get(1)?;
+    let k = usize::from(t0 & 0x0F);
+    let mut i = 2usize;
+    let mut y = t0 >> 4;
+    loop {
+        let mut td = None;
+        for bit in 0..4 {
+            if y & (1 << bit) != 0 {
+                if bit == 3 {
+                    td = Some(*atr.get(i)?);
+                }
+                i += 1;
+            }
+        }
+        match td {
+            Some(t) => y = t >> 4,
+            None => break,
+        }
+        if i > atr.len() {
+            return None;
+        }
+    }
+    atr.get(i..i + k)
+}
+
+/// A connected card.
+pub struct PcscCard {
+    card: pcsc::Card,
+    pub reader: String,
+    pub atr: Vec<u8>,
+    /// Extended length announced in the ATR.
+    pub extended: bool,
+}
+
+impl PcscCard {
+    /// Sends one APDU; an empty answer when the card is gone.
+    pub fn transmit_sync(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let mut buf = vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];
+        let resp = self
+            .card
+            .transmit(apdu, &mut buf)
+            .map_err(|e| TransportError::Io(e.to_string()))?;
+        check_response(resp.to_vec())
+    }
+}
+
+impl Transport for PcscCard {
+    async fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        self.transmit_sync(command)
+    }
+
+    fn limits(&self) -> LinkLimits {
+        LinkLimits {
+            extended_length: self.extended,
+            max_command_bytes: None,
+            max_response_bytes: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn historical_bytes_and_extended_length_from_the_atr() {
+        // The virtual chip's ATR: 3B 8A 80 01 + "docval-sim" + TCK.
+        let mut atr = vec![0x3B, 0x8A, 0x80, 0x01];
+        atr.extend_from_slice(b"docval-sim");
+        atr.push(0);
+        assert_eq!(historical_bytes(&atr), Some(&b"docval-sim"[..]));
+        assert!(!atr_extended_length(&atr));
+        // Category 80, card capabilities 73 with extended Lc/Le (third byte 0xC0).
+        let atr = [0x3B, 0x84, 0x80, 0x01, 0x80, 0x73, 0x00, 0x00, 0x00];
+        assert!(!atr_extended_length(&atr));
+        let atr = [0x3B, 0x85, 0x80, 0x01, 0x80, 0x73, 0x00, 0x00, 0xC0, 0x00];
+        assert!(atr_extended_length(&atr));
+        assert_eq!(historical_bytes(&[0x3B]), None);
+    }
+}
