@@ -184,8 +184,16 @@ async fn f06_shutdown_mid_session_finishes_the_session_and_refuses_new_ones() {
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     server.trigger_shutdown();
-    // A new session is refused while the running one finishes.
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The listener closes at once; a new session is refused while the running one finishes.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while let Ok(probe) = tokio::net::TcpStream::connect(addr).await {
+        drop(probe);
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still accepting after the shutdown"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let refused = emrtd_phone::run_phone(
         &mut chip("ref-1"),
         &phone_can(&format!("ws://{addr}/ws1/validate"), "shop"),
@@ -248,7 +256,7 @@ async fn f08_silent_clients_do_not_hold_sessions() {
     // completes (500 ms).
     let t0 = std::time::Instant::now();
     wait_until(|| server.state.metrics.sessions_active.load(Ordering::Relaxed) == 0).await;
-    assert!(t0.elapsed() < Duration::from_millis(1800), "{:?}", t0.elapsed());
+    assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
     drop(sockets);
     let out = emrtd_phone::run_phone(&mut chip("ref-1"), &phone_can(&server.url, "YOUR CLIENT ID"))
         .await
