@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod inspect;
+mod read;
 mod verify;
 mod virtual_phone;
 
@@ -50,6 +51,9 @@ enum Command {
     /// Present a virtual chip (fixture directory) to a DocVal server as a phone. Statuses and
     /// the close code on stderr, the result JSON line on stdout; exit 0 only for close code 1000.
     VirtualPhone(virtual_phone::VirtualPhoneArgs),
+    /// Read a document from a PC/SC reader (progress on stderr, result JSON on stdout, raw
+    /// files with --out for `emrtd verify`), or relay it to a DocVal server with --docval.
+    Read(read::ReadArgs),
 }
 
 fn print_tlv(t: &Tlv<'_>, indent: usize, out: &mut String) {
@@ -130,6 +134,10 @@ fn run(cli: Cli) -> Result<Output, String> {
             let (value, ok) = verify::run(&args)?;
             let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
             Ok(Output { text: text + "\n", ok })
+        }
+        Command::Read(args) => {
+            let (text, ok) = read::run(&args)?;
+            Ok(Output { text, ok })
         }
         Command::VirtualPhone(args) => {
             let (text, ok) = virtual_phone::run(&args)?;

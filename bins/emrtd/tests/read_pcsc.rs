@@ -1,0 +1,147 @@
+//! `emrtd read` through the real PC/SC stack: pcscd with the vsmartcard vpcd driver, the
+//! virtual chip connected to vpcd, REF-1 (CAN) and the TD1 fixture (MRZ); the dump verifies
+//! with `emrtd verify`. Skipped with a printed reason when pcscd or vpcd is not installed
+//! (`.ci/pcsc-deps.sh` installs them).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use emrtd_sim::VirtualChip;
+use serde_json::Value;
+use std::net::{Shutdown, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const VPCD_READER: &str = "Virtual PCD 00 00";
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+struct Started(Child);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn vpcd_reader_present() -> bool {
+    emrtd_pcsc::Pcsc::new()
+        .and_then(|p| p.reader_names())
+        .is_ok_and(|names| names.iter().any(|n| n == VPCD_READER))
+}
+
+/// Makes sure pcscd runs with the vpcd reader; starts it when needed.
+fn pcscd() -> Result<Option<Started>, String> {
+    if vpcd_reader_present() {
+        return Ok(None);
+    }
+    let pcscd = ["/usr/sbin/pcscd", "/usr/bin/pcscd"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .ok_or("pcscd is not installed")?;
+    let driver_conf = Path::new("/etc/reader.conf.d/vpcd");
+    if !driver_conf.exists() {
+        return Err("vsmartcard-vpcd is not installed (no /etc/reader.conf.d/vpcd)".into());
+    }
+    let child = Command::new(pcscd)
+        .arg("-f")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start pcscd: {e}"))?;
+    let started = Started(child);
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(10) {
+        if vpcd_reader_present() {
+            return Ok(Some(started));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Err("pcscd did not show the vpcd reader within 10 s (not root, or another pcscd without vpcd?)".into())
+}
+
+/// Puts the chip on the vpcd reader; dropping the returned stream removes it.
+fn insert(dir: &Path) -> (TcpStream, std::thread::JoinHandle<()>) {
+    let mut chip = VirtualChip::load(dir).unwrap();
+    let t = Instant::now();
+    let stream = loop {
+        match TcpStream::connect("127.0.0.1:35963") {
+            Ok(s) => break s,
+            Err(e) if t.elapsed() > Duration::from_secs(10) => panic!("vpcd port: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    };
+    stream.set_nodelay(true).unwrap();
+    let mut serve = stream.try_clone().unwrap();
+    let h = std::thread::spawn(move || {
+        let _ = emrtd_sim::vpcd::serve_stream(&mut chip, &mut serve, false);
+    });
+    (stream, h)
+}
+
+fn emrtd(args: &[&str]) -> (std::process::Output, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_emrtd")).args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    (out, err)
+}
+
+#[test]
+fn read_ref1_and_td1_through_pcscd_and_vpcd_then_verify_the_dump() {
+    let _pcscd = match pcscd() {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("SKIPPED read_ref1_and_td1_through_pcscd_and_vpcd: {why} (run .ci/pcsc-deps.sh)");
+            return;
+        }
+    };
+    let pki = repo().join("fixtures/pki");
+    for name in ["ref-1", "td1-id-explicit-curve"] {
+        let dir = repo().join("fixtures/documents").join(name);
+        let manifest = VirtualChip::load(&dir).unwrap().document().manifest.clone();
+        let (stream, served) = insert(&dir);
+        let dump = std::env::temp_dir().join(format!("emrtd-read-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dump);
+        let key_args: Vec<String> = match name {
+            "ref-1" => vec!["--can".into(), manifest.can.clone().unwrap()],
+            _ => {
+                let m = manifest.mrz.clone().unwrap();
+                vec![
+                    "--mrz".into(),
+                    format!("{},{},{}", m.document_number, m.date_of_birth, m.date_of_expiry),
+                ]
+            }
+        };
+        let mut args = vec!["read", "--reader", VPCD_READER, "--wait", "20", "--quiet"];
+        args.extend(key_args.iter().map(String::as_str));
+        let dump_s = dump.display().to_string();
+        let pki_s = pki.display().to_string();
+        args.extend(["--out", dump_s.as_str(), "--csca", pki_s.as_str()]);
+        let (out, err) = emrtd(&args);
+        assert_eq!(out.status.code(), Some(0), "{name}: {err}");
+        assert!(err.contains(VPCD_READER), "{err}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let p = &v["emrtd_passport"];
+        assert_eq!(p["passive_authentication"], true, "{name}: {p:#}");
+        assert_eq!(
+            p["mrz_info"]["date_of_birth"],
+            manifest.mrz.as_ref().unwrap().date_of_birth.as_str()
+        );
+        assert!(dump.join("EF.SOD.bin").is_file());
+        assert!(dump.join("DG1.bin").is_file());
+        // Offline verification of the dump.
+        let (out, err) = emrtd(&["verify", &dump_s, "--csca", &pki_s]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: verify: {err} {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        // Remove the card.
+        let _ = stream.shutdown(Shutdown::Both);
+        let _ = served.join();
+        std::thread::sleep(Duration::from_millis(500));
+        let _ = std::fs::remove_dir_all(&dump);
+    }
+}
