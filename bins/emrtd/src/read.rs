@@ -141,11 +141,12 @@ pub fn run(a: &ReadArgs) -> Result<(String, bool), String> {
         opts.validation_id = a.validation_id.clone();
         opts.platform = "desktop".into();
         opts.extended_length = card.extended;
+        opts.return_result = true;
         let out = runtime
             .block_on(emrtd_phone::run_phone_observed(
                 |cmd: &[u8]| card.transmit_sync(cmd).unwrap_or_default(),
                 &opts,
-                |s: &str| eprintln!("status: {s} …"),
+                |s: &str| eprintln!("… {s}"),
             ))
             .map_err(|e| e.to_string())?;
         return Ok(crate::virtual_phone::report(&out));

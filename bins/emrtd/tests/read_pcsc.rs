@@ -88,7 +88,7 @@ fn emrtd(args: &[&str]) -> (std::process::Output, String) {
 }
 
 #[test]
-fn read_ref1_and_td1_through_pcscd_and_vpcd_then_verify_the_dump() {
+fn read_ref1_and_td1_through_pcscd_and_vpcd_verify_the_dump_and_relay() {
     let _pcscd = match pcscd() {
         Ok(p) => p,
         Err(why) => {
@@ -144,4 +144,41 @@ fn read_ref1_and_td1_through_pcscd_and_vpcd_then_verify_the_dump() {
         std::thread::sleep(Duration::from_millis(500));
         let _ = std::fs::remove_dir_all(&dump);
     }
+
+    // Relay mode: the PC/SC card becomes the client device of an in-process docval-server.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url = rt.block_on(async {
+        use docval_server::config::Config;
+        use docval_server::{AppState, serve, trust};
+        let config = Config::default();
+        let (store, _) = trust::load(&config.trust).unwrap();
+        let state = std::sync::Arc::new(AppState::new(config, store).unwrap());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = serve(listener, state, std::future::pending()).await;
+        });
+        format!("ws://{addr}/ws1/validate")
+    });
+    let (stream, served) = insert(&repo().join("fixtures/documents/ref-1"));
+    let (out, err) = emrtd(&[
+        "read",
+        "--reader",
+        VPCD_READER,
+        "--can",
+        "123456",
+        "--docval",
+        &url,
+        "--client-id",
+        "YOUR CLIENT ID",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "relay: {err}");
+    assert!(err.contains("status: ACCESS_CONTROL"), "{err}");
+    assert!(err.contains("close code: 1000"), "{err}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["emrtd_passport"]["passive_authentication"], true);
+    assert_eq!(v["emrtd_passport"]["mrz_info"]["document_number"], "C01X00T47");
+    let _ = stream.shutdown(Shutdown::Both);
+    let _ = served.join();
+    drop(rt);
 }
