@@ -78,6 +78,8 @@ async fn main() {
             default_callback: None,
             allow_public_key_sessions: false,
         }],
+        // Throughput is measured without the per-key rate limit.
+        rate_limit: None,
         ..Config::default()
     };
     let state = Arc::new(AppState::new(config).await.unwrap());

@@ -69,6 +69,20 @@ impl WebhookSchedule {
     }
 }
 
+/// Per-API-key rate limit (token bucket): `requests_per_second` sustained, `burst` at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub requests_per_second: u32,
+    pub burst: u32,
+}
+
+/// Default per-key limit: 50 requests per second sustained, bursts of 100.
+pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit {
+    requests_per_second: 50,
+    burst: 100,
+};
+
 /// Where media bytes are kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MediaStorage {
@@ -106,6 +120,8 @@ pub struct Config {
     pub media_storage: MediaStorage,
     /// Media older than this is deleted; `None` keeps it.
     pub media_retention: Option<Duration>,
+    /// Per-API-key rate limit; `None` disables it.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// Default database: a SQLite file in the working directory.
@@ -130,6 +146,7 @@ impl Default for Config {
             expiry_check_interval: Duration::from_secs(60),
             media_storage: MediaStorage::Database,
             media_retention: None,
+            rate_limit: Some(DEFAULT_RATE_LIMIT),
         }
     }
 }
@@ -164,6 +181,8 @@ struct FileConfig {
     expiry_check_interval_secs: Option<u64>,
     media_directory: Option<PathBuf>,
     media_retention_days: Option<u64>,
+    /// `[rate_limit] requests_per_second = N, burst = M`; `requests_per_second = 0` disables.
+    rate_limit: Option<RateLimit>,
 }
 
 impl Config {
@@ -236,13 +255,17 @@ impl Config {
         if let Some(d) = f.media_retention_days {
             self.media_retention = Some(Duration::from_secs(d.saturating_mul(86_400)));
         }
+        if let Some(r) = f.rate_limit {
+            self.rate_limit = (r.requests_per_second > 0).then_some(r);
+        }
         Ok(())
     }
 
     /// Applies the environment: `GATEWAY_INTEGRATIONS=key:secret[;key:secret…]`,
     /// `GATEWAY_DECISION_WEBHOOK_URL`, `GATEWAY_EVENT_WEBHOOK_URL`,
     /// `GATEWAY_ALLOW_PUBLIC_KEY_SESSIONS`, `GATEWAY_PUBLIC_URL`, `GATEWAY_DOCVAL_WS_URL`,
-    /// `GATEWAY_DOCVAL_RESULT_TOKEN`, `GATEWAY_DOCVAL_RESULT_SIGNING_SECRET`, `GATEWAY_ADMIN_TOKEN`, `LISTEN`, `DATABASE_URL`.
+    /// `GATEWAY_DOCVAL_RESULT_TOKEN`, `GATEWAY_DOCVAL_RESULT_SIGNING_SECRET`, `GATEWAY_ADMIN_TOKEN`, `LISTEN`, `DATABASE_URL`,
+    /// `GATEWAY_RATE_LIMIT=RPS/BURST` (per API key; `off` or `0` disables).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(list) = get("GATEWAY_INTEGRATIONS") {
             let decision = get("GATEWAY_DECISION_WEBHOOK_URL");
@@ -291,11 +314,22 @@ impl Config {
         if let Some(v) = get("GATEWAY_ADMIN_TOKEN") {
             self.admin_token = Some(v);
         }
+        if let Some(v) = get("GATEWAY_RATE_LIMIT") {
+            self.rate_limit = parse_rate_limit(&v)?;
+        }
         Ok(())
     }
 
     /// Checks the configuration as a whole.
+    ///
+    /// (A rate limit with a zero burst is refused: it would refuse every request.)
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if self
+            .rate_limit
+            .is_some_and(|r| r.requests_per_second > 0 && r.burst == 0)
+        {
+            return Err(ConfigError::Invalid("rate_limit: burst must be at least 1".into()));
+        }
         let mut keys = std::collections::BTreeSet::new();
         for i in &self.integrations {
             if !keys.insert(i.api_key.as_str()) {
@@ -318,6 +352,35 @@ impl Config {
         }
         found
     }
+}
+
+/// `GATEWAY_RATE_LIMIT`: `RPS/BURST` or `RPS` (burst = 2 × RPS); `off` or `0` disables.
+pub fn parse_rate_limit(v: &str) -> Result<Option<RateLimit>, ConfigError> {
+    let v = v.trim();
+    if v.eq_ignore_ascii_case("off") || v == "0" {
+        return Ok(None);
+    }
+    let bad = || ConfigError::Invalid(format!("GATEWAY_RATE_LIMIT: expected RPS/BURST or off, got {v}"));
+    let (rps, burst) = match v.split_once('/') {
+        Some((r, b)) => (
+            r.trim().parse::<u32>().map_err(|_| bad())?,
+            b.trim().parse::<u32>().map_err(|_| bad())?,
+        ),
+        None => {
+            let r = v.parse::<u32>().map_err(|_| bad())?;
+            (r, r.saturating_mul(2))
+        }
+    };
+    if rps == 0 {
+        return Ok(None);
+    }
+    if burst == 0 {
+        return Err(bad());
+    }
+    Ok(Some(RateLimit {
+        requests_per_second: rps,
+        burst,
+    }))
 }
 
 #[cfg(test)]
@@ -367,6 +430,34 @@ max_backoff_ms = 1000
             c.apply_env(|k| (k == "GATEWAY_INTEGRATIONS").then(|| "nocolon".to_string()))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn rate_limit_settings() {
+        let c = Config::default();
+        assert_eq!(c.rate_limit, Some(DEFAULT_RATE_LIMIT));
+        assert_eq!(
+            parse_rate_limit("5/7").unwrap(),
+            Some(RateLimit {
+                requests_per_second: 5,
+                burst: 7
+            })
+        );
+        assert_eq!(parse_rate_limit("20").unwrap().unwrap().burst, 40);
+        assert_eq!(parse_rate_limit("off").unwrap(), None);
+        assert_eq!(parse_rate_limit("0").unwrap(), None);
+        assert!(parse_rate_limit("5/0").is_err());
+        assert!(parse_rate_limit("fast").is_err());
+        let mut c = Config::default();
+        c.apply_toml("[rate_limit]\nrequests_per_second = 3\nburst = 4\n", "t.toml")
+            .unwrap();
+        assert_eq!(c.rate_limit.unwrap().burst, 4);
+        c.apply_toml("[rate_limit]\nrequests_per_second = 0\nburst = 4\n", "t.toml")
+            .unwrap();
+        assert_eq!(c.rate_limit, None);
+        c.apply_env(|k| (k == "GATEWAY_RATE_LIMIT").then(|| "9/9".to_string()))
+            .unwrap();
+        assert_eq!(c.rate_limit.unwrap().requests_per_second, 9);
     }
 
     #[test]

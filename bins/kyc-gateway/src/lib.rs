@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod jobs;
 pub mod pages;
+pub mod ratelimit;
 
 use config::Config;
 use db::Db;
@@ -33,6 +34,7 @@ pub struct Metrics {
     pub webhooks_delivered: AtomicU64,
     pub webhook_attempts_failed: AtomicU64,
     pub webhooks_given_up: AtomicU64,
+    pub rate_limited: AtomicU64,
 }
 
 impl Metrics {
@@ -42,7 +44,7 @@ impl Metrics {
 
     /// Prometheus text exposition.
     pub fn render(&self) -> String {
-        let items: [(&str, &AtomicU64); 11] = [
+        let items: [(&str, &AtomicU64); 12] = [
             ("kyc_http_requests_total", &self.http_requests),
             ("kyc_auth_failures_total", &self.auth_failures),
             ("kyc_sessions_created_total", &self.sessions_created),
@@ -54,6 +56,7 @@ impl Metrics {
             ("kyc_webhooks_delivered_total", &self.webhooks_delivered),
             ("kyc_webhook_attempts_failed_total", &self.webhook_attempts_failed),
             ("kyc_webhooks_given_up_total", &self.webhooks_given_up),
+            ("kyc_rate_limited_total", &self.rate_limited),
         ];
         let mut s = String::new();
         for (name, v) in items {
@@ -75,6 +78,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Wakes the outbox worker when an event was enqueued.
     pub outbox_wakeup: Notify,
+    /// Per-API-key token buckets ([`config::Config::rate_limit`]).
+    pub rate_limiter: ratelimit::RateLimiter,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +111,7 @@ impl AppState {
             .build()
             .map_err(|e| StartError::Http(e.to_string()))?;
         Ok(AppState {
+            rate_limiter: ratelimit::RateLimiter::new(config.rate_limit),
             config,
             db,
             metrics: Metrics::default(),

@@ -123,6 +123,8 @@ pub fn base_config() -> Config {
             poll_interval: Duration::from_millis(25),
             request_timeout: Duration::from_secs(2),
         },
+        // Tests send bursts with one key; the limit has its own test (tests/limits.rs).
+        rate_limit: None,
         ..Config::default()
     }
 }
