@@ -176,6 +176,30 @@ pub fn targets() -> Vec<Target> {
             builtin: builtin_start_messages,
             run: run_start_message,
         },
+        Target {
+            name: "gateway-json",
+            about: "kyc-gateway request bodies and headers: create session, PATCH, media upload, DocVal result + decision, signature headers, RFC 9421",
+            seed_dirs: &[],
+            extract: None,
+            builtin: crate::fuzz_gateway::builtin_gateway_json,
+            run: crate::fuzz_gateway::run_gateway_json,
+        },
+        Target {
+            name: "ausweisapp-sdk",
+            about: "emrtd-bridge AusweisApp SDK: up to 16 command messages to one ausweisapp::Session (handle_text, events)",
+            seed_dirs: &[],
+            extract: None,
+            builtin: crate::fuzz_bridge::builtin_ausweisapp_sdk,
+            run: crate::fuzz_bridge::run_ausweisapp_sdk,
+        },
+        Target {
+            name: "sinosecu",
+            about: "emrtd-bridge Sinosecu service: one WebSocket frame (request, batch, notify) on 127.0.0.1, parse_access_key",
+            seed_dirs: &[],
+            extract: None,
+            builtin: crate::fuzz_bridge::builtin_sinosecu,
+            run: crate::fuzz_bridge::run_sinosecu,
+        },
     ]
 }
 
