@@ -2,7 +2,9 @@
 //! `crates/emrtd-hardening` (stable toolchain, no cargo-fuzz) for N seconds EACH and fails on
 //! any crash, hang, slow input or excessive memory. `--release` builds the harness optimised
 //! (for the long runs of FUZZING.md). Other options go to `docval-fuzz` (`--target NAME`,
-//! `--execs N`, `--markdown`, `--seed N`, `--replay FILE`…).
+//! `--execs N`, `--markdown`, `--seed N`, `--replay FILE`…). With both `--execs N` and
+//! `--seconds T` every target stops at N executions or T seconds, whichever comes first: the
+//! acceptance run is `cargo xtask fuzz --release --execs 1000000 --seconds 600 --markdown`.
 
 use std::process::Command;
 
