@@ -48,6 +48,8 @@ pub struct AusweisConfig {
     pub allowed_origins: Vec<String>,
     /// The Simulator reader has a PIN pad (AusweisApp2 1.26.2 behaviour): no values asked.
     pub simulator_keypad: bool,
+    /// Offer the PC/SC readers of the machine (pcscd) besides the Simulator.
+    pub pcsc: bool,
 }
 
 /// Shared state of the service.
@@ -123,6 +125,9 @@ async fn upgrade(State(service): State<Arc<AusweisService>>, headers: HeaderMap,
 async fn run_session(socket: WebSocket, config: AusweisConfig, level: Arc<AtomicU8>) {
     let (mut tx, mut rx) = socket.split();
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<Event>();
+    if config.pcsc {
+        watch_pcsc(ev_tx.clone());
+    }
     let mut session = Session::new(config, ev_tx);
     session.api_level = level.load(Ordering::SeqCst);
     for m in session.connect_announcements() {
@@ -153,6 +158,8 @@ async fn run_session(socket: WebSocket, config: AusweisConfig, level: Arc<Atomic
 
 /// Events from background work (the DocVal relay).
 pub enum Event {
+    /// A PC/SC reader or card came or went.
+    Pcsc(emrtd_pcsc::ReaderEvent),
     Status(String),
     RelayDone {
         card: Box<dyn Card>,
@@ -223,6 +230,8 @@ impl Workflow {
 
 struct Reader {
     name: String,
+    /// A PC/SC reader (its card stays when a workflow ends).
+    pcsc: bool,
     keypad: bool,
     card: Option<Box<dyn Card>>,
     /// The card is lent to a relay.
@@ -314,6 +323,7 @@ impl Session {
             api_level: DEFAULT_API_LEVEL,
             readers: vec![Reader {
                 name: SIMULATOR.into(),
+                pcsc: false,
                 keypad: config.simulator_keypad,
                 card: None,
                 card_in_use: false,
@@ -322,13 +332,36 @@ impl Session {
             workflow: None,
             events,
         }
+        .with_pcsc_readers(config.pcsc)
+    }
+
+    fn with_pcsc_readers(mut self, on: bool) -> Self {
+        if !on {
+            return self;
+        }
+        let Ok(pcsc) = emrtd_pcsc::Pcsc::new() else { return self };
+        for r in pcsc.readers().unwrap_or_default() {
+            let mut reader = Reader {
+                name: r.name.clone(),
+                pcsc: true,
+                keypad: false,
+                card: None,
+                card_in_use: false,
+                pin: None,
+            };
+            if r.card_present {
+                connect_pcsc(&pcsc, &mut reader);
+            }
+            self.readers.push(reader);
+        }
+        self
     }
 
     /// The READER messages sent on connect. Like AusweisApp2, the Simulator is announced
     /// first as not yet insertable, then as insertable.
     pub fn connect_announcements(&self) -> Vec<Value> {
         let mut out = Vec::new();
-        for r in &self.readers {
+        for r in self.readers.iter().filter(|r| !r.pcsc) {
             let mut first = r.message();
             if r.name == SIMULATOR
                 && let Some(o) = first.as_object_mut()
@@ -338,6 +371,7 @@ impl Session {
             out.push(first);
             out.push(r.message());
         }
+        out.extend(self.readers.iter().filter(|r| r.pcsc).map(Reader::message));
         out
     }
 
@@ -861,9 +895,10 @@ impl Session {
         self.status_push()
     }
 
-    /// Handles an event from the relay.
+    /// Handles an event from the relay or the PC/SC watcher.
     pub fn handle_event(&mut self, ev: Event) -> Vec<Value> {
         match ev {
+            Event::Pcsc(e) => self.pcsc_event(e),
             Event::Status(s) => {
                 if let Some(wf) = &mut self.workflow {
                     wf.progress = match s.as_str() {
@@ -874,7 +909,10 @@ impl Session {
                 self.status_push()
             }
             Event::RelayDone { card, outcome } => {
-                drop(card);
+                if let Some(r) = self.readers.iter_mut().find(|r| r.pcsc && r.card_in_use) {
+                    r.card = Some(card);
+                    r.card_in_use = false;
+                }
                 let Some(Workflow {
                     kind: Kind::Auth(info), ..
                 }) = &self.workflow
@@ -954,6 +992,90 @@ impl Session {
             )],
         };
         out.extend(self.eject_simulator());
+        out
+    }
+}
+
+/// Connects to the card in a PC/SC reader and reads its PIN state.
+fn connect_pcsc(pcsc: &emrtd_pcsc::Pcsc, reader: &mut Reader) {
+    if let Ok(card) = pcsc.connect(&reader.name) {
+        let mut card: Box<dyn Card> = Box::new(card);
+        reader.pin = Some(card::pin_state(card.as_mut()));
+        reader.card = Some(card);
+    }
+}
+
+/// Watches the PC/SC readers and reports changes until the session ends.
+fn watch_pcsc(events: mpsc::UnboundedSender<Event>) {
+    std::thread::spawn(move || {
+        let Ok(pcsc) = emrtd_pcsc::Pcsc::new() else { return };
+        while !events.is_closed() {
+            let known = pcsc.readers().unwrap_or_default();
+            match pcsc.wait_for_change(known, Duration::from_millis(500)) {
+                Ok(evs) => {
+                    for e in evs {
+                        if events.send(Event::Pcsc(e)).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(500)),
+            }
+        }
+    });
+}
+
+impl Session {
+    fn pcsc_event(&mut self, e: emrtd_pcsc::ReaderEvent) -> Vec<Value> {
+        use emrtd_pcsc::ReaderEvent;
+        let mut out = Vec::new();
+        match e {
+            ReaderEvent::ReaderAdded { reader } => {
+                if !self.readers.iter().any(|r| r.name == reader) {
+                    let r = Reader {
+                        name: reader,
+                        pcsc: true,
+                        keypad: false,
+                        card: None,
+                        card_in_use: false,
+                        pin: None,
+                    };
+                    out.push(r.message());
+                    self.readers.push(r);
+                }
+            }
+            ReaderEvent::ReaderRemoved { reader } => {
+                if let Some(i) = self.readers.iter().position(|r| r.pcsc && r.name == reader) {
+                    self.readers.remove(i);
+                    out.push(json!({"msg": "READER", "name": reader, "attached": false, "card": null}));
+                }
+            }
+            ReaderEvent::CardInserted { reader, .. } => {
+                let Some(i) = self.readers.iter().position(|r| r.pcsc && r.name == reader) else {
+                    return out;
+                };
+                if let (Ok(pcsc), Some(r)) = (emrtd_pcsc::Pcsc::new(), self.readers.get_mut(i)) {
+                    if r.card.is_some() || r.card_in_use {
+                        return out;
+                    }
+                    connect_pcsc(&pcsc, r);
+                    if matches!(&self.workflow, Some(wf) if wf.step == Step::InsertCard) {
+                        out.extend(self.card_ready(i));
+                    } else if let Some(r) = self.readers.get(i) {
+                        out.push(r.message());
+                    }
+                }
+            }
+            ReaderEvent::CardRemoved { reader } => {
+                if let Some(r) = self.readers.iter_mut().find(|r| r.pcsc && r.name == reader)
+                    && !r.card_in_use
+                {
+                    r.card = None;
+                    r.pin = None;
+                    out.push(r.message());
+                }
+            }
+        }
         out
     }
 }

@@ -25,6 +25,12 @@ pub trait Card: Send {
     }
 }
 
+impl Card for emrtd_pcsc::PcscCard {
+    fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
+        self.transmit_sync(apdu).unwrap_or_default()
+    }
+}
+
 /// PIN, CAN, PUK and MRZ lines of a virtual card.
 #[derive(Clone, Debug, Default)]
 pub struct KnownSecrets {

@@ -27,6 +27,9 @@ struct Cli {
     /// The Simulator reader has a PIN pad (AusweisApp2 1.26.2 behaviour: no PIN/CAN asked).
     #[arg(long)]
     simulator_keypad: bool,
+    /// Do not offer the machine's PC/SC readers (only the Simulator).
+    #[arg(long)]
+    no_pcsc: bool,
     /// Also serve the Sinosecu passport-reader interface (ws://ADDRESS:PORT/echo; the vendor
     /// uses 90).
     #[arg(long)]
@@ -46,6 +49,7 @@ async fn main() -> ExitCode {
     let service = AusweisService::new(AusweisConfig {
         allowed_origins: cli.allow_origin.clone(),
         simulator_keypad: cli.simulator_keypad,
+        pcsc: !cli.no_pcsc,
     });
     let addr = SocketAddr::new(cli.address, cli.port);
     let listener = match tokio::net::TcpListener::bind(addr).await {

@@ -1,7 +1,8 @@
 //! Differential test: the same scripted commands (the recorded transcript, API level 2, and a
 //! RUN_CHANGE_PIN with the Simulator) go to Debian's real AusweisApp2 and to emrtd-bridge; the
 //! messages must be equal except for the documented differences (INFO's version information,
-//! API_LEVEL's `available`, readers other than the Simulator). Skipped with a printed reason
+//! API_LEVEL's `available`, readers other than the Simulator, and the interleaving of READER
+//! messages with a workflow's result, which is timing-dependent in AusweisApp2). Skipped with a printed reason
 //! when AusweisApp2 is not installed (`.ci/ausweisapp-deps.sh` installs it).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
@@ -12,6 +13,15 @@ use emrtd_bridge::ausweisapp::AusweisConfig;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+/// AusweisApp2 sends READER messages from its reader thread: when a workflow ends, the
+/// Simulator's card-removed READER comes before or after the workflow's result depending on
+/// timing (the recorded transcript has it after; runs on a loaded machine show it before). The
+/// comparison keeps the order of the READER messages and of the other messages, not their
+/// interleaving.
+fn reader_order(msgs: Vec<String>) -> (Vec<String>, Vec<String>) {
+    msgs.into_iter().partition(|m| m.contains(r#""msg":"READER""#))
+}
 
 fn find_ausweisapp() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("AUSWEISAPP2") {
@@ -96,7 +106,7 @@ async fn bridge_answers_like_ausweisapp2() {
         let n = |v: &[String]| v.iter().map(|m| normalize(m)).collect::<Vec<_>>();
         assert_eq!(n(&oc), n(&rc), "{}: connect", b.title);
         for ((s, r), o) in b.steps.iter().zip(rs).zip(os) {
-            assert_eq!(n(&o), n(&r), "{}: {}", b.title, s.send);
+            assert_eq!(reader_order(n(&o)), reader_order(n(&r)), "{}: {}", b.title, s.send);
             compared += r.len();
         }
     }

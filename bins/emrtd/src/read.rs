@@ -99,12 +99,11 @@ fn access_key(a: &ReadArgs) -> Result<AccessKey, String> {
         let key = emrtd_access::MrzKey::new(doc, dob, doe).map_err(|e| format!("--mrz: {e}"))?;
         return Ok(AccessKey::Mrz(key));
     }
-    if a.pin.is_some() {
-        return Err(
-            "--pin: the reading engine reads eMRTD applications with the CAN or the MRZ; \
-                    PACE-PIN is available in emrtd-bridge (AusweisApp interface)"
-                .into(),
-        );
+    if let Some(pin) = &a.pin {
+        if !(5..=6).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("--pin: expected 5 or 6 digits".into());
+        }
+        return Ok(AccessKey::Pin(Zeroizing::new(pin.clone())));
     }
     Err("give --mrz, --can or --pin".into())
 }

@@ -97,14 +97,20 @@ fn read_ref1_and_td1_through_pcscd_and_vpcd_verify_the_dump_and_relay() {
         }
     };
     let pki = repo().join("fixtures/pki");
-    for name in ["ref-1", "td1-id-explicit-curve"] {
+    // REF-1 with its CAN, the TD1 eID card with its MRZ and with its PIN (PACE-PIN).
+    for (name, with) in [
+        ("ref-1", "can"),
+        ("td1-id-explicit-curve", "mrz"),
+        ("td1-id-explicit-curve", "pin"),
+    ] {
         let dir = repo().join("fixtures/documents").join(name);
         let manifest = VirtualChip::load(&dir).unwrap().document().manifest.clone();
         let (stream, served) = insert(&dir);
-        let dump = std::env::temp_dir().join(format!("emrtd-read-{}-{name}", std::process::id()));
+        let dump = std::env::temp_dir().join(format!("emrtd-read-{}-{name}-{with}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dump);
-        let key_args: Vec<String> = match name {
-            "ref-1" => vec!["--can".into(), manifest.can.clone().unwrap()],
+        let key_args: Vec<String> = match with {
+            "can" => vec!["--can".into(), manifest.can.clone().unwrap()],
+            "pin" => vec!["--pin".into(), manifest.pin.clone().unwrap()],
             _ => {
                 let m = manifest.mrz.clone().unwrap();
                 vec![

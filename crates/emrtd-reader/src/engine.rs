@@ -97,6 +97,9 @@ pub enum AccessKey {
     Can(Zeroizing<String>),
     /// Document number, date of birth, date of expiry (PACE or BAC).
     Mrz(MrzKey),
+    /// The eID PIN (PACE only, password reference 3): chips that grant the eMRTD application
+    /// after PACE-PIN (eID cards) can be read with it.
+    Pin(Zeroizing<String>),
 }
 
 impl core::fmt::Debug for AccessKey {
@@ -104,6 +107,7 @@ impl core::fmt::Debug for AccessKey {
         f.write_str(match self {
             AccessKey::Can(_) => "AccessKey::Can(..)",
             AccessKey::Mrz(_) => "AccessKey::Mrz(..)",
+            AccessKey::Pin(_) => "AccessKey::Pin(..)",
         })
     }
 }
@@ -555,6 +559,7 @@ async fn pace<T: Transport, R: CryptoRng>(
     let password = match key {
         AccessKey::Can(can) => Password::Can(can.to_string()),
         AccessKey::Mrz(mrz) => Password::Mrz(mrz.clone()),
+        AccessKey::Pin(pin) => Password::Pin(pin.to_string()),
     };
     let mut t = PaceTerminal::new(selection, &password, PaceConfig::default());
     let cmd = t.mse_set_at().map_err(|err| fail(err.to_string()))?;
@@ -610,7 +615,7 @@ async fn bac<T: Transport, R: CryptoRng>(e: &mut Engine<'_, '_, T, R>, key: &Acc
     let fail = |m: String| StepError::Fatal(ReadFailure::AccessControl(m));
     let AccessKey::Mrz(mrz) = key else {
         return Err(fail(
-            "the chip offers only BAC, which needs the MRZ data; a CAN was given".into(),
+            "the chip offers only BAC, which needs the MRZ data; a CAN or PIN was given".into(),
         ));
     };
     let r = e.ch.send_plain(&select_aid(&EMRTD_AID)).await?;

@@ -34,6 +34,8 @@ pub async fn start_bridge(config: AusweisConfig) -> String {
 pub struct Client {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     pub timeout: Duration,
+    /// Keep READER messages of readers other than the Simulator (PC/SC tests).
+    pub keep_other_readers: bool,
 }
 
 impl Client {
@@ -42,6 +44,7 @@ impl Client {
         Client {
             ws,
             timeout: Duration::from_secs(20),
+            keep_other_readers: false,
         }
     }
 
@@ -52,6 +55,7 @@ impl Client {
                 return Client {
                     ws,
                     timeout: Duration::from_secs(20),
+                    keep_other_readers: false,
                 };
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
@@ -74,7 +78,7 @@ impl Client {
             match tokio::time::timeout(wait, self.ws.next()).await {
                 // Readers other than the Simulator (PC/SC readers of the machine) differ by
                 // machine: a documented difference, skipped.
-                Ok(Some(Ok(Message::Text(t)))) if is_other_reader(t.as_str()) => continue,
+                Ok(Some(Ok(Message::Text(t)))) if !self.keep_other_readers && is_other_reader(t.as_str()) => continue,
                 Ok(Some(Ok(Message::Text(t)))) => return Some(t.to_string()),
                 Ok(Some(Ok(_))) => continue,
                 _ => return None,

@@ -1,0 +1,146 @@
+//! The AusweisApp interface with a PC/SC reader: pcscd with the vsmartcard vpcd driver and the
+//! TD1 eID fixture on it; RUN_CHANGE_PIN performs PACE-PIN and the PIN change through the real
+//! PC/SC stack. Skipped with a printed reason when pcscd or vpcd is not installed.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use common::Client;
+use emrtd_bridge::ausweisapp::AusweisConfig;
+use emrtd_sim::VirtualChip;
+use serde_json::Value;
+use std::net::{Shutdown, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const VPCD_READER: &str = "Virtual PCD 00 00";
+
+struct Started(Child);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn vpcd_reader_present() -> bool {
+    emrtd_pcsc::Pcsc::new()
+        .and_then(|p| p.reader_names())
+        .is_ok_and(|names| names.iter().any(|n| n == VPCD_READER))
+}
+
+fn pcscd() -> Result<Option<Started>, String> {
+    if vpcd_reader_present() {
+        return Ok(None);
+    }
+    let pcscd = ["/usr/sbin/pcscd", "/usr/bin/pcscd"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .ok_or("pcscd is not installed")?;
+    if !Path::new("/etc/reader.conf.d/vpcd").exists() {
+        return Err("vsmartcard-vpcd is not installed (no /etc/reader.conf.d/vpcd)".into());
+    }
+    let child = Command::new(pcscd)
+        .arg("-f")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start pcscd: {e}"))?;
+    let started = Started(child);
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(10) {
+        if vpcd_reader_present() {
+            return Ok(Some(started));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Err("pcscd did not show the vpcd reader within 10 s".into())
+}
+
+fn card_present() -> bool {
+    emrtd_pcsc::Pcsc::new()
+        .and_then(|p| p.readers())
+        .is_ok_and(|rs| rs.iter().any(|r| r.name == VPCD_READER && r.card_present))
+}
+
+async fn next_for(c: &mut Client, msg: &str) -> Value {
+    loop {
+        let v = c.recv_json().await;
+        if v["msg"] == msg {
+            return v;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_pin_on_a_pcsc_card() {
+    let _pcscd = match pcscd() {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("SKIPPED change_pin_on_a_pcsc_card: {why} (run .ci/pcsc-deps.sh)");
+            return;
+        }
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/documents/td1-id-explicit-curve");
+    let mut chip = VirtualChip::load(&dir).unwrap();
+    let stream = TcpStream::connect("127.0.0.1:35963").unwrap();
+    let mut serve = stream.try_clone().unwrap();
+    let served = std::thread::spawn(move || {
+        let _ = emrtd_sim::vpcd::serve_stream(&mut chip, &mut serve, false);
+    });
+    let t = Instant::now();
+    while !card_present() && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let url = common::start_bridge(AusweisConfig {
+        pcsc: true,
+        ..AusweisConfig::default()
+    })
+    .await;
+    let mut c = Client::connect(&url).await;
+    c.keep_other_readers = true;
+    // Simulator twice, then the PC/SC readers (vpcd offers more than one slot).
+    let r = loop {
+        let r = next_for(&mut c, "READER").await;
+        if r["name"] == VPCD_READER {
+            break r;
+        }
+    };
+    assert_eq!(r["card"]["retryCounter"], 3, "{r}");
+    c.send(r#"{"cmd":"GET_READER_LIST"}"#).await;
+    let list = next_for(&mut c, "READER_LIST").await;
+    let names: Vec<&str> = list["readers"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|r| r["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(names.contains(&"Simulator") && names.contains(&VPCD_READER), "{list}");
+
+    c.send(r#"{"cmd":"RUN_CHANGE_PIN"}"#).await;
+    assert_eq!(c.recv_json().await["msg"], "CHANGE_PIN");
+    let e = next_for(&mut c, "ENTER_PIN").await;
+    assert_eq!(e["reader"]["name"], VPCD_READER);
+    c.send(r#"{"cmd":"SET_PIN","value":"123456"}"#).await;
+    next_for(&mut c, "ENTER_NEW_PIN").await;
+    c.send(r#"{"cmd":"SET_NEW_PIN","value":"135790"}"#).await;
+    let done = next_for(&mut c, "CHANGE_PIN").await;
+    assert_eq!(done["success"], true);
+    // The new PIN is on the card: the old one is wrong now, the new one works.
+    c.send(r#"{"cmd":"RUN_CHANGE_PIN"}"#).await;
+    next_for(&mut c, "CHANGE_PIN").await;
+    next_for(&mut c, "ENTER_PIN").await;
+    c.send(r#"{"cmd":"SET_PIN","value":"123456"}"#).await;
+    let e = next_for(&mut c, "ENTER_PIN").await;
+    assert_eq!(e["reader"]["card"]["retryCounter"], 2, "{e}");
+    c.send(r#"{"cmd":"SET_PIN","value":"135790"}"#).await;
+    next_for(&mut c, "ENTER_NEW_PIN").await;
+    c.send(r#"{"cmd":"SET_NEW_PIN","value":"123456"}"#).await;
+    assert_eq!(next_for(&mut c, "CHANGE_PIN").await["success"], true);
+    // Removing the card is announced.
+    let _ = stream.shutdown(Shutdown::Both);
+    let _ = served.join();
+    let gone = next_for(&mut c, "READER").await;
+    assert_eq!(gone["name"], VPCD_READER);
+    assert_eq!(gone["card"], Value::Null);
+}
