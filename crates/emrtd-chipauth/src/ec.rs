@@ -15,6 +15,7 @@ use elliptic_curve::{AffinePoint, CurveArithmetic, FieldBytes, FieldBytesSize, P
 use emrtd_crypto::SecretBytes;
 use emrtd_crypto::domain::Domain;
 use emrtd_crypto::ec::Curve;
+use emrtd_crypto::ec::typed::TypedCurve;
 use rand_core::CryptoRng;
 use std::sync::Arc;
 use zeroize::Zeroizing;
@@ -55,6 +56,19 @@ pub enum NamedCurve {
     P521,
     BrainpoolP256r1,
     BrainpoolP384r1,
+}
+
+impl NamedCurve {
+    /// The same curve in `emrtd-crypto`'s typed fast paths.
+    pub fn typed(self) -> TypedCurve {
+        match self {
+            NamedCurve::P256 => TypedCurve::P256,
+            NamedCurve::P384 => TypedCurve::P384,
+            NamedCurve::P521 => TypedCurve::P521,
+            NamedCurve::BrainpoolP256r1 => TypedCurve::BrainpoolP256r1,
+            NamedCurve::BrainpoolP384r1 => TypedCurve::BrainpoolP384r1,
+        }
+    }
 }
 
 /// Domain parameters of a prime curve `y^2 = x^3 + ax + b mod p` (unsigned big-endian values,
@@ -326,7 +340,7 @@ impl EcCurve {
     /// The uncompressed public point of a private scalar.
     pub fn public_from_private(&self, sk: &[u8]) -> Result<Vec<u8>, KeyError> {
         match self {
-            EcCurve::Named(named) => with_curve!(*named, C => typed_public::<C>(sk)),
+            EcCurve::Named(named) => with_curve!(*named, C => typed_public::<C>(sk, named.typed())),
             EcCurve::Explicit(_) => {
                 let c = self.generic()?;
                 c.check_scalar(sk).map_err(|_| KeyError::InvalidPrivateKey)?;
@@ -572,13 +586,20 @@ where
     Ok(uncompressed(&typed_point::<C>(point)?))
 }
 
-fn typed_public<C>(sk: &[u8]) -> Result<Vec<u8>, KeyError>
+/// `sk · G` with the precomputed generator tables of `emrtd-crypto` (constant time).
+fn typed_public<C>(sk: &[u8], curve: TypedCurve) -> Result<Vec<u8>, KeyError>
 where
     C: CurveArithmetic,
     FieldBytesSize<C>: ModulusSize,
     AffinePoint<C>: FromSec1Point<C> + ToSec1Point<C>,
 {
-    Ok(uncompressed(&typed_secret::<C>(sk)?.public_key()))
+    let secret = typed_secret::<C>(sk)?;
+    let k = Zeroizing::new(secret.to_bytes().to_vec());
+    curve
+        .mul_generator(&k)
+        .ok()
+        .flatten()
+        .ok_or(KeyError::InvalidPrivateKey)
 }
 
 fn typed_ecdh<C>(sk: &[u8], peer: &[u8]) -> Result<SecretBytes, KeyError>

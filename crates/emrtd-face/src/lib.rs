@@ -121,20 +121,11 @@ pub fn to_jpeg(data: &[u8], limits: &FaceLimits) -> Result<FaceJpeg, FaceError> 
             })
         }
         ImageType::Jp2 | ImageType::J2k => {
-            // The decoder is memory safe but may still panic on malformed input in places;
-            // a hostile image must not take the caller down, so a panic becomes an error.
-            let decoded = std::panic::catch_unwind(|| decode_jpeg2000(data, limits))
-                .map_err(|_| FaceError::Jpeg2000("decoder panicked on malformed input".into()))??;
-            let (w, h) = (decoded.width(), decoded.height());
-            let rgb = match decoded {
-                DynamicImage::ImageLuma8(_) => DynamicImage::ImageLuma8(decoded.to_luma8()),
-                other => DynamicImage::ImageRgb8(other.to_rgb8()),
-            };
+            let rgb = decode_jpeg2000_rgb(data, limits)?;
+            let (w, h) = (rgb.width(), rgb.height());
             let mut jpeg = Vec::new();
             let quality = limits.jpeg_quality.clamp(1, 100);
-            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality)
-                .encode_image(&rgb)
-                .map_err(|e| FaceError::Jpeg(e.to_string()))?;
+            encode_jpeg(&rgb, quality, &mut jpeg)?;
             Ok(FaceJpeg {
                 jpeg,
                 width: w,
@@ -145,6 +136,30 @@ pub fn to_jpeg(data: &[u8], limits: &FaceLimits) -> Result<FaceJpeg, FaceError> 
         }
         other => Err(FaceError::Unsupported(other)),
     }
+}
+
+/// JPEG-encodes decoded pixels (as returned by [`decode_jpeg2000_rgb`]) with the `image`
+/// crate's baseline encoder at `quality`.
+pub fn encode_jpeg(img: &DynamicImage, quality: u8, out: &mut Vec<u8>) -> Result<(), FaceError> {
+    image::codecs::jpeg::JpegEncoder::new_with_quality(out, quality)
+        .encode_image(img)
+        .map_err(|e| FaceError::Jpeg(e.to_string()))
+}
+
+/// Decodes a JP2 file or J2K codestream to the pixels the JPEG encoder takes: 8-bit luma for
+/// an 8-bit one-channel image, 8-bit RGB otherwise (alpha dropped, 16-bit reduced). Dimensions are
+/// checked against `limits` before the pixels are decoded.
+pub fn decode_jpeg2000_rgb(data: &[u8], limits: &FaceLimits) -> Result<DynamicImage, FaceError> {
+    // The decoder is memory safe but may still panic on malformed input in places;
+    // a hostile image must not take the caller down, so a panic becomes an error.
+    let decoded = std::panic::catch_unwind(|| decode_jpeg2000(data, limits))
+        .map_err(|_| FaceError::Jpeg2000("decoder panicked on malformed input".into()))??;
+    // `into_*` keeps the buffer when the decoder already produced that layout.
+    Ok(match decoded {
+        DynamicImage::ImageLuma8(l) => DynamicImage::ImageLuma8(l),
+        DynamicImage::ImageRgb8(rgb) => DynamicImage::ImageRgb8(rgb),
+        other => DynamicImage::ImageRgb8(other.into_rgb8()),
+    })
 }
 
 fn decode_jpeg2000(data: &[u8], limits: &FaceLimits) -> Result<DynamicImage, FaceError> {

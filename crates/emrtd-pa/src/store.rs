@@ -9,6 +9,7 @@ use emrtd_lds::cms::SignedData;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Mutex;
 
 pub const OID_CSCA_MASTER_LIST: &str = "2.23.136.1.1.2";
 
@@ -56,6 +57,63 @@ pub struct TrustStore {
     pub master_lists: Vec<MasterListReport>,
     /// Files that could not be used, with the reason.
     pub load_errors: Vec<String>,
+    /// Outcomes of signature checks already made (see [`SignatureMemo`]).
+    memo: SignatureMemo,
+}
+
+/// Largest number of remembered signature checks; beyond it checks are made but not kept.
+pub const MAX_MEMO_ENTRIES: usize = 16_384;
+
+/// Remembers the outcome of checking a certificate's or CRL's signature with an issuer
+/// certificate, keyed by the SHA-256 of the exact encodings of both (the signed object with
+/// its algorithm and signature, and the issuer certificate with its key and parameters), so
+/// the outcome is a pure function of the key. Validity periods, key usage and revocation are
+/// not remembered: they are evaluated on every use.
+#[derive(Debug, Default)]
+struct SignatureMemo {
+    map: Mutex<HashMap<[u8; 32], bool>>,
+}
+
+impl Clone for SignatureMemo {
+    fn clone(&self) -> Self {
+        let map = self.map.lock().map(|m| m.clone()).unwrap_or_default();
+        SignatureMemo { map: Mutex::new(map) }
+    }
+}
+
+impl SignatureMemo {
+    fn key(kind: u8, object: &[u8], issuer: &[u8]) -> [u8; 32] {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update([kind]);
+        h.update((object.len() as u64).to_be_bytes());
+        h.update(object);
+        h.update((issuer.len() as u64).to_be_bytes());
+        h.update(issuer);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&h.finalize());
+        out
+    }
+
+    fn check(&self, kind: u8, object: &[u8], issuer: &[u8], verify: impl FnOnce() -> bool) -> bool {
+        let key = Self::key(kind, object, issuer);
+        if let Ok(m) = self.map.lock()
+            && let Some(v) = m.get(&key)
+        {
+            return *v;
+        }
+        let v = verify();
+        if let Ok(mut m) = self.map.lock()
+            && m.len() < MAX_MEMO_ENTRIES
+        {
+            m.insert(key, v);
+        }
+        v
+    }
+
+    fn len(&self) -> usize {
+        self.map.lock().map(|m| m.len()).unwrap_or(0)
+    }
 }
 
 impl TrustStore {
@@ -287,6 +345,22 @@ impl TrustStore {
             }
         }
         idx.iter().filter_map(|i| self.certs.get(*i)).collect()
+    }
+
+    /// [`signed_by`], remembered: a certificate whose exact encoding was already checked
+    /// with the same issuer certificate is not verified again.
+    pub fn signed_by(&self, cert: &Certificate, issuer: &Certificate) -> bool {
+        self.memo.check(0, &cert.raw, &issuer.raw, || signed_by(cert, issuer))
+    }
+
+    /// [`crl_signed_by`], remembered like [`TrustStore::signed_by`].
+    pub fn crl_signed_by(&self, crl: &Crl, issuer: &Certificate) -> bool {
+        self.memo.check(1, &crl.raw, &issuer.raw, || crl_signed_by(crl, issuer))
+    }
+
+    /// How many signature checks are remembered.
+    pub fn remembered_signatures(&self) -> usize {
+        self.memo.len()
     }
 
     /// CRLs issued under the name of `issuer`.

@@ -3,7 +3,7 @@
 
 use crate::cert::{CertSummary, Certificate, key_usage};
 use crate::hash::HashAlg;
-use crate::store::{TrustStore, crl_signed_by, signed_by, verify_signed_data_signature};
+use crate::store::{TrustStore, verify_signed_data_signature};
 use crate::{Reason, ReasonCode};
 use emrtd_lds::asn1::format_time;
 use emrtd_lds::cms::SignedData;
@@ -103,7 +103,7 @@ pub fn chain_document_signer(ds: &Certificate, store: &TrustStore, at: Option<i6
     let verifying: Vec<&Certificate> = candidates
         .iter()
         .map(|t| &t.cert)
-        .filter(|c| signed_by(ds, c))
+        .filter(|c| store.signed_by(ds, c))
         .collect();
     if verifying.is_empty() {
         out.reasons.push(Reason::new(
@@ -191,7 +191,7 @@ pub fn chain_document_signer(ds: &Certificate, store: &TrustStore, at: Option<i6
     }
     // CRLs of this CSCA.
     for crl in store.crls_for(&ds.issuer) {
-        let signer_ok = verifying.iter().any(|c| crl_signed_by(crl, c));
+        let signer_ok = verifying.iter().any(|c| store.crl_signed_by(crl, c));
         if !signer_ok {
             out.reasons.push(Reason::new(
                 ReasonCode::CrlSignatureInvalid,
@@ -224,14 +224,14 @@ pub fn chain_document_signer(ds: &Certificate, store: &TrustStore, at: Option<i6
     for _ in 0..8 {
         // A self-signed certificate ends the path; a link certificate has the same subject
         // and issuer names but is signed by the previous key.
-        if cur.is_self_issued() && signed_by(&cur, &cur) {
+        if cur.is_self_issued() && store.signed_by(&cur, &cur) {
             break;
         }
         let next = store
             .issuers_of(&cur)
             .into_iter()
             .map(|t| &t.cert)
-            .find(|c| c.fingerprint() != cur.fingerprint() && signed_by(&cur, c))
+            .find(|c| c.raw != cur.raw && store.signed_by(&cur, c))
             .cloned();
         match next {
             Some(n) => {

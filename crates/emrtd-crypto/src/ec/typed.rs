@@ -4,8 +4,17 @@
 
 use super::AsymError;
 use elliptic_curve::group::Curve as _;
+use elliptic_curve::group::Group;
 use elliptic_curve::sec1::{FromSec1Point, ModulusSize, ToSec1Point};
 use elliptic_curve::{AffinePoint, CurveArithmetic, FieldBytesSize, NonZeroScalar, PublicKey};
+use primeorder::BasepointTable;
+use std::sync::OnceLock;
+
+/// Precomputed multiples of the brainpool generators (the typed crates have none): built on
+/// first use (33 and 49 tables of 8 points), then fixed-base multiplication is constant-time
+/// table selection and additions, about a quarter of a variable-base multiplication.
+static BP256_TABLE: BasepointTable<primeorder::ProjectivePoint<bp256::BrainpoolP256r1>, 33> = BasepointTable::new();
+static BP384_TABLE: BasepointTable<primeorder::ProjectivePoint<bp384::BrainpoolP384r1>, 49> = BasepointTable::new();
 
 /// A standardized curve with a typed implementation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +48,9 @@ impl TypedCurve {
     /// length, already reduced mod n. `Ok(None)` when the result is the point at infinity
     /// (k = 0).
     pub fn mul(self, point: &[u8], k: &[u8]) -> Result<Option<Vec<u8>>, AsymError> {
+        if self.is_generator(point) {
+            return self.mul_generator(k);
+        }
         match self {
             TypedCurve::P256 => mul::<p256::NistP256>(point, k),
             TypedCurve::BrainpoolP256r1 => mul::<bp256::BrainpoolP256r1>(point, k),
@@ -47,6 +59,73 @@ impl TypedCurve {
             TypedCurve::P521 => mul::<p521::NistP521>(point, k),
         }
     }
+}
+
+impl TypedCurve {
+    /// Whether `point` is the uncompressed encoding of the curve's generator.
+    pub fn is_generator(self, point: &[u8]) -> bool {
+        static GENERATORS: OnceLock<[Vec<u8>; 5]> = OnceLock::new();
+        let g = GENERATORS.get_or_init(|| {
+            [
+                generator::<p256::NistP256>(),
+                generator::<bp256::BrainpoolP256r1>(),
+                generator::<p384::NistP384>(),
+                generator::<bp384::BrainpoolP384r1>(),
+                generator::<p521::NistP521>(),
+            ]
+        });
+        let i = match self {
+            TypedCurve::P256 => 0,
+            TypedCurve::BrainpoolP256r1 => 1,
+            TypedCurve::P384 => 2,
+            TypedCurve::BrainpoolP384r1 => 3,
+            TypedCurve::P521 => 4,
+        };
+        g.get(i).is_some_and(|g| g.as_slice() == point)
+    }
+
+    /// `k · G` (constant time in k) with precomputed generator tables: the crates' own for
+    /// the NIST curves, ours for the brainpool curves. Same contract as [`TypedCurve::mul`].
+    pub fn mul_generator(self, k: &[u8]) -> Result<Option<Vec<u8>>, AsymError> {
+        match self {
+            TypedCurve::P256 => mul_g::<p256::NistP256>(k, p256::ProjectivePoint::mul_by_generator),
+            TypedCurve::BrainpoolP256r1 => mul_g::<bp256::BrainpoolP256r1>(k, |s| BP256_TABLE.mul(s)),
+            TypedCurve::P384 => mul_g::<p384::NistP384>(k, p384::ProjectivePoint::mul_by_generator),
+            TypedCurve::BrainpoolP384r1 => mul_g::<bp384::BrainpoolP384r1>(k, |s| BP384_TABLE.mul(s)),
+            TypedCurve::P521 => mul_g::<p521::NistP521>(k, p521::ProjectivePoint::mul_by_generator),
+        }
+    }
+}
+
+fn generator<C>() -> Vec<u8>
+where
+    C: CurveArithmetic,
+    FieldBytesSize<C>: ModulusSize,
+    AffinePoint<C>: FromSec1Point<C> + ToSec1Point<C>,
+{
+    let g: AffinePoint<C> = C::ProjectivePoint::generator().to_affine();
+    g.to_sec1_point(false).as_bytes().to_vec()
+}
+
+fn mul_g<C>(
+    k: &[u8],
+    mul: impl FnOnce(&elliptic_curve::Scalar<C>) -> C::ProjectivePoint,
+) -> Result<Option<Vec<u8>>, AsymError>
+where
+    C: CurveArithmetic,
+    FieldBytesSize<C>: ModulusSize,
+    AffinePoint<C>: FromSec1Point<C> + ToSec1Point<C>,
+{
+    let Ok(k) = NonZeroScalar::<C>::try_from(k) else {
+        return Ok(None);
+    };
+    let r = mul(&*k).to_affine();
+    let enc = r.to_sec1_point(false);
+    let bytes = enc.as_bytes();
+    if bytes.len() <= 1 {
+        return Ok(None);
+    }
+    Ok(Some(bytes.to_vec()))
 }
 
 fn mul<C>(point: &[u8], k: &[u8]) -> Result<Option<Vec<u8>>, AsymError>
