@@ -126,7 +126,7 @@ async fn run_session(socket: WebSocket, config: AusweisConfig, level: Arc<Atomic
     let (mut tx, mut rx) = socket.split();
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<Event>();
     if config.pcsc {
-        watch_pcsc(ev_tx.clone());
+        card::watch_pcsc(ev_tx.clone(), Event::Pcsc);
     }
     let mut session = Session::new(config, ev_tx);
     session.api_level = level.load(Ordering::SeqCst);
@@ -1003,26 +1003,6 @@ fn connect_pcsc(pcsc: &emrtd_pcsc::Pcsc, reader: &mut Reader) {
         reader.pin = Some(card::pin_state(card.as_mut()));
         reader.card = Some(card);
     }
-}
-
-/// Watches the PC/SC readers and reports changes until the session ends.
-fn watch_pcsc(events: mpsc::UnboundedSender<Event>) {
-    std::thread::spawn(move || {
-        let Ok(pcsc) = emrtd_pcsc::Pcsc::new() else { return };
-        while !events.is_closed() {
-            let known = pcsc.readers().unwrap_or_default();
-            match pcsc.wait_for_change(known, Duration::from_millis(500)) {
-                Ok(evs) => {
-                    for e in evs {
-                        if events.send(Event::Pcsc(e)).is_err() {
-                            return;
-                        }
-                    }
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(500)),
-            }
-        }
-    });
 }
 
 impl Session {

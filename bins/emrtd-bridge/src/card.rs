@@ -25,6 +25,30 @@ pub trait Card: Send {
     }
 }
 
+/// Watches the machine's PC/SC readers on a thread and sends each change (reader added or
+/// removed, card inserted or removed), mapped by `wrap`, until the receiver is dropped.
+pub fn watch_pcsc<T: Send + 'static>(
+    events: tokio::sync::mpsc::UnboundedSender<T>,
+    wrap: fn(emrtd_pcsc::ReaderEvent) -> T,
+) {
+    std::thread::spawn(move || {
+        let Ok(pcsc) = emrtd_pcsc::Pcsc::new() else { return };
+        while !events.is_closed() {
+            let known = pcsc.readers().unwrap_or_default();
+            match pcsc.wait_for_change(known, std::time::Duration::from_millis(500)) {
+                Ok(evs) => {
+                    for e in evs {
+                        if events.send(wrap(e)).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(500)),
+            }
+        }
+    });
+}
+
 impl Card for emrtd_pcsc::PcscCard {
     fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
         self.transmit_sync(apdu).unwrap_or_default()

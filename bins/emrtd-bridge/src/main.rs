@@ -27,7 +27,8 @@ struct Cli {
     /// The Simulator reader has a PIN pad (AusweisApp2 1.26.2 behaviour: no PIN/CAN asked).
     #[arg(long)]
     simulator_keypad: bool,
-    /// Do not offer the machine's PC/SC readers (only the Simulator).
+    /// Do not use the machine's PC/SC readers (AusweisApp: only the Simulator; Sinosecu: only
+    /// the virtual document).
     #[arg(long)]
     no_pcsc: bool,
     /// Also serve the Sinosecu passport-reader interface (ws://ADDRESS:PORT/echo; the vendor
@@ -41,6 +42,10 @@ struct Cli {
     /// virtual document's printed MRZ).
     #[arg(long)]
     access_key: Option<String>,
+    /// CSCA certificates, master lists or directories of them for passive authentication of
+    /// the documents the Sinosecu interface reads (repeatable).
+    #[arg(long)]
+    csca: Vec<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -75,9 +80,18 @@ async fn main() -> ExitCode {
         if let Ok(a) = listener.local_addr() {
             eprintln!("Sinosecu reader interface: ws://{a}/echo");
         }
+        let mut trust = emrtd_pa::TrustStore::new();
+        for path in &cli.csca {
+            if let Err(e) = trust.load_path(path) {
+                eprintln!("emrtd-bridge: --csca {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        }
         let service = sinosecu::SinosecuService::new(sinosecu::SinosecuConfig {
             document: cli.document.clone(),
             access_key: cli.access_key.clone(),
+            pcsc: !cli.no_pcsc,
+            trust: std::sync::Arc::new(trust),
         });
         tokio::spawn(async move {
             if let Err(e) = sinosecu::serve(listener, service, std::future::pending()).await {

@@ -8,8 +8,15 @@
 //! MRZ lines, or a 6-digit CAN); without one, a virtual document is read with its printed MRZ
 //! (what the reader's camera would see). Features that need a camera or a UV lamp answer with
 //! the manual's "device does not support" texts.
+//!
+//! With PC/SC enabled the machine's readers count as the device: a reader plugged in or
+//! unplugged is announced with a `Display` RealtimeMessage (the DeviceConnected /
+//! DeviceReconnected / DeviceOffLine strings), a card placed on a reader is read at once
+//! (CardDetected first when enabled, then the Save notifications) and a card taken away is
+//! announced with CardTakenaway when callbacks are enabled. `Trigger ManualRecog` reads the
+//! card on a PC/SC reader when there is one, else the virtual document.
 
-use crate::card::Card;
+use crate::card::{self, Card};
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -18,6 +25,8 @@ use axum::routing::any;
 use base64::Engine as _;
 use emrtd_access::MrzKey;
 use emrtd_lds::dg1::{Dg1, Mrz};
+use emrtd_pa::TrustStore;
+use emrtd_pcsc::ReaderEvent;
 use emrtd_reader::{AccessKey, ReaderConfig, read_document, to_emrtd_passport};
 use emrtd_sim::VirtualChip;
 use emrtd_transport::{LinkLimits, SyncChipTransport};
@@ -25,7 +34,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, mpsc};
 use zeroize::Zeroizing;
 
 pub const DEFAULT_PORT: u16 = 90;
@@ -37,6 +46,11 @@ pub struct SinosecuConfig {
     pub document: Option<PathBuf>,
     /// An access key given on the command line (MRZ lines or CAN).
     pub access_key: Option<String>,
+    /// Use the machine's PC/SC readers (pcscd).
+    pub pcsc: bool,
+    /// CSCA certificates / master lists for passive authentication (empty: no trust anchors,
+    /// passive authentication is reported as failed).
+    pub trust: Arc<TrustStore>,
 }
 
 pub struct SinosecuService {
@@ -116,6 +130,10 @@ struct Session {
     settings: Settings,
     /// Images of the last reading (ChipHead base64).
     chip_head: Option<String>,
+    /// PC/SC readers present: name and whether a card is on it.
+    readers: Vec<(String, bool)>,
+    /// PC/SC readers seen during this connection (a returning one is "reconnected").
+    seen: Vec<String>,
 }
 
 fn flag(param: Option<&Value>) -> Option<bool> {
@@ -138,7 +156,24 @@ async fn session(socket: WebSocket, service: Arc<SinosecuService>) {
             ..Settings::default()
         },
         chip_head: None,
+        readers: Vec::new(),
+        seen: Vec::new(),
     };
+    let (pcsc_tx, mut pcsc_rx) = mpsc::unbounded_channel::<ReaderEvent>();
+    if s.service.config.pcsc {
+        if let Ok(pcsc) = emrtd_pcsc::Pcsc::new() {
+            s.readers = pcsc
+                .readers()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| (r.name, r.card_present))
+                .collect();
+            s.seen = s.readers.iter().map(|(n, _)| n.clone()).collect();
+        }
+        card::watch_pcsc(pcsc_tx, |e| e);
+    } else {
+        drop(pcsc_tx);
+    }
     // Reader status on connect.
     let status = notify(
         "Display",
@@ -152,14 +187,21 @@ async fn session(socket: WebSocket, service: Arc<SinosecuService>) {
     if tx.send(Message::Text(status.to_string().into())).await.is_err() {
         return;
     }
-    while let Some(Ok(msg)) = rx.next().await {
-        let text = match msg {
-            Message::Text(t) => t.to_string(),
-            Message::Binary(b) => String::from_utf8_lossy(&b).to_string(),
-            Message::Close(_) => break,
-            _ => continue,
+    loop {
+        let outs = tokio::select! {
+            msg = rx.next() => {
+                let Some(Ok(msg)) = msg else { break };
+                let text = match msg {
+                    Message::Text(t) => t.to_string(),
+                    Message::Binary(b) => String::from_utf8_lossy(&b).to_string(),
+                    Message::Close(_) => break,
+                    _ => continue,
+                };
+                s.handle(&text).await
+            }
+            Some(ev) = pcsc_rx.recv() => s.pcsc_event(ev).await,
         };
-        for out in s.handle(&text).await {
+        for out in outs {
             if tx.send(Message::Text(out.to_string().into())).await.is_err() {
                 return;
             }
@@ -173,7 +215,105 @@ fn notify(command: &str, operand: &str, param: Value) -> Value {
 
 impl Session {
     fn has_device(&self) -> bool {
-        self.service.config.document.is_some()
+        self.service.config.document.is_some() || !self.readers.is_empty()
+    }
+
+    /// A PC/SC reader came or went, or a card was placed or taken away.
+    async fn pcsc_event(&mut self, ev: ReaderEvent) -> Vec<Value> {
+        let display = |name: &str| notify("Display", "RealtimeMessage", json!(web_constant(name)));
+        match ev {
+            ReaderEvent::ReaderAdded { reader } => {
+                if self.readers.iter().any(|(n, _)| *n == reader) {
+                    return Vec::new();
+                }
+                let again = self.seen.contains(&reader);
+                if !again {
+                    self.seen.push(reader.clone());
+                }
+                self.readers.push((reader, false));
+                vec![display(if again { "DeviceReconnected" } else { "DeviceConnected" })]
+            }
+            ReaderEvent::ReaderRemoved { reader } => {
+                self.readers.retain(|(n, _)| *n != reader);
+                vec![display("DeviceOffLine")]
+            }
+            ReaderEvent::CardInserted { reader, .. } => {
+                match self.readers.iter_mut().find(|(n, _)| *n == reader) {
+                    Some((_, card)) => *card = true,
+                    None => self.readers.push((reader.clone(), true)),
+                }
+                self.recognise_pcsc(&reader).await
+            }
+            ReaderEvent::CardRemoved { reader } => {
+                if let Some((_, card)) = self.readers.iter_mut().find(|(n, _)| *n == reader) {
+                    *card = false;
+                }
+                if self.settings.callback || self.settings.notify_card_detected {
+                    vec![notify("CardTakenaway", "RealtimeMessage", json!("Document taken away"))]
+                } else {
+                    Vec::new()
+                }
+            }
+        }
+    }
+
+    /// The access key for a reading: `Set AccessKey`, else the command line's.
+    async fn given_key(&self) -> Option<String> {
+        let set_key = self.service.access_key.lock().await.clone();
+        set_key.or_else(|| self.service.config.access_key.clone())
+    }
+
+    /// Reads the card on a PC/SC reader (on a blocking thread) and returns the notifications.
+    async fn recognise_pcsc(&mut self, reader: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        if self.settings.notify_card_detected || self.settings.callback {
+            out.push(notify("CardDetected", "RealtimeMessage", json!("Document detected")));
+        }
+        if !self.settings.rfid {
+            return out;
+        }
+        let Some(key) = self.given_key().await.as_deref().and_then(parse_access_key) else {
+            out.push(notify(
+                "Display",
+                "RealtimeMessage",
+                json!("No access key: send Set AccessKey with the MRZ lines or the CAN"),
+            ));
+            return out;
+        };
+        let trust = self.service.config.trust.clone();
+        let reader = reader.to_string();
+        let handle = tokio::runtime::Handle::current();
+        let read = tokio::task::spawn_blocking(move || {
+            let pcsc = emrtd_pcsc::Pcsc::new().map_err(|e| format!("PC/SC: {e}"))?;
+            let mut chip = pcsc.connect(&reader).map_err(|e| format!("{reader}: {e}"))?;
+            let extended = chip.extended;
+            Ok::<_, String>(handle.block_on(read_card(&mut chip, extended, &key, &trust)))
+        })
+        .await;
+        let (text, head) = match read {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => (Err(e), None),
+            Err(e) => (Err(format!("Reading the chip failed: {e}")), None),
+        };
+        self.push_reading(text, head, &mut out);
+        out
+    }
+
+    fn push_reading(&mut self, text: Result<Map<String, Value>, String>, head: Option<String>, out: &mut Vec<Value>) {
+        match text {
+            Ok(fields) => {
+                out.push(notify("Save", "CardContentText", Value::Object(fields)));
+                if let Some(h) = head {
+                    self.chip_head = Some(h.clone());
+                    out.push(notify(
+                        "Save",
+                        "Images",
+                        json!({"ChipHead": format!("data:image/jpeg;base64,{h}")}),
+                    ));
+                }
+            }
+            Err(e) => out.push(notify("Display", "RealtimeMessage", json!(e))),
+        }
     }
 
     async fn handle(&mut self, text: &str) -> Vec<Value> {
@@ -250,6 +390,17 @@ impl Session {
             } else {
                 "DeviceNotConnected"
             }))),
+            "DeviceName" | "DeviceSerialNo" if self.service.config.document.is_none() && self.has_device() => {
+                // The PC/SC reader (the one with a card first); PC/SC gives no serial number
+                // beyond the reader name.
+                let mut readers = self.readers.iter().filter(|(_, card)| *card).chain(self.readers.iter());
+                let name = readers.next().map(|(n, _)| n.clone()).unwrap_or_default();
+                Ok(json!(if operand == "DeviceName" {
+                    name
+                } else {
+                    format!("PCSC:{name}")
+                }))
+            }
             "DeviceName" if self.has_device() => Ok(json!("docval virtual passport reader")),
             "DeviceType" if self.has_device() => Ok(json!("PassportReader")),
             "DeviceSerialNo" if self.has_device() => Ok(json!("DOCVAL-VIRTUAL-0001")),
@@ -305,6 +456,10 @@ impl Session {
 
     /// Reads the placed document and returns the notifications.
     async fn recognise(&mut self) -> Vec<Value> {
+        if let Some((reader, _)) = self.readers.iter().find(|(_, card)| *card) {
+            let reader = reader.clone();
+            return self.recognise_pcsc(&reader).await;
+        }
         let Some(dir) = self.service.config.document.clone() else {
             return vec![notify(
                 "Display",
@@ -326,9 +481,9 @@ impl Session {
         if self.settings.notify_card_detected || self.settings.callback {
             out.push(notify("CardDetected", "RealtimeMessage", json!("Document detected")));
         }
-        let set_key = self.service.access_key.lock().await.clone();
-        let key = set_key
-            .or_else(|| self.service.config.access_key.clone())
+        let key = self
+            .given_key()
+            .await
             .or_else(|| chip.document().manifest.mrz.as_ref().map(|m| m.lines.join("\n")));
         let Some(key) = key.as_deref().and_then(parse_access_key) else {
             out.push(notify(
@@ -341,21 +496,10 @@ impl Session {
         if !self.settings.rfid {
             return out;
         }
-        let (text, head) = read_virtual(&mut chip, &key).await;
-        match text {
-            Ok(fields) => {
-                out.push(notify("Save", "CardContentText", Value::Object(fields)));
-                if let Some(h) = head {
-                    self.chip_head = Some(h.clone());
-                    out.push(notify(
-                        "Save",
-                        "Images",
-                        json!({"ChipHead": format!("data:image/jpeg;base64,{h}")}),
-                    ));
-                }
-            }
-            Err(e) => out.push(notify("Display", "RealtimeMessage", json!(e))),
-        }
+        let extended = chip.document().manifest.quirks.extended_length;
+        let trust = self.service.config.trust.clone();
+        let (text, head) = read_card(&mut chip, extended, &key, &trust).await;
+        self.push_reading(text, head, &mut out);
         out
     }
 }
@@ -386,21 +530,24 @@ fn century(yymmdd: &str, future_ok: bool) -> String {
     format!("{year:04}-{mm}-{dd}")
 }
 
-/// Reads a virtual document; returns the CardContentText fields and the chip face (base64).
-async fn read_virtual(chip: &mut VirtualChip, key: &AccessKey) -> (Result<Map<String, Value>, String>, Option<String>) {
-    let extended = chip.document().manifest.quirks.extended_length;
+/// Reads a chip; returns the CardContentText fields and the chip face (base64).
+async fn read_card<C: Card>(
+    chip: &mut C,
+    extended: bool,
+    key: &AccessKey,
+    trust: &TrustStore,
+) -> (Result<Map<String, Value>, String>, Option<String>) {
     let limits = LinkLimits {
         extended_length: extended,
         ..LinkLimits::default()
     };
     let mut transport = SyncChipTransport::new(|cmd: &[u8]| Card::transmit(chip, cmd), limits);
-    let trust = emrtd_pa::TrustStore::new();
     let cfg = ReaderConfig {
         extended_length: extended,
         ..ReaderConfig::default()
     };
     let mut rng = emrtd_crypto::rng::os_rng();
-    let reading = read_document(&mut transport, key, &trust, &cfg, &mut rng).await;
+    let reading = read_document(&mut transport, key, trust, &cfg, &mut rng).await;
     let Some(dg1) = reading.data_groups.get(&1).and_then(|d| Dg1::parse(d).ok()) else {
         let why = reading
             .failure

@@ -1,6 +1,8 @@
-//! The AusweisApp interface with a PC/SC reader: pcscd with the vsmartcard vpcd driver and the
-//! TD1 eID fixture on it; RUN_CHANGE_PIN performs PACE-PIN and the PIN change through the real
-//! PC/SC stack. Skipped with a printed reason when pcscd or vpcd is not installed.
+//! The bridge with a PC/SC reader: pcscd with the vsmartcard vpcd driver and the TD1 eID
+//! fixture on it. AusweisApp: RUN_CHANGE_PIN performs PACE-PIN and the PIN change through the
+//! real PC/SC stack. Sinosecu: placing the card reads it (CardDetected, CardContentText, PA with
+//! the test PKI) and taking it away is announced. Skipped with a printed reason when pcscd or
+//! vpcd is not installed. The tests share the one vpcd slot, so they run one at a time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
@@ -15,6 +17,23 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const VPCD_READER: &str = "Virtual PCD 00 00";
+
+/// vpcd has one card slot on port 35963: one test at a time.
+static VPCD: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Places the fixture's virtual chip on the vpcd reader; shutting the stream down removes it.
+fn insert(name: &str) -> (TcpStream, std::thread::JoinHandle<()>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/documents")
+        .join(name);
+    let mut chip = VirtualChip::load(&dir).unwrap();
+    let stream = TcpStream::connect("127.0.0.1:35963").unwrap();
+    let mut serve = stream.try_clone().unwrap();
+    let served = std::thread::spawn(move || {
+        let _ = emrtd_sim::vpcd::serve_stream(&mut chip, &mut serve, false);
+    });
+    (stream, served)
+}
 
 struct Started(Child);
 
@@ -76,6 +95,7 @@ async fn next_for(c: &mut Client, msg: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn change_pin_on_a_pcsc_card() {
+    let _one = VPCD.lock().await;
     let _pcscd = match pcscd() {
         Ok(p) => p,
         Err(why) => {
@@ -83,13 +103,7 @@ async fn change_pin_on_a_pcsc_card() {
             return;
         }
     };
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/documents/td1-id-explicit-curve");
-    let mut chip = VirtualChip::load(&dir).unwrap();
-    let stream = TcpStream::connect("127.0.0.1:35963").unwrap();
-    let mut serve = stream.try_clone().unwrap();
-    let served = std::thread::spawn(move || {
-        let _ = emrtd_sim::vpcd::serve_stream(&mut chip, &mut serve, false);
-    });
+    let (stream, served) = insert("td1-id-explicit-curve");
     let t = Instant::now();
     while !card_present() && t.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(100));
@@ -143,4 +157,110 @@ async fn change_pin_on_a_pcsc_card() {
     let gone = next_for(&mut c, "READER").await;
     assert_eq!(gone["name"], VPCD_READER);
     assert_eq!(gone["card"], Value::Null);
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn sinosecu_recv(ws: &mut Ws) -> Value {
+    use futures_util::StreamExt;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), ws.next()).await {
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t)))) => {
+                return serde_json::from_str(t.as_str()).unwrap();
+            }
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("no message: {other:?}"),
+        }
+    }
+}
+
+/// The next notification with this Command (other notifications, e.g. from vpcd's second
+/// slot, are skipped).
+async fn sinosecu_next(ws: &mut Ws, command: &str) -> Value {
+    loop {
+        let v = sinosecu_recv(ws).await;
+        if v["Command"] == command {
+            return v;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sinosecu_reads_the_card_placed_on_a_pcsc_reader() {
+    use emrtd_bridge::sinosecu::{self, SinosecuConfig, SinosecuService};
+    use futures_util::SinkExt;
+    use serde_json::json;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let _one = VPCD.lock().await;
+    let _pcscd = match pcscd() {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("SKIPPED sinosecu_reads_the_card_placed_on_a_pcsc_reader: {why} (run .ci/pcsc-deps.sh)");
+            return;
+        }
+    };
+    let mut trust = emrtd_pa::TrustStore::new();
+    trust
+        .load_path(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/pki"))
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let service = SinosecuService::new(SinosecuConfig {
+        pcsc: true,
+        trust: std::sync::Arc::new(trust),
+        ..SinosecuConfig::default()
+    });
+    tokio::spawn(async move {
+        let _ = sinosecu::serve(listener, service, std::future::pending()).await;
+    });
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/echo"))
+        .await
+        .unwrap();
+    // The PC/SC reader is the device.
+    let hello = sinosecu_recv(&mut ws).await;
+    assert_eq!(hello["Param"], "Device connected", "{hello}");
+    let lines = [
+        "IDUTOT1D0000423<<<<<<<<<<<<<<<",
+        "0002299F3601017UTO<<<<<<<<<<<8",
+        "KARTE<<IDA<<<<<<<<<<<<<<<<<<<<",
+    ];
+    let batch = json!({"Type": "Request", "Commands": [
+        {"Command": "Get", "Operand": "OnLineStatus"},
+        {"Command": "Get", "Operand": "DeviceName"},
+        {"Command": "Set", "Operand": "IfNotifyCardDetected", "Param": "Y"},
+        {"Command": "Set", "Operand": "AccessKey", "Param": lines.join("\n")},
+    ]});
+    ws.send(Message::Text(batch.to_string().into())).await.unwrap();
+    let reply = loop {
+        let v = sinosecu_recv(&mut ws).await;
+        if v["Type"] == "Reply" {
+            break v;
+        }
+    };
+    let cmds = reply["Commands"].as_array().unwrap();
+    assert_eq!(cmds[0]["Result"], "Device connected");
+    assert!(
+        cmds[1]["Result"].as_str().unwrap().starts_with("Virtual PCD"),
+        "{reply}"
+    );
+    assert!(cmds.iter().all(|c| c["Succeeded"] == "Y"), "{reply}");
+
+    // Placing the card reads it.
+    let (stream, served) = insert("td1-id-explicit-curve");
+    let detected = sinosecu_next(&mut ws, "CardDetected").await;
+    assert_eq!(detected["Operand"], "RealtimeMessage");
+    let text = sinosecu_next(&mut ws, "Save").await;
+    assert_eq!(text["Operand"], "CardContentText", "{text}");
+    let p = &text["Param"];
+    assert_eq!(p["MRZ1"], lines[0]);
+    assert_eq!(p["MRZ2"], lines[1]);
+    assert_eq!(p["MRZ3"], lines[2]);
+    assert_eq!(p["Passive authentication"], "Y", "{p}");
+    assert_eq!(p["CARD_NAME"], "ID card (TD1)");
+    // Taking it away is announced.
+    let _ = stream.shutdown(Shutdown::Both);
+    let _ = served.join();
+    let gone = sinosecu_next(&mut ws, "CardTakenaway").await;
+    assert_eq!(gone["Operand"], "RealtimeMessage");
 }

@@ -201,9 +201,14 @@ fn python_mrz_check(kind: &str, lines: &[&str]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_page_sequence_reads_ref1() {
+    let mut trust = emrtd_pa::TrustStore::new();
+    trust
+        .load_path(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/pki"))
+        .unwrap();
     let url = start(SinosecuConfig {
         document: Some(fixture("ref-1")),
-        access_key: None,
+        trust: std::sync::Arc::new(trust),
+        ..SinosecuConfig::default()
     })
     .await;
     let (text, images) = demo_page(&url, None, true).await;
@@ -215,6 +220,7 @@ async fn demo_page_sequence_reads_ref1() {
     assert_eq!(text["Date of birth"], "1984-08-12");
     assert_eq!(text["Date of expiry"], "2036-01-01");
     assert_eq!(text["Sex"], "F");
+    assert_eq!(text["Passive authentication"], "Y");
     chip_head_is_jpeg(&images);
     python_mrz_check("TD3", &[text["MRZ1"].as_str().unwrap(), text["MRZ2"].as_str().unwrap()]);
 }
@@ -223,9 +229,10 @@ async fn demo_page_sequence_reads_ref1() {
 async fn demo_page_sequence_reads_td1_with_set_access_key() {
     let url = start(SinosecuConfig {
         document: Some(fixture("td1-id-explicit-curve")),
-        access_key: None,
+        ..SinosecuConfig::default()
     })
     .await;
+    // No trust anchors configured: passive authentication cannot succeed and says so.
     let manifest = std::fs::read_to_string(fixture("td1-id-explicit-curve").join("manifest.toml")).unwrap();
     let can = manifest
         .lines()
@@ -244,6 +251,7 @@ async fn demo_page_sequence_reads_td1_with_set_access_key() {
         .collect();
     assert!(lines.iter().all(|l| l.len() == 30), "{lines:?}");
     assert!(manifest.contains(lines[0]), "{lines:?}");
+    assert_eq!(text["Passive authentication"], "N");
     python_mrz_check("TD1", &lines);
 }
 
