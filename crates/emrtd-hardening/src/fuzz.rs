@@ -185,6 +185,14 @@ pub fn targets() -> Vec<Target> {
             run: crate::fuzz_gateway::run_gateway_json,
         },
         Target {
+            name: "gateway-http",
+            about: "the whole kyc-gateway HTTP API in-process (router, signatures fixed by the harness, SQLite): no 5xx, no panic",
+            seed_dirs: &[],
+            extract: None,
+            builtin: crate::fuzz_gateway::builtin_gateway_http,
+            run: crate::fuzz_gateway::run_gateway_http,
+        },
+        Target {
             name: "ausweisapp-sdk",
             about: "emrtd-bridge AusweisApp SDK: up to 16 command messages to one ausweisapp::Session (handle_text, events)",
             seed_dirs: &[],

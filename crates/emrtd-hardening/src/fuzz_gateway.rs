@@ -247,3 +247,297 @@ mod tests {
         assert_eq!(signature::verify(l[0], SECRET, payload), Some(Scheme::Hmac));
     }
 }
+
+// ---------------------------------------------------------------- the whole HTTP API
+
+/// The gateway under the `gateway-http` target: its router over a SQLite file in a
+/// temporary directory (on `/dev/shm` when there is one), one integration with signatures,
+/// one public-key integration, the DocVal result endpoint, no rate limit.
+struct HttpGateway {
+    rt: tokio::runtime::Runtime,
+    router: axum::Router,
+    /// A session in `created` state, replaced once an input changed it.
+    session: String,
+    _dir: TempDir,
+}
+
+/// A directory removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const HTTP_KEY: &str = "test-api-key";
+const HTTP_PUBLIC_KEY: &str = "public-api-key";
+const HTTP_RESULT_TOKEN: &str = "docval-result-token";
+
+fn http_gateway() -> &'static std::sync::Mutex<Option<HttpGateway>> {
+    static G: std::sync::OnceLock<std::sync::Mutex<Option<HttpGateway>>> = std::sync::OnceLock::new();
+    G.get_or_init(|| std::sync::Mutex::new(start_http_gateway()))
+}
+
+fn start_http_gateway() -> Option<HttpGateway> {
+    use kyc_gateway::config::{Config, Integration};
+    let base = if std::path::Path::new("/dev/shm").is_dir() {
+        std::path::PathBuf::from("/dev/shm")
+    } else {
+        std::env::temp_dir()
+    };
+    // The gateway lives in a static (never dropped): remove what earlier processes left.
+    if let Ok(rd) = std::fs::read_dir(&base) {
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if let Some(pid) = name.strip_prefix("docval-fuzz-gateway-")
+                && !std::path::Path::new("/proc").join(pid).exists()
+            {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    let dir = TempDir(base.join(format!("docval-fuzz-gateway-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).ok()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    let integration = |key: &str, public: bool| Integration {
+        api_key: key.into(),
+        api_secret: std::str::from_utf8(SECRET).unwrap_or_default().into(),
+        scheme: Scheme::Hmac,
+        decision_webhook_url: None,
+        event_webhook_url: None,
+        default_callback: None,
+        allow_public_key_sessions: public,
+    };
+    let config = Config {
+        database_url: format!("sqlite://{}?mode=rwc", dir.0.join("gw.sqlite3").display()),
+        integrations: vec![integration(HTTP_KEY, false), integration(HTTP_PUBLIC_KEY, true)],
+        docval_result_token: Some(HTTP_RESULT_TOKEN.into()),
+        admin_token: Some("admin-token".into()),
+        allow_http_loopback_callbacks: true,
+        rate_limit: None,
+        ..Config::default()
+    };
+    let state = rt.block_on(kyc_gateway::AppState::new(config)).ok()?;
+    let router = kyc_gateway::api::router(std::sync::Arc::new(state));
+    let mut g = HttpGateway {
+        rt,
+        router,
+        session: String::new(),
+        _dir: dir,
+    };
+    g.session = g.new_session()?;
+    Some(g)
+}
+
+impl HttpGateway {
+    fn call(&self, req: axum::http::Request<axum::body::Body>) -> Option<(u16, Vec<u8>)> {
+        use tower::ServiceExt;
+        let router = self.router.clone();
+        self.rt.block_on(async move {
+            let r = router.oneshot(req).await.ok()?;
+            let status = r.status().as_u16();
+            let body = axum::body::to_bytes(r.into_body(), 1 << 20).await.ok()?;
+            Some((status, body.to_vec()))
+        })
+    }
+
+    fn new_session(&self) -> Option<String> {
+        let body = br#"{"verification":{"vendorData":"fuzz"}}"#;
+        let (status, out) = self.call(signed_request("POST", "/v1/sessions", HTTP_KEY, Some(body), body))?;
+        if status != 201 {
+            return None;
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out).ok()?;
+        v.pointer("/verification/id")?.as_str().map(str::to_string)
+    }
+}
+
+fn signed_request(
+    method: &str,
+    path: &str,
+    key: &str,
+    signed_over: Option<&[u8]>,
+    body: &[u8],
+) -> axum::http::Request<axum::body::Body> {
+    let mut b = axum::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json")
+        .header("x-auth-client", key);
+    if let Some(p) = signed_over {
+        b = b.header("x-hmac-signature", signature::sign(Scheme::Hmac, SECRET, p));
+    }
+    b.body(axum::body::Body::from(body.to_vec())).unwrap_or_default()
+}
+
+/// Input: a selector byte, then the body (selector 6: a path line, then the body).
+/// `selector % 8`: 0 `POST /v1/sessions` signed, 1 the same with the public key unsigned,
+/// 2 `PATCH /v1/sessions/{id}` signed, 3 `POST /v1/sessions/{id}/media` signed, 4 the DocVal
+/// result for the session (the body's `client_validation_id` is set to the session when the
+/// body is a JSON object), 5 `POST /v1/sessions` with the body's first line as the signature
+/// header, 6 a GET of the path in the first line (signed over its last segment), 7 the admin
+/// review pages. The harness signs the mutated body, so mutations reach the handlers.
+/// Oracle: no 5xx answer (the gateway's "garbage never 5xx" rule) and no panic.
+// A violation is reported the way the harness detects failures: a panic.
+#[allow(clippy::panic)]
+pub(crate) fn run_gateway_http(d: &[u8]) {
+    let Some((&sel, body)) = d.split_first() else { return };
+    let mut guard = http_gateway().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(g) = guard.as_mut() else { return };
+    let sid = g.session.clone();
+    let mut result_body;
+    let req = match sel % 8 {
+        0 => signed_request("POST", "/v1/sessions", HTTP_KEY, Some(body), body),
+        1 => signed_request("POST", "/v1/sessions/", HTTP_PUBLIC_KEY, None, body),
+        2 => signed_request("PATCH", &format!("/v1/sessions/{sid}"), HTTP_KEY, Some(body), body),
+        3 => signed_request("POST", &format!("/v1/sessions/{sid}/media"), HTTP_KEY, Some(body), body),
+        4 => {
+            result_body = body.to_vec();
+            if let Ok(serde_json::Value::Object(mut o)) = serde_json::from_slice(body) {
+                o.insert("client_validation_id".into(), serde_json::json!(sid));
+                result_body = serde_json::to_vec(&o).unwrap_or_default();
+            }
+            let path = format!("/docval/results/{HTTP_RESULT_TOKEN}");
+            signed_request("POST", &path, "", None, &result_body)
+        }
+        5 => {
+            let (l, payload) = lines(body, 1);
+            let mut b = axum::http::Request::builder()
+                .method("POST")
+                .uri("/v1/sessions")
+                .header("x-auth-client", HTTP_KEY);
+            if let Some(h) = l.first().and_then(|h| axum::http::HeaderValue::from_str(h).ok()) {
+                b = b.header(
+                    if sel & 0x80 != 0 {
+                        "x-signature"
+                    } else {
+                        "x-hmac-signature"
+                    },
+                    h,
+                );
+            }
+            let Ok(r) = b.body(axum::body::Body::from(payload.to_vec())) else {
+                return;
+            };
+            r
+        }
+        6 => {
+            let (l, _) = lines(body, 1);
+            let path = l.first().copied().unwrap_or("").replace("{id}", &sid);
+            let Ok(uri) = path.parse::<axum::http::Uri>() else {
+                return;
+            };
+            let last = uri.path().rsplit('/').next().unwrap_or("").to_string();
+            let Ok(r) = axum::http::Request::builder()
+                .method("GET")
+                .uri(uri)
+                .header("x-auth-client", HTTP_KEY)
+                .header(
+                    "x-hmac-signature",
+                    signature::sign(Scheme::Hmac, SECRET, last.as_bytes()),
+                )
+                .body(axum::body::Body::empty())
+            else {
+                return;
+            };
+            r
+        }
+        _ => {
+            let (l, _) = lines(body, 1);
+            let path = l.first().copied().unwrap_or("").replace("{id}", &sid);
+            let Ok(uri) = path.parse::<axum::http::Uri>() else {
+                return;
+            };
+            let Ok(r) = axum::http::Request::builder()
+                .method("GET")
+                .uri(uri)
+                .header("authorization", "Bearer admin-token")
+                .body(axum::body::Body::empty())
+            else {
+                return;
+            };
+            r
+        }
+    };
+    let Some((status, out)) = g.call(req) else {
+        panic!("gateway: no response");
+    };
+    if status >= 500 {
+        let text = String::from_utf8_lossy(&out).to_string();
+        drop(guard);
+        panic!("gateway answered {status}: {text}");
+    }
+    // An input that changed the session's state: continue with a fresh session.
+    if matches!(sel % 8, 2..=4)
+        && (200..300).contains(&status)
+        && let Some(s) = g.new_session()
+    {
+        g.session = s;
+    }
+}
+
+pub(crate) fn builtin_gateway_http() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for s in builtin_gateway_json() {
+        let Some((&sel, body)) = s.split_first() else { continue };
+        match sel % 6 {
+            0 => {
+                out.push(with(0, body));
+                out.push(with(1, body));
+            }
+            1 => out.push(with(2, body)),
+            2 => out.push(with(3, body)),
+            3 => out.push(with(4, body)),
+            4 => out.push(with(5, body)),
+            _ => {}
+        }
+    }
+    for p in [
+        "/v1/sessions/{id}/decision",
+        "/v1/sessions/{id}/person",
+        "/v1/sessions/{id}/attempts",
+        "/v1/sessions/{id}/media",
+        "/v1/sessions/{id}/timestamps",
+        "/v1/attempts/{id}/media",
+        "/v1/media/{id}",
+        "/v1/timestamps/{id}",
+        "/v/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "/openapi.json",
+        "/v1/sessions/%ZZ/media",
+    ] {
+        out.push(with(6, format!("{p}\n").as_bytes()));
+    }
+    for p in [
+        "/review",
+        "/review/sessions/{id}",
+        "/review/media/{id}",
+        "/review?page=2&q=%00",
+    ] {
+        out.push(with(7, format!("{p}\n").as_bytes()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod http_tests {
+    use super::*;
+
+    #[test]
+    fn seeds_reach_the_handlers_and_a_result_decides_the_session() {
+        for s in builtin_gateway_http() {
+            run_gateway_http(&s);
+        }
+        let g = http_gateway().lock().unwrap();
+        let g = g.as_ref().expect("gateway started");
+        // A signed creation is accepted, so mutations start from requests that pass auth.
+        let body = br#"{"verification":{}}"#;
+        let (status, _) = g
+            .call(signed_request("POST", "/v1/sessions", HTTP_KEY, Some(body), body))
+            .unwrap();
+        assert_eq!(status, 201);
+    }
+}

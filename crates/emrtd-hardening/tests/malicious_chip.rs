@@ -445,7 +445,7 @@ async fn s26_garbage_from_the_first_answer() {
     assert_eq!(
         r.failure,
         Some(ReadFailure::AccessControl(
-            "the chip offers only BAC, which needs the MRZ data; a CAN was given".into()
+            "the chip offers only BAC, which needs the MRZ data; a CAN or PIN was given".into()
         )),
         "{}",
         summary(&r)
@@ -622,7 +622,7 @@ async fn s34_endless_61xx_get_response() {
     assert_eq!(
         r.failure,
         Some(ReadFailure::AccessControl(
-            "the chip offers only BAC, which needs the MRZ data; a CAN was given".into()
+            "the chip offers only BAC, which needs the MRZ data; a CAN or PIN was given".into()
         )),
         "{}",
         summary(&r)
@@ -643,7 +643,7 @@ async fn s35_6cxx_ping_pong() {
     assert_eq!(
         r.failure,
         Some(ReadFailure::AccessControl(
-            "the chip offers only BAC, which needs the MRZ data; a CAN was given".into()
+            "the chip offers only BAC, which needs the MRZ data; a CAN or PIN was given".into()
         )),
         "{}",
         summary(&r)
@@ -670,7 +670,7 @@ async fn s36_reads_that_make_no_progress() {
     assert_eq!(
         r.failure,
         Some(ReadFailure::AccessControl(
-            "the chip offers only BAC, which needs the MRZ data; a CAN was given".into()
+            "the chip offers only BAC, which needs the MRZ data; a CAN or PIN was given".into()
         )),
         "{}",
         summary(&r)
