@@ -13,12 +13,11 @@ use emrtd_sim::VirtualChip;
 use serde_json::Value;
 use std::net::{Shutdown, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const VPCD_READER: &str = "Virtual PCD 00 00";
+use emrtd_pcsc::testing::{VPCD_READER, connect_vpcd, ensure_pcscd_with_vpcd as pcscd, vpcd_card_present};
 
-/// vpcd has one card slot on port 35963: one test at a time.
+/// vpcd has one card slot: one test at a time.
 static VPCD: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Places the fixture's virtual chip on the vpcd reader; shutting the stream down removes it.
@@ -27,61 +26,12 @@ fn insert(name: &str) -> (TcpStream, std::thread::JoinHandle<()>) {
         .join("../../fixtures/documents")
         .join(name);
     let mut chip = VirtualChip::load(&dir).unwrap();
-    let stream = TcpStream::connect("127.0.0.1:35963").unwrap();
+    let stream = connect_vpcd(Duration::from_secs(10)).unwrap();
     let mut serve = stream.try_clone().unwrap();
     let served = std::thread::spawn(move || {
         let _ = emrtd_sim::vpcd::serve_stream(&mut chip, &mut serve, false);
     });
     (stream, served)
-}
-
-struct Started(Child);
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn vpcd_reader_present() -> bool {
-    emrtd_pcsc::Pcsc::new()
-        .and_then(|p| p.reader_names())
-        .is_ok_and(|names| names.iter().any(|n| n == VPCD_READER))
-}
-
-fn pcscd() -> Result<Option<Started>, String> {
-    if vpcd_reader_present() {
-        return Ok(None);
-    }
-    let pcscd = ["/usr/sbin/pcscd", "/usr/bin/pcscd"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .ok_or("pcscd is not installed")?;
-    if !Path::new("/etc/reader.conf.d/vpcd").exists() {
-        return Err("vsmartcard-vpcd is not installed (no /etc/reader.conf.d/vpcd)".into());
-    }
-    let child = Command::new(pcscd)
-        .arg("-f")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start pcscd: {e}"))?;
-    let started = Started(child);
-    let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(10) {
-        if vpcd_reader_present() {
-            return Ok(Some(started));
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    Err("pcscd did not show the vpcd reader within 10 s".into())
-}
-
-fn card_present() -> bool {
-    emrtd_pcsc::Pcsc::new()
-        .and_then(|p| p.readers())
-        .is_ok_and(|rs| rs.iter().any(|r| r.name == VPCD_READER && r.card_present))
 }
 
 async fn next_for(c: &mut Client, msg: &str) -> Value {
@@ -105,7 +55,7 @@ async fn change_pin_on_a_pcsc_card() {
     };
     let (stream, served) = insert("td1-id-explicit-curve");
     let t = Instant::now();
-    while !card_present() && t.elapsed() < Duration::from_secs(10) {
+    while !vpcd_card_present() && t.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(100));
     }
     let url = common::start_bridge(AusweisConfig {

@@ -8,72 +8,19 @@ use emrtd_sim::VirtualChip;
 use serde_json::Value;
 use std::net::{Shutdown, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-const VPCD_READER: &str = "Virtual PCD 00 00";
+use emrtd_pcsc::testing::{VPCD_READER, connect_vpcd, ensure_pcscd_with_vpcd as pcscd};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-struct Started(Child);
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn vpcd_reader_present() -> bool {
-    emrtd_pcsc::Pcsc::new()
-        .and_then(|p| p.reader_names())
-        .is_ok_and(|names| names.iter().any(|n| n == VPCD_READER))
-}
-
-/// Makes sure pcscd runs with the vpcd reader; starts it when needed.
-fn pcscd() -> Result<Option<Started>, String> {
-    if vpcd_reader_present() {
-        return Ok(None);
-    }
-    let pcscd = ["/usr/sbin/pcscd", "/usr/bin/pcscd"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .ok_or("pcscd is not installed")?;
-    let driver_conf = Path::new("/etc/reader.conf.d/vpcd");
-    if !driver_conf.exists() {
-        return Err("vsmartcard-vpcd is not installed (no /etc/reader.conf.d/vpcd)".into());
-    }
-    let child = Command::new(pcscd)
-        .arg("-f")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start pcscd: {e}"))?;
-    let started = Started(child);
-    let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(10) {
-        if vpcd_reader_present() {
-            return Ok(Some(started));
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    Err("pcscd did not show the vpcd reader within 10 s (not root, or another pcscd without vpcd?)".into())
-}
-
-/// Puts the chip on the vpcd reader; dropping the returned stream removes it.
+/// Puts the chip on the vpcd reader; shutting the returned stream down removes it.
 fn insert(dir: &Path) -> (TcpStream, std::thread::JoinHandle<()>) {
     let mut chip = VirtualChip::load(dir).unwrap();
-    let t = Instant::now();
-    let stream = loop {
-        match TcpStream::connect("127.0.0.1:35963") {
-            Ok(s) => break s,
-            Err(e) if t.elapsed() > Duration::from_secs(10) => panic!("vpcd port: {e}"),
-            Err(_) => std::thread::sleep(Duration::from_millis(200)),
-        }
-    };
-    stream.set_nodelay(true).unwrap();
+    let stream = connect_vpcd(Duration::from_secs(10)).unwrap();
     let mut serve = stream.try_clone().unwrap();
     let h = std::thread::spawn(move || {
         let _ = emrtd_sim::vpcd::serve_stream(&mut chip, &mut serve, false);

@@ -5,6 +5,8 @@
 //! Building needs the PC/SC library (`libpcsclite-dev` on Debian; `.ci/pcsc-deps.sh`).
 #![forbid(unsafe_code)]
 
+pub mod testing;
+
 use emrtd_transport::{LinkLimits, Transport, TransportError, check_response};
 use std::ffi::{CStr, CString};
 use std::time::Duration;
