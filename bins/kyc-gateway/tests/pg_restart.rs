@@ -36,7 +36,8 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// A throw-away cluster; stopped (immediate) and removed on drop.
+/// A throw-away cluster; stopped (fast: a clean shutdown leaves no shared memory behind) and
+/// removed on drop.
 struct Cluster {
     bin: PathBuf,
     dir: PathBuf,
@@ -143,7 +144,7 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let _ = self.run(&["pg_ctl", "-D", &self.data(), "-m", "immediate", "-w", "stop"]);
+        let _ = self.run(&["pg_ctl", "-D", &self.data(), "-m", "fast", "-w", "stop"]);
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
