@@ -1163,7 +1163,8 @@ fn parse_tc_token_url(s: &str) -> Option<AuthInfo> {
         "wss" | "https" => "wss",
         _ => return None,
     };
-    let host = u.host_str()?.to_string();
+    // `Host` displays an IPv6 address in brackets already.
+    let host = u.host()?.to_string();
     let port = u.port_or_known_default()?;
     let mut client_id = None;
     let mut validation_id = None;
@@ -1181,11 +1182,7 @@ fn parse_tc_token_url(s: &str) -> Option<AuthInfo> {
         u.query_pairs_mut().clear().extend_pairs(rest);
     }
     u.set_scheme(scheme).ok()?;
-    let host_port = if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    };
+    let host_port = format!("{host}:{port}");
     Some(AuthInfo {
         server_url: u.to_string(),
         tc_token_url: s.to_string(),
@@ -1207,6 +1204,13 @@ mod tests {
         assert_eq!(i.client_id, "abc");
         assert_eq!(i.validation_id, "v1");
         assert_eq!(i.host, "127.0.0.1:8080");
+        let v6 = parse_tc_token_url("ws://[::1]:9000/ws1/validate?client_id=abc").unwrap();
+        assert_eq!(v6.host, "[::1]:9000");
+        assert_eq!(v6.server_url, "ws://[::1]:9000/ws1/validate");
+        assert_eq!(
+            parse_tc_token_url("https://example.org/v").unwrap().host,
+            "example.org:443"
+        );
         assert!(parse_tc_token_url("x").is_none());
         assert!(parse_tc_token_url("ftp://a/b").is_none());
     }

@@ -125,7 +125,9 @@ struct Settings {
     rfid: bool,
 }
 
-struct Session {
+/// One connection's state (its settings and the last reading); `handle` answers one text
+/// message as the WebSocket route does (without the PC/SC watcher).
+pub struct Session {
     service: Arc<SinosecuService>,
     settings: Settings,
     /// Images of the last reading (ChipHead base64).
@@ -149,16 +151,7 @@ fn flag(param: Option<&Value>) -> Option<bool> {
 
 async fn session(socket: WebSocket, service: Arc<SinosecuService>) {
     let (mut tx, mut rx) = socket.split();
-    let mut s = Session {
-        service,
-        settings: Settings {
-            rfid: true,
-            ..Settings::default()
-        },
-        chip_head: None,
-        readers: Vec::new(),
-        seen: Vec::new(),
-    };
+    let mut s = Session::new(service);
     let (pcsc_tx, mut pcsc_rx) = mpsc::unbounded_channel::<ReaderEvent>();
     if s.service.config.pcsc {
         if let Ok(pcsc) = emrtd_pcsc::Pcsc::new() {
@@ -214,6 +207,19 @@ fn notify(command: &str, operand: &str, param: Value) -> Value {
 }
 
 impl Session {
+    pub fn new(service: Arc<SinosecuService>) -> Session {
+        Session {
+            service,
+            settings: Settings {
+                rfid: true,
+                ..Settings::default()
+            },
+            chip_head: None,
+            readers: Vec::new(),
+            seen: Vec::new(),
+        }
+    }
+
     fn has_device(&self) -> bool {
         self.service.config.document.is_some() || !self.readers.is_empty()
     }
@@ -316,7 +322,8 @@ impl Session {
         }
     }
 
-    async fn handle(&mut self, text: &str) -> Vec<Value> {
+    /// Answers one text message: the reply (or batch reply) and the notifications.
+    pub async fn handle(&mut self, text: &str) -> Vec<Value> {
         let Ok(v) = serde_json::from_str::<Value>(text) else {
             return vec![json!({"Type": "Reply", "Succeeded": "N", "Result": "Invalid JSON"})];
         };
