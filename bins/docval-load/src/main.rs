@@ -1,7 +1,13 @@
 //! `docval-load`: N simulated phones against a DocVal server on 127.0.0.1.
 //!
 //! Spawn a release server and measure it:
-//! `cargo build --release -p docval-server -p docval-load && target/release/docval-load --spawn-server target/release/docval-server --sessions 5000 --concurrency 5000 --rtt-ms 50 --ramp-up-ms 5000`
+//! `cargo build --release -p docval-server -p docval-load && target/release/docval-load --spawn-server target/release/docval-server --sessions 300 --concurrency 50`
+//!
+//! 5,000 concurrent sessions idle at APDU waits need a round trip long enough for the sessions
+//! to overlap and the server's APDU and session timeouts raised accordingly (see BENCHMARKS.md,
+//! "Concurrency and memory"): `--sessions 5000 --concurrency 5000 --rtt-ms 3000 --ramp-up-ms 90000`
+//! against a server started with `response_timeout_ms = 20000` and `session_timeout_ms = 400000`,
+//! under `ulimit -n 20000`.
 #![forbid(unsafe_code)]
 
 use clap::Parser;

@@ -146,3 +146,58 @@ where
     }
     Ok(Some(bytes.to_vec()))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    const ALL: [TypedCurve; 5] = [
+        TypedCurve::P256,
+        TypedCurve::BrainpoolP256r1,
+        TypedCurve::P384,
+        TypedCurve::BrainpoolP384r1,
+        TypedCurve::P521,
+    ];
+
+    fn variable_base(c: TypedCurve, point: &[u8], k: &[u8]) -> Option<Vec<u8>> {
+        match c {
+            TypedCurve::P256 => mul::<p256::NistP256>(point, k),
+            TypedCurve::BrainpoolP256r1 => mul::<bp256::BrainpoolP256r1>(point, k),
+            TypedCurve::P384 => mul::<p384::NistP384>(point, k),
+            TypedCurve::BrainpoolP384r1 => mul::<bp384::BrainpoolP384r1>(point, k),
+            TypedCurve::P521 => mul::<p521::NistP521>(point, k),
+        }
+        .unwrap()
+    }
+
+    /// The generator tables give the same points as the variable-base ladder on G, for small,
+    /// patterned and large scalars; k = 0 is the point at infinity on both paths.
+    #[test]
+    fn generator_tables_match_variable_base_multiplication() {
+        for c in ALL {
+            let g = c.mul_generator(&[1]).ok().flatten();
+            // A one-byte scalar is shorter than the order: pad like the callers do.
+            let len = match c {
+                TypedCurve::P256 | TypedCurve::BrainpoolP256r1 => 32,
+                TypedCurve::P384 | TypedCurve::BrainpoolP384r1 => 48,
+                TypedCurve::P521 => 66,
+            };
+            let scalar = |b: &[u8]| {
+                let mut v = vec![0u8; len - b.len()];
+                v.extend_from_slice(b);
+                v
+            };
+            let g = g.or_else(|| c.mul_generator(&scalar(&[1])).unwrap()).unwrap();
+            assert!(c.is_generator(&g));
+            let mut patterned: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(37).wrapping_add(11)).collect();
+            patterned[0] = 0;
+            for k in [scalar(&[1]), scalar(&[2]), scalar(&[0xFF; 7]), patterned] {
+                assert_eq!(c.mul_generator(&k).unwrap(), variable_base(c, &g, &k), "{c:?}");
+                // `mul` takes the table path for G.
+                assert_eq!(c.mul(&g, &k).unwrap(), variable_base(c, &g, &k), "{c:?}");
+            }
+            assert_eq!(c.mul_generator(&scalar(&[0])).unwrap(), None);
+        }
+    }
+}
