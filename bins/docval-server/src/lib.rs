@@ -72,7 +72,13 @@ async fn validate(
     }
     let return_result = query.get("return_result").is_some_and(|v| v == "true");
     let max = state.config.max_message_bytes;
-    ws.max_message_size(max)
+    // A relay session reads small frames (a response APDU of at most ~64 KiB, usually a few
+    // hundred bytes); an 8 KiB read buffer (tungstenite's default is 128 KiB, all touched on
+    // the first read) keeps thousands of idle sessions small. Larger frames still arrive
+    // whole, up to `max`.
+    ws.read_buffer_size(8 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(max)
         .max_frame_size(max)
         .on_failed_upgrade({
             let state = state.clone();
