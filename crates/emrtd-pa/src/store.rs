@@ -34,6 +34,12 @@ pub struct MasterListReport {
     /// The signer certificate verified against a configured signer root.
     pub signer_verified: bool,
     pub signer: Option<String>,
+    /// The list's signingTime signed attribute (seconds since the epoch), when present: the
+    /// date the list was issued. ICAO master lists carry no next-update date.
+    pub signing_time: Option<i64>,
+    /// The list was not verified but its certificates were added because the operator marked
+    /// the file as trusted ([`TrustStore::add_master_list_trusted`]).
+    pub trusted_unverified: bool,
     pub reasons: Vec<Reason>,
 }
 
@@ -187,7 +193,27 @@ impl TrustStore {
     /// Loads an ICAO CSCA master list (CMS SignedData). Its certificates are added; the
     /// report says whether the list's signature and its signer verified against a configured
     /// master list root.
+    ///
+    /// Certificates of a list are added only when its signature verified and its signer
+    /// chains to a configured master list root ([`MasterListReport::verified`]); an
+    /// unverified list adds nothing and says why in its report.
     pub fn add_master_list(&mut self, data: &[u8], source: &str) -> Result<MasterListReport, PaError> {
+        self.add_master_list_inner(data, source, false)
+    }
+
+    /// Like [`TrustStore::add_master_list`], but adds the certificates even when the list is
+    /// not verified: for a file the operator explicitly marked as trusted (e.g. a list obtained
+    /// out of band whose signer root is not at hand). The report says so.
+    pub fn add_master_list_trusted(&mut self, data: &[u8], source: &str) -> Result<MasterListReport, PaError> {
+        self.add_master_list_inner(data, source, true)
+    }
+
+    fn add_master_list_inner(
+        &mut self,
+        data: &[u8],
+        source: &str,
+        trust_unverified: bool,
+    ) -> Result<MasterListReport, PaError> {
         let sd = SignedData::from_content_info(data)?;
         if sd.encap_content_type != OID_CSCA_MASTER_LIST {
             return Err(PaError::MasterList(format!(
@@ -203,6 +229,12 @@ impl TrustStore {
             signature_valid: false,
             signer_verified: false,
             signer: None,
+            signing_time: sd
+                .signer_infos
+                .first()
+                .and_then(|si| si.signed_attributes.as_ref())
+                .and_then(|a| a.signing_time),
+            trusted_unverified: false,
             reasons: bad
                 .iter()
                 .map(|e| Reason::new(ReasonCode::Info, format!("master list entry skipped: {e}")))
@@ -246,6 +278,22 @@ impl TrustStore {
                         format!("signer {} does not chain to a configured root", signer.subject)
                     },
                 ));
+            }
+        }
+        if !report.verified() {
+            if trust_unverified {
+                report.trusted_unverified = true;
+                report.reasons.push(Reason::new(
+                    ReasonCode::Info,
+                    "master list not verified; its certificates are trusted because the file is marked trusted",
+                ));
+            } else {
+                report.reasons.push(Reason::new(
+                    ReasonCode::MasterListSignerNotVerified,
+                    "master list not verified: none of its certificates was added",
+                ));
+                self.master_lists.push(report.clone());
+                return Ok(report);
             }
         }
         for c in list {

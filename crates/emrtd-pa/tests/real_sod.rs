@@ -96,6 +96,26 @@ fn master_list_without_root_is_reported_unverified() {
             .iter()
             .any(|x| x.code == ReasonCode::MasterListSignerNotVerified)
     );
+    // Issue 13 hole 5: an unverified list adds no certificate (before the fix it added all
+    // 411), and the report says so.
+    assert_eq!(r.added, 0, "{r:?}");
+    assert_eq!(s.len(), 0);
+    assert!(!r.trusted_unverified);
+    assert!(
+        r.reasons
+            .iter()
+            .any(|x| x.detail.contains("none of its certificates was added"))
+    );
+    // The list's issue date (signingTime 2026-07-23T09:35:43Z) is reported.
+    assert_eq!(r.signing_time, Some(1_784_799_343));
+    // Explicitly marked trusted: added, and the report says it was not verified.
+    let mut s = TrustStore::new();
+    let r = s
+        .add_master_list_trusted(&read("masterlists/NL_ML_2026-07-22.ml"), "NL (trusted)")
+        .unwrap();
+    assert!(!r.verified() && r.trusted_unverified);
+    assert!(r.added > 400, "{r:?}");
+    assert_eq!(s.len(), r.added);
     // The NL root does not verify the DE list's signer.
     let mut s = TrustStore::new();
     s.add_master_list_root(&read("masterlists/NL_ROOT_CA.cer")).unwrap();
