@@ -512,15 +512,18 @@ fn make_document(spec: &DocSpec, pki: &Pki, keys: &Path, vectors: &Path) -> R<Do
     } else {
         spec.key_label
     };
+    // With PACE-CAM the chip has one static key pair: the CAM key of EF.CardSecurity is the
+    // chip authentication key of DG14 (docval requires them equal).
+    let ca_label = if spec.pace_cam { "cam" } else { "ca" };
     let ca_key = match &spec.ca {
         CaKey::None => None,
-        CaKey::Ec(c, oid) => Some((Key::ec(*c, &format!("{chip_label}/ca"), false)?, *oid)),
+        CaKey::Ec(c, oid) => Some((Key::ec(*c, &format!("{chip_label}/{ca_label}"), false)?, *oid)),
         CaKey::Dh(g) => Some((Key::dh(*g, &format!("{chip_label}/ca"))?, "0.4.0.127.0.7.2.2.3.1.1")),
     };
     // The files always describe the genuine chip's keys.
     let genuine_ca = match &spec.ca {
         CaKey::None => None,
-        CaKey::Ec(c, _) => Some(Key::ec(*c, &format!("{}/ca", spec.key_label), false)?),
+        CaKey::Ec(c, _) => Some(Key::ec(*c, &format!("{}/{ca_label}", spec.key_label), false)?),
         CaKey::Dh(g) => Some(Key::dh(*g, &format!("{}/ca", spec.key_label))?),
     };
     let aa_key = |label: &str| -> R<Option<Key>> {
@@ -624,7 +627,7 @@ fn make_document(spec: &DocSpec, pki: &Pki, keys: &Path, vectors: &Path) -> R<Do
     if let Some(k) = &cam_key {
         // EF.CardSecurity: the SecurityInfos of EF.CardAccess plus the chip's CAM/CA key, signed.
         let mut infos = card_access.clone();
-        infos.push(lds::ca_public_key_info(k, Some(2))?);
+        infos.push(lds::ca_public_key_info(k, Some(1))?);
         let refs: Vec<&[u8]> = infos.iter().map(Vec::as_slice).collect();
         let content = set_of(&refs);
         let cs = pki::signed_data(

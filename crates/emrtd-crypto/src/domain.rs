@@ -280,6 +280,31 @@ impl Domain {
         matches!(self, Domain::Ec(_))
     }
 
+    /// Whether both designate the same group: the same curve (p, a, b, G, n, h) or the same
+    /// DH group (p, g, q), however each was named (standardized id, named curve, explicit
+    /// parameters). PACE-CAM and chip authentication use it to tie the parameters a chip
+    /// offers in unsigned EF.CardAccess to the signed ones (Doc 9303-11 §4.4.3.5.2, §9.2).
+    pub fn same_parameters(&self, other: &Domain) -> bool {
+        match (self, other) {
+            (Domain::Ec(x), Domain::Ec(y)) => {
+                let g = |c: &Curve| c.encode_point(&c.generator()).ok();
+                x.p_bytes() == y.p_bytes()
+                    && x.a_bytes() == y.a_bytes()
+                    && x.b_bytes() == y.b_bytes()
+                    && x.order_bytes() == y.order_bytes()
+                    && x.cofactor_bytes() == y.cofactor_bytes()
+                    && g(x).is_some()
+                    && g(x) == g(y)
+            }
+            (Domain::Dh(x), Domain::Dh(y)) => {
+                x.p_bytes() == y.p_bytes()
+                    && x.q_bytes() == y.q_bytes()
+                    && x.encode_element(&x.generator()) == y.encode_element(&y.generator())
+            }
+            _ => false,
+        }
+    }
+
     /// Bit length of the field prime p (for the Integrated Mapping's PRF length).
     pub fn p_bits(&self) -> u32 {
         match self {
@@ -439,5 +464,40 @@ mod tests {
             assert_eq!(d.id(), Some(*id));
         }
         assert_eq!(Domain::standardized(3).unwrap_err(), AsymError::UnknownDomainId(3));
+    }
+
+    #[test]
+    fn same_parameters_compares_the_group_not_the_name() {
+        let bp = Domain::standardized(13).unwrap();
+        let Domain::Ec(c) = &bp else { panic!("EC") };
+        let g = c.encode_point(&c.generator()).unwrap();
+        let explicit = Domain::explicit_ec(
+            &c.p_bytes(),
+            &c.a_bytes(),
+            &c.b_bytes(),
+            &g,
+            &c.order_bytes(),
+            &c.cofactor_bytes(),
+        )
+        .unwrap();
+        assert!(bp.same_parameters(&explicit) && explicit.same_parameters(&bp));
+        // The PACE-CAM attack: the same p, a, b, n with another point of the curve as
+        // generator (here 2G) is a different group.
+        let g2 = c.encode_point(&c.mul(&c.generator(), &[2]).unwrap()).unwrap();
+        let other_g = Domain::explicit_ec(
+            &c.p_bytes(),
+            &c.a_bytes(),
+            &c.b_bytes(),
+            &g2,
+            &c.order_bytes(),
+            &c.cofactor_bytes(),
+        )
+        .unwrap();
+        assert!(!bp.same_parameters(&other_g));
+        assert!(!bp.same_parameters(&Domain::standardized(12).unwrap()));
+        assert!(!bp.same_parameters(&Domain::standardized(0).unwrap()));
+        let dh = Domain::standardized(0).unwrap();
+        assert!(dh.same_parameters(&Domain::standardized(0).unwrap()));
+        assert!(!dh.same_parameters(&Domain::standardized(1).unwrap()));
     }
 }

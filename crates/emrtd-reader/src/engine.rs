@@ -19,9 +19,10 @@ use emrtd_access::pace::{
 use emrtd_apdu::CommandApdu;
 use emrtd_chipauth::aa::{AaPublicKey, AaStep, AaTerminal};
 use emrtd_chipauth::ca::{CaParams, CaStep, CaTerminal};
+use emrtd_crypto::domain::Domain;
 use emrtd_pa::{PaOptions, PaOutcome, TrustStore};
 use emrtd_result::AuthResult;
-use emrtd_secinfo::{SecurityInfo, SecurityInfos};
+use emrtd_secinfo::{PaceMapping, SecurityInfo, SecurityInfos};
 use emrtd_transport::{Transport, TransportError};
 use rand_core::CryptoRng;
 use std::collections::BTreeMap;
@@ -267,6 +268,9 @@ struct Engine<'a, 't, T, R> {
     rng: &'a mut R,
     reading: Reading,
     pace: Option<PaceOutcome>,
+    /// The CSCA (SHA-256 fingerprint) EF.CardSecurity chained to when PACE-CAM succeeded:
+    /// passive authentication must find EF.SOD under the same CSCA.
+    cam_csca: Option<String>,
     /// Extended length in use (the link allows it and the chip announced it).
     extended: bool,
     max_response_bytes: Option<usize>,
@@ -359,6 +363,7 @@ pub async fn read_document<T: Transport, R: CryptoRng>(
         rng,
         reading: Reading::new(),
         pace: None,
+        cam_csca: None,
         extended: cfg.extended_length,
         max_response_bytes: cfg.max_response_bytes,
     };
@@ -443,35 +448,49 @@ async fn pipeline<T: Transport, R: CryptoRng>(
         })
         .unwrap_or_default();
 
-    // DG14 and Chip Authentication.
+    // DG14 and Chip Authentication. What the signed data offers decides between FAILED and
+    // UNAVAILABLE: a DG14 listed in EF.SOD that the chip hides, refuses or garbles is a
+    // failure (a clone hiding its missing key), never "unavailable".
     if listed.contains(&14) {
         step!(e, Step::ReadDg14, read_dg(e, 14, false));
     } else {
         e.skip(Step::ReadDg14, "DG14 not listed in EF.SOD");
     }
     let cam = e.pace.as_ref().is_some_and(|p| p.is_cam());
-    let dg14_has_ca = e.reading.data_groups.get(&14).is_some_and(|dg14| {
-        dg14_infos(dg14)
-            .ok_or(())
-            .map(|s| {
-                s.infos.iter().any(|i| {
-                    matches!(
-                        i,
-                        SecurityInfo::ChipAuthenticationPublicKey(_) | SecurityInfo::ChipAuthentication(_)
-                    )
-                })
-            })
-            .unwrap_or(false)
-    });
-    if cam {
-        step!(e, Step::ChipAuthentication, chip_authentication_mapping(e, store));
-    } else if dg14_has_ca {
-        step!(e, Step::ChipAuthentication, chip_authentication(e));
-    } else {
-        e.skip(Step::ChipAuthentication, "the chip offers no chip authentication");
+    let dg14: Option<Result<SecurityInfos, ()>> = e.reading.data_groups.get(&14).map(|dg14| dg14_infos(dg14).ok_or(()));
+    match dg14 {
+        None if listed.contains(&14) => {
+            let why = "DG14 is listed in EF.SOD but the chip did not return it";
+            fail_step(e, Step::ChipAuthentication, Auth::Chip, why);
+        }
+        Some(Err(())) => {
+            let why = "DG14 cannot be parsed: its chip authentication key is unknown";
+            fail_step(e, Step::ChipAuthentication, Auth::Chip, why);
+        }
+        _ if cam => {
+            step!(e, Step::ChipAuthentication, chip_authentication_mapping(e, store));
+        }
+        Some(Ok(infos))
+            if infos.infos.iter().any(|i| {
+                matches!(
+                    i,
+                    SecurityInfo::ChipAuthenticationPublicKey(_) | SecurityInfo::ChipAuthentication(_)
+                )
+            }) =>
+        {
+            step!(e, Step::ChipAuthentication, chip_authentication(e));
+        }
+        Some(Ok(infos)) if announces_cam(&infos) => {
+            let why = "DG14 announces PACE-CAM but the chip did not perform it";
+            fail_step(e, Step::ChipAuthentication, Auth::Chip, why);
+        }
+        _ if e.pace.is_some() => {
+            step!(e, Step::ChipAuthentication, card_security_offers_no_cam(e, store));
+        }
+        _ => e.skip(Step::ChipAuthentication, "the chip offers no chip authentication"),
     }
 
-    // DG15 and Active Authentication.
+    // DG15 and Active Authentication: a DG15 listed in EF.SOD that cannot be read fails AA.
     if listed.contains(&15) {
         step!(e, Step::ReadDg15, read_dg(e, 15, false));
     } else {
@@ -479,6 +498,9 @@ async fn pipeline<T: Transport, R: CryptoRng>(
     }
     if e.reading.data_groups.contains_key(&15) {
         step!(e, Step::ActiveAuthentication, active_authentication(e));
+    } else if listed.contains(&15) {
+        let why = "DG15 is listed in EF.SOD but the chip did not return it";
+        fail_step(e, Step::ActiveAuthentication, Auth::Active, why);
     } else {
         e.skip(Step::ActiveAuthentication, "the chip offers no active authentication");
     }
@@ -684,6 +706,15 @@ async fn read_dg<T: Transport, R: CryptoRng>(
                 .push(format!("DG{dg} is listed in EF.SOD but the chip does not have it"));
             Ok(StepOutcome::Skipped("file not found".into()))
         }
+        // DG14 and DG15 carry the keys of chip and active authentication: a chip that
+        // refuses or garbles them fails that authentication (decided by the caller), and
+        // the reading goes on.
+        Err(err) if (dg == 14 || dg == 15) && !matches!(err, FileError::Channel(ChannelError::Transport(_))) => {
+            e.reading
+                .errors
+                .push(format!("DG{dg} is listed in EF.SOD but could not be read: {err}"));
+            Ok(StepOutcome::Skipped(err.to_string()))
+        }
         Err(err) => Err(file_failure(&format!("DG{dg}"), err)),
     }
 }
@@ -734,62 +765,220 @@ async fn chip_authentication<T: Transport, R: CryptoRng>(
     Ok(StepOutcome::Failed("chip authentication did not finish".into()))
 }
 
+/// Which authentication a failure is about.
+#[derive(Clone, Copy)]
+enum Auth {
+    Chip,
+    Active,
+}
+
+/// Records `step` as failed without running it, and the authentication as FAILED.
+fn fail_step<T: Transport, R: CryptoRng>(e: &mut Engine<'_, '_, T, R>, step: Step, auth: Auth, why: &str) {
+    match auth {
+        Auth::Chip => {
+            e.reading.chip_authentication = AuthResult::Failed;
+            e.reading.errors.push(format!("chip authentication: {why}"));
+        }
+        Auth::Active => {
+            e.reading.active_authentication = AuthResult::Failed;
+            e.reading.errors.push(format!("active authentication: {why}"));
+        }
+    }
+    e.reading.steps.push(StepRecord {
+        step,
+        outcome: StepOutcome::Failed(why.to_string()),
+        round_trips: 0,
+        elapsed: Duration::ZERO,
+    });
+}
+
+/// Whether SecurityInfos offer PACE-CAM (a PACEInfo with an id-PACE-ECDH-CAM protocol).
+fn announces_cam(infos: &SecurityInfos) -> bool {
+    infos.pace_infos().any(|p| {
+        p.protocol()
+            .is_some_and(|x| x.mapping == PaceMapping::ChipAuthentication)
+    })
+}
+
+/// The signed SecurityInfos of EF.CardSecurity, with the passive authentication of the file.
+fn card_security_infos(cs: &[u8], store: &TrustStore, opts: &PaOptions) -> (PaOutcome, Result<SecurityInfos, String>) {
+    let pa = emrtd_pa::verify_card_security(cs, store, opts);
+    let infos = emrtd_lds::cms::SignedData::from_content_info(cs)
+        .map_err(|err| format!("EF.CardSecurity: {err}"))
+        .and_then(|sd| SecurityInfos::parse(&sd.encap_content).map_err(|err| format!("EF.CardSecurity: {err}")));
+    (pa, infos)
+}
+
+/// The domain parameters the signed SecurityInfos give for the PACE run `pace`: its PACEInfo
+/// (same protocol OID and parameter id) and, for non-standardized ids, the
+/// PACEDomainParameterInfo with that id (Doc 9303-11 §9.2.1, §9.2.2).
+fn signed_pace_domain(infos: &SecurityInfos, pace: &PaceOutcome) -> Result<Domain, String> {
+    let info = infos
+        .pace_infos()
+        .find(|i| i.protocol.as_bytes() == pace.oid.as_slice() && i.parameter_id == pace.parameter_id)
+        .ok_or("EF.CardSecurity does not sign the PACE protocol and parameters the chip used")?;
+    if info.has_standardized_parameters() {
+        let id = info.parameter_id.unwrap_or_default();
+        return Domain::standardized(id).map_err(|err| format!("signed parameter id {id}: {err}"));
+    }
+    let dp = infos
+        .pace_domain_parameter_infos()
+        .find(|d| d.parameter_id == info.parameter_id)
+        .ok_or("EF.CardSecurity has no PACEDomainParameterInfo for the parameters the chip used")?;
+    dp.domain_parameter
+        .domain_parameters()
+        .map_err(|err| err.to_string())
+        .and_then(|d| d.to_domain().map_err(|err| err.to_string()))
+        .map_err(|err| format!("signed PACE domain parameters: {err}"))
+}
+
+/// PACE-CAM (Doc 9303-11 §4.4.3.5.2): the chip proved it holds the private key of a public
+/// key in EF.CardSecurity. Everything the check relies on comes from signed data: the PACE
+/// domain parameters must equal the ones EF.CardSecurity signs (EF.CardAccess is not signed:
+/// a clone could choose a generator whose discrete log it knows), the key is taken with its
+/// own signed domain parameters, EF.CardSecurity must verify (and, in passive
+/// authentication, chain to the same CSCA as EF.SOD), and a DG14 present must hold the same
+/// key.
 async fn chip_authentication_mapping<T: Transport, R: CryptoRng>(
     e: &mut Engine<'_, '_, T, R>,
     store: &TrustStore,
 ) -> Result<StepOutcome, StepError> {
+    let fail = |e: &mut Engine<'_, '_, T, R>, why: String| {
+        e.reading.chip_authentication = AuthResult::Failed;
+        e.reading.errors.push(format!("PACE-CAM: {why}"));
+        Ok(StepOutcome::Failed(why))
+    };
     let Some(pace) = e.pace.as_ref() else {
         return Ok(StepOutcome::Skipped("no PACE".into()));
     };
     let Some(cs) = e.reading.card_security.as_deref() else {
-        e.reading.chip_authentication = AuthResult::Failed;
-        e.reading
-            .errors
-            .push("PACE-CAM: EF.CardSecurity missing, the chip's static key is unknown".into());
-        return Ok(StepOutcome::Failed("EF.CardSecurity missing".into()));
+        return fail(e, "EF.CardSecurity missing, the chip's static key is unknown".into());
     };
-    // EF.CardSecurity must itself be authentic before its key is trusted.
-    let cs_pa = emrtd_pa::verify_card_security(cs, store, &e.cfg.pa_options);
-    let key = emrtd_lds::cms::SignedData::from_content_info(cs)
-        .ok()
-        .and_then(|sd| SecurityInfos::parse(&sd.encap_content).ok())
-        .and_then(|infos| {
-            infos.infos.into_iter().find_map(|i| match i {
-                SecurityInfo::ChipAuthenticationPublicKey(k) => k.public_key.public_key_value().ok(),
-                _ => None,
-            })
-        });
-    let Some(key) = key else {
-        e.reading.chip_authentication = AuthResult::Failed;
-        e.reading
-            .errors
-            .push("PACE-CAM: no chip authentication key in EF.CardSecurity".into());
-        return Ok(StepOutcome::Failed("no key in EF.CardSecurity".into()));
+    // EF.CardSecurity must itself be authentic before anything in it is trusted.
+    let (cs_pa, infos) = card_security_infos(cs, store, &e.cfg.pa_options);
+    if !(cs_pa.sod_signature_valid && cs_pa.document_certificate_valid) {
+        let why = cs_pa.error.unwrap_or_else(|| "EF.CardSecurity is not authentic".into());
+        return fail(e, why);
+    }
+    let infos = match infos {
+        Ok(i) => i,
+        Err(why) => return fail(e, why),
     };
-    match pace.verify_cam(&key) {
-        Ok(CamVerification::Verified) if cs_pa.sod_signature_valid && cs_pa.document_certificate_valid => {
-            e.reading.chip_authentication = AuthResult::Success;
-            Ok(StepOutcome::Done)
-        }
-        Ok(CamVerification::Verified) => {
-            e.reading.chip_authentication = AuthResult::Failed;
-            let why = cs_pa.error.unwrap_or_else(|| "EF.CardSecurity is not authentic".into());
-            e.reading.errors.push(format!("PACE-CAM: {why}"));
-            Ok(StepOutcome::Failed(why))
-        }
-        Ok(CamVerification::Failed) => {
-            e.reading.chip_authentication = AuthResult::Failed;
-            e.reading
-                .errors
-                .push("PACE-CAM: the chip does not hold the key of EF.CardSecurity".into());
-            Ok(StepOutcome::Failed("CAM check failed".into()))
-        }
-        Err(err) => {
-            e.reading.chip_authentication = AuthResult::Failed;
-            e.reading.errors.push(format!("PACE-CAM: {err}"));
-            Ok(StepOutcome::Failed(err.to_string()))
+    let domain = match signed_pace_domain(&infos, pace) {
+        Ok(d) => d,
+        Err(why) => return fail(e, why),
+    };
+    if !domain.same_parameters(pace.domain()) {
+        return fail(
+            e,
+            "the PACE domain parameters of EF.CardAccess differ from the signed ones of EF.CardSecurity".into(),
+        );
+    }
+    // The chip's static keys, each with its own signed domain parameters.
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    for k in infos.chip_authentication_public_key_infos() {
+        let key_domain = k
+            .public_key
+            .algorithm
+            .domain_parameters()
+            .ok()
+            .and_then(|d| d.to_domain().ok());
+        if key_domain.is_some_and(|d| d.same_parameters(pace.domain()))
+            && let Ok(v) = k.public_key.public_key_value()
+        {
+            keys.push(v);
         }
     }
+    if keys.is_empty() {
+        return fail(
+            e,
+            "EF.CardSecurity has no chip authentication key on the PACE domain parameters".into(),
+        );
+    }
+    let mut verified = None;
+    for key in &keys {
+        match pace.verify_cam(key) {
+            Ok(CamVerification::Verified) => {
+                verified = Some(key.clone());
+                break;
+            }
+            Ok(CamVerification::Failed) => {}
+            Err(err) => return fail(e, err.to_string()),
+        }
+    }
+    let Some(key) = verified else {
+        return fail(e, "the chip does not hold the key of EF.CardSecurity".into());
+    };
+    // A DG14 read from the chip (its hash is checked in passive authentication) must hold
+    // the same key: EF.CardSecurity of another document does not pass.
+    if let Some(dg14) = e.reading.data_groups.get(&14).and_then(|d| dg14_infos(d)) {
+        let dg14_keys: Vec<&emrtd_secinfo::ChipAuthenticationPublicKeyInfo> =
+            dg14.chip_authentication_public_key_infos().collect();
+        if !dg14_keys.is_empty()
+            && !dg14_keys.iter().any(|k| {
+                k.public_key.public_key_value().is_ok_and(|v| v == key)
+                    && k.public_key
+                        .algorithm
+                        .domain_parameters()
+                        .ok()
+                        .and_then(|d| d.to_domain().ok())
+                        .is_some_and(|d| d.same_parameters(&domain))
+            })
+        {
+            return fail(
+                e,
+                "the chip authentication key of DG14 differs from the PACE-CAM key of EF.CardSecurity".into(),
+            );
+        }
+    }
+    e.cam_csca = cs_pa.csca.map(|c| c.fingerprint_sha256);
+    e.reading.chip_authentication = AuthResult::Success;
+    Ok(StepOutcome::Done)
+}
+
+/// PACE without CAM and no chip authentication in DG14: chip authentication is UNAVAILABLE
+/// only when the signed EF.CardSecurity (read from the master file) does not announce
+/// PACE-CAM either. A clone that hides PACE-CAM from the unsigned EF.CardAccess is caught
+/// here when the genuine EF.CardSecurity is on it.
+async fn card_security_offers_no_cam<T: Transport, R: CryptoRng>(
+    e: &mut Engine<'_, '_, T, R>,
+    store: &TrustStore,
+) -> Result<StepOutcome, StepError> {
+    let select_mf = CommandApdu::new(0x00, 0xA4, 0x00, 0x0C).with_data(vec![0x3F, 0x00]);
+    let r = e.ch.send(&select_mf).await?;
+    let cs = if r.sw.is_success() {
+        let limits = e.limits();
+        match read_file(&mut e.ch, Some(SFI_CARD_SECURITY), limits).await {
+            Ok(cs) => Some(cs),
+            Err(FileError::Channel(ChannelError::Transport(t))) => {
+                return Err(StepError::Fatal(ReadFailure::Transport(t)));
+            }
+            Err(_) => None,
+        }
+    } else {
+        None
+    };
+    let r = e.ch.send(&select_aid(&EMRTD_AID)).await?;
+    if !r.sw.is_success() {
+        return Err(StepError::Fatal(ReadFailure::Reader(format!(
+            "SELECT eMRTD application: {}",
+            r.sw
+        ))));
+    }
+    let Some(cs) = cs else {
+        return Ok(StepOutcome::Skipped("the chip offers no chip authentication".into()));
+    };
+    let (cs_pa, infos) = card_security_infos(&cs, store, &e.cfg.pa_options);
+    let announced =
+        cs_pa.sod_signature_valid && cs_pa.document_certificate_valid && infos.as_ref().is_ok_and(announces_cam);
+    e.reading.card_security = Some(cs);
+    if announced {
+        let why = "the signed EF.CardSecurity announces PACE-CAM but the chip did not perform it";
+        e.reading.chip_authentication = AuthResult::Failed;
+        e.reading.errors.push(format!("chip authentication: {why}"));
+        return Ok(StepOutcome::Failed(why.into()));
+    }
+    Ok(StepOutcome::Skipped("the chip offers no chip authentication".into()))
 }
 
 async fn active_authentication<T: Transport, R: CryptoRng>(
@@ -854,6 +1043,7 @@ async fn passive_authentication<T: Transport, R: CryptoRng>(
     let dgs: BTreeMap<u8, Vec<u8>> = e.reading.data_groups.iter().map(|(k, v)| (*k, v.to_vec())).collect();
     let outcome = emrtd_pa::verify_sod(sod, &dgs, store, &e.cfg.pa_options);
     drop(dgs);
+    bind_authentications(&mut e.reading, &outcome, e.cam_csca.as_deref());
     let verified = outcome.verified();
     let detail = outcome.error.clone();
     e.reading.passive_authentication = Some(outcome);
@@ -862,4 +1052,102 @@ async fn passive_authentication<T: Transport, R: CryptoRng>(
     } else {
         StepOutcome::Failed(detail.unwrap_or_else(|| "passive authentication failed".into()))
     })
+}
+
+/// Chip and active authentication prove possession of keys read from the chip; they stand
+/// only if passive authentication covers those keys: the hash of DG14 (chip authentication)
+/// and DG15 (active authentication) must be valid, and EF.CardSecurity (PACE-CAM) must chain
+/// to the same CSCA as EF.SOD.
+fn bind_authentications(reading: &mut Reading, pa: &PaOutcome, cam_csca: Option<&str>) {
+    let hash_ok = |dg: u8| pa.data_groups_with_valid_hash.contains(&dg);
+    if reading.chip_authentication == AuthResult::Success {
+        if reading.data_groups.contains_key(&14) && !hash_ok(14) {
+            reading.chip_authentication = AuthResult::Failed;
+            reading.errors.push(
+                "chip authentication: the hash of DG14 in EF.SOD does not match, its key is not authentic".into(),
+            );
+        }
+        if let Some(cam) = cam_csca
+            && pa.csca.as_ref().map(|c| c.fingerprint_sha256.as_str()) != Some(cam)
+        {
+            reading.chip_authentication = AuthResult::Failed;
+            reading.errors.push(
+                "chip authentication: EF.CardSecurity and EF.SOD do not chain to the same CSCA (another document's EF.CardSecurity)"
+                    .into(),
+            );
+        }
+    }
+    if reading.active_authentication == AuthResult::Success && reading.data_groups.contains_key(&15) && !hash_ok(15) {
+        reading.active_authentication = AuthResult::Failed;
+        reading
+            .errors
+            .push("active authentication: the hash of DG15 in EF.SOD does not match, its key is not authentic".into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use emrtd_pa::cert::CertSummary;
+
+    fn csca(fingerprint: &str) -> CertSummary {
+        CertSummary {
+            subject: "C=UT,CN=CSCA".into(),
+            issuer: "C=UT,CN=CSCA".into(),
+            serial: "01".into(),
+            not_before: String::new(),
+            not_after: String::new(),
+            fingerprint_sha256: fingerprint.into(),
+        }
+    }
+
+    fn reading(ca: AuthResult, aa: AuthResult) -> Reading {
+        let mut r = Reading::new();
+        r.chip_authentication = ca;
+        r.active_authentication = aa;
+        r.data_groups.insert(14, Zeroizing::new(vec![0x6E, 0]));
+        r.data_groups.insert(15, Zeroizing::new(vec![0x6F, 0]));
+        r
+    }
+
+    fn pa(csca_fp: Option<&str>, valid: &[u8]) -> PaOutcome {
+        PaOutcome {
+            csca: csca_fp.map(csca),
+            data_groups_with_valid_hash: valid.to_vec(),
+            ..PaOutcome::default()
+        }
+    }
+
+    #[test]
+    fn pace_cam_stands_only_when_card_security_and_sod_share_the_csca() {
+        // Issue 13 hole 1: an EF.CardSecurity of a document of another issuer.
+        let mut r = reading(AuthResult::Success, AuthResult::Success);
+        bind_authentications(&mut r, &pa(Some("aa"), &[14, 15]), Some("bb"));
+        assert_eq!(r.chip_authentication, AuthResult::Failed);
+        assert_eq!(r.active_authentication, AuthResult::Success);
+        let mut r = reading(AuthResult::Success, AuthResult::Success);
+        bind_authentications(&mut r, &pa(None, &[14, 15]), Some("bb"));
+        assert_eq!(r.chip_authentication, AuthResult::Failed);
+        let mut r = reading(AuthResult::Success, AuthResult::Success);
+        bind_authentications(&mut r, &pa(Some("bb"), &[14, 15]), Some("bb"));
+        assert_eq!(r.chip_authentication, AuthResult::Success);
+    }
+
+    #[test]
+    fn chip_and_active_authentication_need_the_hashes_of_dg14_and_dg15() {
+        let mut r = reading(AuthResult::Success, AuthResult::Success);
+        bind_authentications(&mut r, &pa(Some("aa"), &[15]), None);
+        assert_eq!(r.chip_authentication, AuthResult::Failed);
+        assert_eq!(r.active_authentication, AuthResult::Success);
+        let mut r = reading(AuthResult::Success, AuthResult::Success);
+        bind_authentications(&mut r, &pa(Some("aa"), &[14]), None);
+        assert_eq!(r.chip_authentication, AuthResult::Success);
+        assert_eq!(r.active_authentication, AuthResult::Failed);
+        // FAILED and UNAVAILABLE are never raised.
+        let mut r = reading(AuthResult::Unavailable, AuthResult::Failed);
+        bind_authentications(&mut r, &pa(Some("aa"), &[14, 15]), None);
+        assert_eq!(r.chip_authentication, AuthResult::Unavailable);
+        assert_eq!(r.active_authentication, AuthResult::Failed);
+    }
 }

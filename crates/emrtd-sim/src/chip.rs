@@ -42,6 +42,10 @@ pub enum Adversarial {
     WrongStatus { sw: u16 },
     /// From command number `after` on (counting from 1), answers are random bytes.
     Garbage { after: u64 },
+    /// SELECT of file `fid` of the eMRTD application and READ BINARY with its short file
+    /// identifier (the low five bits of `fid`) are answered with status word `sw` (a chip
+    /// refusing, e.g. 6982, or hiding, 6A82, a file).
+    RefuseFile { fid: u16, sw: u16 },
 }
 
 /// The result of a [`CardProtocol`] handling a command.
@@ -415,6 +419,18 @@ impl VirtualChip {
             && (cmd.form == LengthForm::Extended || cmd.ne.is_some_and(|n| n > 256) || cmd.data.len() > 255);
         if ext_forbidden {
             return (ResponseApdu::status(StatusWord::WRONG_LENGTH), None, false);
+        }
+        let refused = self.adversarial.iter().find_map(|m| match m {
+            Adversarial::RefuseFile { fid, sw } => {
+                let [hi, lo] = fid.to_be_bytes();
+                let by_fid = cmd.ins == 0xA4 && cmd.p1 == 0x02 && cmd.data == [hi, lo];
+                let by_sfi = matches!(cmd.ins, 0xB0 | 0xB1) && cmd.p1 == 0x80 | (lo & 0x1F);
+                (by_fid || by_sfi).then_some(*sw)
+            }
+            _ => None,
+        });
+        if let Some(sw) = refused {
+            return (ResponseApdu::status(StatusWord(sw)), None, false);
         }
         let r = match cmd.ins {
             0xA4 => self.select(cmd),

@@ -116,6 +116,12 @@ impl PaceOutcome {
         self.cam.is_some()
     }
 
+    /// The domain parameters PACE ran on (from EF.CardAccess, which is not signed: PACE-CAM
+    /// must compare them with the signed ones of EF.CardSecurity, [`Domain::same_parameters`]).
+    pub fn domain(&self) -> &Domain {
+        &self.domain
+    }
+
     /// CA_IC, the decrypted chip authentication data of PACE-CAM.
     pub fn cam_chip_authentication_data(&self) -> Option<&[u8]> {
         self.cam.as_ref().map(|c| c.ca_ic.as_slice())
