@@ -78,15 +78,20 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter(|s| !s.is_empty())
 }
 
-/// Authenticates a request: the API key, then a signature over `payload` (raw body or path id).
-/// `public_ok`: a request without a signature is accepted when the integration allows
-/// public-key session creation.
-pub fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-    payload: &[u8],
-    public_ok: bool,
-) -> Result<Caller, ApiError> {
+/// What authentication checks before a body is read: the integration of the API key and the
+/// signature header it sent (or public-key session creation).
+#[derive(Debug)]
+pub struct PreAuth {
+    integration: Integration,
+    /// The signature header and its value; `None`: public-key session creation.
+    signature: Option<(&'static str, String)>,
+}
+
+/// The first half of authentication, from the headers alone, so that a request with an unknown
+/// key or without a signature is refused (401) before its body is read: the API key must be a
+/// configured integration's, and a signature header must be present unless `public_ok` and the
+/// integration allows public-key session creation.
+pub fn pre_authenticate(state: &AppState, headers: &HeaderMap, public_ok: bool) -> Result<PreAuth, ApiError> {
     let fail = |e: ApiError| {
         Metrics::inc(&state.metrics.auth_failures);
         e
@@ -97,29 +102,62 @@ pub fn authenticate(
         .integration(key)
         .ok_or_else(|| fail(ApiError::InvalidApiKey))?
         .clone();
-    let secret = integration.api_secret.as_bytes();
     for h in [HEADER_HMAC_SIGNATURE, HEADER_SIGNATURE] {
         if let Some(v) = header_str(headers, h) {
-            return match signature::verify(v, secret, payload) {
-                Some(scheme) => Ok(Caller {
-                    sig: ResponseSig { header: h, scheme },
-                    integration,
-                }),
-                None => Err(fail(ApiError::NotAuthorized)),
-            };
+            return Ok(PreAuth {
+                integration,
+                signature: Some((h, v.to_string())),
+            });
         }
     }
     if public_ok && integration.allow_public_key_sessions {
-        let scheme = integration.scheme;
-        return Ok(Caller {
-            sig: ResponseSig {
-                header: scheme.header(),
-                scheme,
-            },
+        return Ok(PreAuth {
             integration,
+            signature: None,
         });
     }
     Err(fail(ApiError::NotAuthorized))
+}
+
+impl PreAuth {
+    /// The second half: the signature over `payload` (raw body or path id).
+    pub fn verify(self, state: &AppState, payload: &[u8]) -> Result<Caller, ApiError> {
+        let PreAuth { integration, signature } = self;
+        match signature {
+            Some((header, value)) => match signature::verify(&value, integration.api_secret.as_bytes(), payload) {
+                Some(scheme) => Ok(Caller {
+                    sig: ResponseSig { header, scheme },
+                    integration,
+                }),
+                None => {
+                    Metrics::inc(&state.metrics.auth_failures);
+                    Err(ApiError::NotAuthorized)
+                }
+            },
+            None => {
+                let scheme = integration.scheme;
+                Ok(Caller {
+                    sig: ResponseSig {
+                        header: scheme.header(),
+                        scheme,
+                    },
+                    integration,
+                })
+            }
+        }
+    }
+}
+
+/// Authenticates a request: the API key, then a signature over `payload` (raw body or path id).
+/// `public_ok`: a request without a signature is accepted when the integration allows
+/// public-key session creation.
+pub fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    payload: &[u8],
+    public_ok: bool,
+) -> Result<Caller, ApiError> {
+    pre_authenticate(state, headers, public_ok)?.verify(state, payload)
 }
 
 /// A response whose body is signed for the caller.
@@ -396,8 +434,9 @@ async fn create_session(state: &Arc<AppState>, headers: &HeaderMap, body: Body) 
     let state = state.clone();
     let headers = headers.clone();
     Metrics::inc(&state.metrics.http_requests);
+    let pre = pre_authenticate(&state, &headers, true)?;
     let raw = read_body(body, MAX_JSON_BODY).await?;
-    let caller = authenticate(&state, &headers, &raw, true)?;
+    let caller = pre.verify(&state, &raw)?;
     let ctx = kyc_core::ValidationContext {
         now: chrono::Utc::now(),
         allow_http_loopback_callbacks: state.config.allow_http_loopback_callbacks,
@@ -469,8 +508,9 @@ async fn patch_session(
     body: Body,
 ) -> ApiResult {
     Metrics::inc(&state.metrics.http_requests);
+    let pre = pre_authenticate(&state, &headers, false)?;
     let raw = read_body(body, MAX_JSON_BODY).await?;
-    let caller = authenticate(&state, &headers, &raw, false)?;
+    let caller = pre.verify(&state, &raw)?;
     kyc_core::request::parse_patch_session(&raw, chrono::Utc::now())?;
     let mut s = owned_session(&state, &caller, &id).await?;
     if s.status != "created" && s.status != "started" {
@@ -510,8 +550,9 @@ async fn post_media(
     body: Body,
 ) -> ApiResult {
     Metrics::inc(&state.metrics.http_requests);
+    let pre = pre_authenticate(&state, &headers, false)?;
     let raw = read_body(body, MAX_MEDIA_BODY).await?;
-    let caller = authenticate(&state, &headers, &raw, false)?;
+    let caller = pre.verify(&state, &raw)?;
     let s = owned_session(&state, &caller, &id).await?;
     let m = kyc_core::request::parse_media_upload(&raw, chrono::Utc::now())?;
     if s.status != "created" && s.status != "started" && s.status != "resubmission_requested" {
@@ -787,6 +828,15 @@ async fn docval_result(
         Metrics::inc(&state.metrics.auth_failures);
         return Err(ApiError::NotAuthorized.into());
     }
+    // A signed result must carry its signature headers: refused before its body is read.
+    if state.config.docval_result_signing_secret.is_some()
+        && ["signature", "signature-input", "content-digest"]
+            .iter()
+            .any(|h| header_str(&headers, h).is_none())
+    {
+        Metrics::inc(&state.metrics.auth_failures);
+        return Err(ApiError::NotAuthorized.into());
+    }
     let raw = read_body(body, MAX_RESULT_BODY).await?;
     if let Some(secret) = &state.config.docval_result_signing_secret {
         // The URL docval-server posted to, as configured there: the public URL and this path.
@@ -1030,7 +1080,22 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+/// `GET /metrics`: with `metrics_token` configured, only with `Authorization: Bearer <token>`
+/// (compared in constant time).
+async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Some(expected) = state.config.metrics_token.as_deref() {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if !given.is_some_and(|g| signature::secret_eq(expected, g.trim())) {
+            Metrics::inc(&state.metrics.auth_failures);
+            let mut r = Fail(ApiError::NotAuthorized).into_response();
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return r;
+        }
+    }
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -1060,6 +1125,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/docval/results/{token}", post(docval_result))
         .route("/v/{token}", get(pages::end_user_page))
         .route("/review", get(pages::review_list))
+        .route("/review/login", get(pages::login_page).post(pages::login))
+        .route("/review/logout", post(pages::logout))
         .route("/review/sessions/{id}", get(pages::review_session))
         .route("/review/media/{id}", get(pages::review_media))
         .route("/openapi.json", get(pages::openapi))
@@ -1067,6 +1134,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::disable())
+        // Outermost first: the rate limits, then the in-flight limit, then the handler.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::ratelimit::in_flight,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::ratelimit::middleware,

@@ -83,6 +83,16 @@ pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit {
     burst: 100,
 };
 
+/// Default per-IP limit of requests without a configured API key (end-user pages, the review
+/// login, unknown keys): 10 requests per second sustained, bursts of 40.
+pub const DEFAULT_UNAUTHENTICATED_RATE_LIMIT: RateLimit = RateLimit {
+    requests_per_second: 10,
+    burst: 40,
+};
+
+/// Default limit of requests handled at the same time (more are answered 503).
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
+
 /// Where media bytes are kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MediaStorage {
@@ -108,8 +118,11 @@ pub struct Config {
     /// Shared HMAC key of docval-server's RFC 9421 result signature; when set, unsigned or
     /// wrongly signed results are refused.
     pub docval_result_signing_secret: Option<String>,
-    /// Bearer token of the review page; `None` disables it.
+    /// Token of the review page (`Authorization: Bearer`, or the cookie set by the login form
+    /// at `/review/login`); `None` disables it. Never accepted in a URL.
     pub admin_token: Option<String>,
+    /// Bearer token of `/metrics`; `None` leaves it open.
+    pub metrics_token: Option<String>,
     /// Development setting: `http://` callbacks to loopback hosts are accepted.
     pub allow_http_loopback_callbacks: bool,
     pub policy: DecisionPolicy,
@@ -122,6 +135,12 @@ pub struct Config {
     pub media_retention: Option<Duration>,
     /// Per-API-key rate limit; `None` disables it.
     pub rate_limit: Option<RateLimit>,
+    /// Per-client-IP rate limit of requests without a configured API key (IPv6 clients counted
+    /// per /64); `None` disables it.
+    pub unauthenticated_rate_limit: Option<RateLimit>,
+    /// Requests handled at the same time; more are answered `503` with `Retry-After`. `0`:
+    /// no limit.
+    pub max_in_flight: usize,
 }
 
 /// Default database: a SQLite file in the working directory.
@@ -139,6 +158,7 @@ impl Default for Config {
             docval_result_token: None,
             docval_result_signing_secret: None,
             admin_token: None,
+            metrics_token: None,
             allow_http_loopback_callbacks: false,
             policy: DecisionPolicy::default(),
             webhooks: WebhookSchedule::default(),
@@ -147,6 +167,8 @@ impl Default for Config {
             media_storage: MediaStorage::Database,
             media_retention: None,
             rate_limit: Some(DEFAULT_RATE_LIMIT),
+            unauthenticated_rate_limit: Some(DEFAULT_UNAUTHENTICATED_RATE_LIMIT),
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
         }
     }
 }
@@ -174,6 +196,7 @@ struct FileConfig {
     docval_result_token: Option<String>,
     docval_result_signing_secret: Option<String>,
     admin_token: Option<String>,
+    metrics_token: Option<String>,
     allow_http_loopback_callbacks: Option<bool>,
     accept_without_chip_authentication: Option<bool>,
     webhooks: Option<FileWebhooks>,
@@ -183,6 +206,11 @@ struct FileConfig {
     media_retention_days: Option<u64>,
     /// `[rate_limit] requests_per_second = N, burst = M`; `requests_per_second = 0` disables.
     rate_limit: Option<RateLimit>,
+    /// `[unauthenticated_rate_limit] requests_per_second = N, burst = M` per client IP;
+    /// `requests_per_second = 0` disables.
+    unauthenticated_rate_limit: Option<RateLimit>,
+    /// `0`: no limit.
+    max_in_flight: Option<usize>,
 }
 
 impl Config {
@@ -218,6 +246,9 @@ impl Config {
         }
         if f.admin_token.is_some() {
             self.admin_token = f.admin_token;
+        }
+        if f.metrics_token.is_some() {
+            self.metrics_token = f.metrics_token;
         }
         if let Some(v) = f.allow_http_loopback_callbacks {
             self.allow_http_loopback_callbacks = v;
@@ -258,6 +289,12 @@ impl Config {
         if let Some(r) = f.rate_limit {
             self.rate_limit = (r.requests_per_second > 0).then_some(r);
         }
+        if let Some(r) = f.unauthenticated_rate_limit {
+            self.unauthenticated_rate_limit = (r.requests_per_second > 0).then_some(r);
+        }
+        if let Some(n) = f.max_in_flight {
+            self.max_in_flight = n;
+        }
         Ok(())
     }
 
@@ -265,7 +302,10 @@ impl Config {
     /// `GATEWAY_DECISION_WEBHOOK_URL`, `GATEWAY_EVENT_WEBHOOK_URL`,
     /// `GATEWAY_ALLOW_PUBLIC_KEY_SESSIONS`, `GATEWAY_PUBLIC_URL`, `GATEWAY_DOCVAL_WS_URL`,
     /// `GATEWAY_DOCVAL_RESULT_TOKEN`, `GATEWAY_DOCVAL_RESULT_SIGNING_SECRET`, `GATEWAY_ADMIN_TOKEN`, `LISTEN`, `DATABASE_URL`,
-    /// `GATEWAY_RATE_LIMIT=RPS/BURST` (per API key; `off` or `0` disables).
+    /// `GATEWAY_RATE_LIMIT=RPS/BURST` (per API key; `off` or `0` disables),
+    /// `GATEWAY_UNAUTHENTICATED_RATE_LIMIT=RPS/BURST` (per client IP, requests without a
+    /// configured key; `off` or `0` disables), `GATEWAY_MAX_IN_FLIGHT=N` (`0`: no limit),
+    /// `GATEWAY_METRICS_TOKEN`.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(list) = get("GATEWAY_INTEGRATIONS") {
             let decision = get("GATEWAY_DECISION_WEBHOOK_URL");
@@ -315,7 +355,20 @@ impl Config {
             self.admin_token = Some(v);
         }
         if let Some(v) = get("GATEWAY_RATE_LIMIT") {
-            self.rate_limit = parse_rate_limit(&v)?;
+            self.rate_limit = parse_rate_limit(&v).map_err(|e| e.named("GATEWAY_RATE_LIMIT"))?;
+        }
+        if let Some(v) = get("GATEWAY_UNAUTHENTICATED_RATE_LIMIT") {
+            self.unauthenticated_rate_limit =
+                parse_rate_limit(&v).map_err(|e| e.named("GATEWAY_UNAUTHENTICATED_RATE_LIMIT"))?;
+        }
+        if let Some(v) = get("GATEWAY_MAX_IN_FLIGHT") {
+            self.max_in_flight = v
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::Invalid(format!("GATEWAY_MAX_IN_FLIGHT: not a number: {v}")))?;
+        }
+        if let Some(v) = get("GATEWAY_METRICS_TOKEN") {
+            self.metrics_token = Some(v);
         }
         Ok(())
     }
@@ -324,11 +377,21 @@ impl Config {
     ///
     /// (A rate limit with a zero burst is refused: it would refuse every request.)
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self
-            .rate_limit
-            .is_some_and(|r| r.requests_per_second > 0 && r.burst == 0)
-        {
-            return Err(ConfigError::Invalid("rate_limit: burst must be at least 1".into()));
+        for (name, limit) in [
+            ("rate_limit", self.rate_limit),
+            ("unauthenticated_rate_limit", self.unauthenticated_rate_limit),
+        ] {
+            if limit.is_some_and(|r| r.requests_per_second > 0 && r.burst == 0) {
+                return Err(ConfigError::Invalid(format!("{name}: burst must be at least 1")));
+            }
+        }
+        for (name, token) in [
+            ("admin_token", &self.admin_token),
+            ("metrics_token", &self.metrics_token),
+        ] {
+            if token.as_deref().is_some_and(|t| t.trim().is_empty()) {
+                return Err(ConfigError::Invalid(format!("{name}: empty")));
+            }
         }
         let mut keys = std::collections::BTreeSet::new();
         for i in &self.integrations {
@@ -354,7 +417,18 @@ impl Config {
     }
 }
 
-/// `GATEWAY_RATE_LIMIT`: `RPS/BURST` or `RPS` (burst = 2 × RPS); `off` or `0` disables.
+impl ConfigError {
+    /// The same error with `GATEWAY_RATE_LIMIT` replaced by the variable's real name.
+    fn named(self, var: &str) -> Self {
+        match self {
+            ConfigError::Invalid(m) => ConfigError::Invalid(m.replacen("GATEWAY_RATE_LIMIT", var, 1)),
+            other => other,
+        }
+    }
+}
+
+/// `GATEWAY_RATE_LIMIT` (and `GATEWAY_UNAUTHENTICATED_RATE_LIMIT`): `RPS/BURST` or `RPS`
+/// (burst = 2 × RPS); `off` or `0` disables.
 pub fn parse_rate_limit(v: &str) -> Result<Option<RateLimit>, ConfigError> {
     let v = v.trim();
     if v.eq_ignore_ascii_case("off") || v == "0" {
@@ -458,6 +532,48 @@ max_backoff_ms = 1000
         c.apply_env(|k| (k == "GATEWAY_RATE_LIMIT").then(|| "9/9".to_string()))
             .unwrap();
         assert_eq!(c.rate_limit.unwrap().requests_per_second, 9);
+    }
+
+    #[test]
+    fn unauthenticated_limit_in_flight_and_metrics_token_settings() {
+        let mut c = Config::default();
+        assert_eq!(c.unauthenticated_rate_limit, Some(DEFAULT_UNAUTHENTICATED_RATE_LIMIT));
+        assert_eq!(c.max_in_flight, DEFAULT_MAX_IN_FLIGHT);
+        assert_eq!(c.metrics_token, None);
+        c.apply_toml(
+            "max_in_flight = 7\nmetrics_token = \"m\"\n[unauthenticated_rate_limit]\nrequests_per_second = 2\nburst = 3\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(c.max_in_flight, 7);
+        assert_eq!(c.metrics_token.as_deref(), Some("m"));
+        assert_eq!(
+            c.unauthenticated_rate_limit,
+            Some(RateLimit {
+                requests_per_second: 2,
+                burst: 3
+            })
+        );
+        c.apply_env(|k| match k {
+            "GATEWAY_MAX_IN_FLIGHT" => Some("0".into()),
+            "GATEWAY_METRICS_TOKEN" => Some("env-token".into()),
+            "GATEWAY_UNAUTHENTICATED_RATE_LIMIT" => Some("off".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.max_in_flight, 0);
+        assert_eq!(c.metrics_token.as_deref(), Some("env-token"));
+        assert_eq!(c.unauthenticated_rate_limit, None);
+        let e = c
+            .apply_env(|k| (k == "GATEWAY_UNAUTHENTICATED_RATE_LIMIT").then(|| "x".to_string()))
+            .unwrap_err();
+        assert!(e.to_string().starts_with("GATEWAY_UNAUTHENTICATED_RATE_LIMIT:"), "{e}");
+        assert!(
+            c.apply_env(|k| (k == "GATEWAY_MAX_IN_FLIGHT").then(|| "many".to_string()))
+                .is_err()
+        );
+        c.metrics_token = Some(" ".into());
+        assert!(c.validate().is_err());
     }
 
     #[test]

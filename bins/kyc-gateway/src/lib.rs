@@ -35,6 +35,8 @@ pub struct Metrics {
     pub webhook_attempts_failed: AtomicU64,
     pub webhooks_given_up: AtomicU64,
     pub rate_limited: AtomicU64,
+    /// Requests refused by the in-flight limit (503).
+    pub overloaded: AtomicU64,
 }
 
 impl Metrics {
@@ -44,7 +46,7 @@ impl Metrics {
 
     /// Prometheus text exposition.
     pub fn render(&self) -> String {
-        let items: [(&str, &AtomicU64); 12] = [
+        let items: [(&str, &AtomicU64); 13] = [
             ("kyc_http_requests_total", &self.http_requests),
             ("kyc_auth_failures_total", &self.auth_failures),
             ("kyc_sessions_created_total", &self.sessions_created),
@@ -57,6 +59,7 @@ impl Metrics {
             ("kyc_webhook_attempts_failed_total", &self.webhook_attempts_failed),
             ("kyc_webhooks_given_up_total", &self.webhooks_given_up),
             ("kyc_rate_limited_total", &self.rate_limited),
+            ("kyc_overloaded_total", &self.overloaded),
         ];
         let mut s = String::new();
         for (name, v) in items {
@@ -80,6 +83,11 @@ pub struct AppState {
     pub outbox_wakeup: Notify,
     /// Per-API-key token buckets ([`config::Config::rate_limit`]).
     pub rate_limiter: ratelimit::RateLimiter,
+    /// Per-client-IP token buckets of requests without a configured API key
+    /// ([`config::Config::unauthenticated_rate_limit`]).
+    pub ip_rate_limiter: ratelimit::RateLimiter,
+    /// Permits of requests in flight ([`config::Config::max_in_flight`]).
+    pub in_flight: ratelimit::InFlight,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +120,15 @@ impl AppState {
             .map_err(|e| StartError::Http(e.to_string()))?;
         Ok(AppState {
             rate_limiter: ratelimit::RateLimiter::new(config.rate_limit),
+            ip_rate_limiter: ratelimit::RateLimiter::bounded(
+                config.unauthenticated_rate_limit,
+                ratelimit::MAX_IP_BUCKETS,
+            ),
+            in_flight: (config.max_in_flight > 0).then(|| {
+                Arc::new(tokio::sync::Semaphore::new(
+                    config.max_in_flight.min(tokio::sync::Semaphore::MAX_PERMITS),
+                ))
+            }),
             config,
             db,
             metrics: Metrics::default(),

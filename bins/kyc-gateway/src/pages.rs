@@ -1,16 +1,30 @@
 //! HTML pages (end user, review) and `/openapi.json`.
+//!
+//! The review pages authenticate with the admin token in `Authorization: Bearer …` or with the
+//! cookie the login form (`POST /review/login`) sets: `HttpOnly`, `SameSite=Strict`, `Path=/review`,
+//! `Secure` when the public URL is `https://`, valid [`REVIEW_COOKIE_MAX_AGE`] seconds; its value is
+//! an expiry time and an HMAC of it keyed with the admin token, not the token itself. The token is
+//! never read from, nor written into, a URL.
 
 use crate::api::{Fail, enqueue_event, media_content};
 use crate::db::{self, SessionRow};
 use crate::{AppState, iso, now_ms};
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use kyc_core::ApiError;
 use kyc_core::decision::Check;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
+
+/// Name of the review session cookie.
+pub const REVIEW_COOKIE: &str = "kyc_review";
+/// Lifetime of the review session cookie: 8 hours.
+pub const REVIEW_COOKIE_MAX_AGE: i64 = 8 * 3600;
+/// Largest login form body.
+const MAX_LOGIN_BODY: usize = 4096;
 
 /// Escapes text for HTML content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -39,7 +53,9 @@ code{{background:#eee;padding:.1em .3em}}table{{border-collapse:collapse}}td,th{
     let mut r = Html(html).into_response();
     r.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
-        header::HeaderValue::from_static("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"),
+        header::HeaderValue::from_static(
+            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+        ),
     );
     r
 }
@@ -99,45 +115,182 @@ pub async fn end_user_page(State(state): State<Arc<AppState>>, Path(token): Path
     Ok(page("Identity verification", &body))
 }
 
-#[derive(Deserialize)]
-pub struct TokenQuery {
-    token: Option<String>,
+/// The HMAC of a review cookie's expiry time, keyed with the admin token.
+fn cookie_mac(admin_token: &str, expires: i64) -> String {
+    kyc_core::signature::sign(
+        kyc_core::Scheme::Hmac,
+        admin_token.as_bytes(),
+        format!("kyc-gateway review cookie|{expires}").as_bytes(),
+    )
 }
 
-fn admin(state: &AppState, headers: &HeaderMap, q: &TokenQuery) -> Result<String, Fail> {
+/// The value of a review cookie valid until `expires` (Unix seconds).
+pub fn review_cookie_value(admin_token: &str, expires: i64) -> String {
+    format!("{expires}.{}", cookie_mac(admin_token, expires))
+}
+
+/// Whether a review cookie value is one this admin token issued and not expired at `now`.
+fn review_cookie_valid(admin_token: &str, value: &str, now: i64) -> bool {
+    let Some((exp, mac)) = value.split_once('.') else {
+        return false;
+    };
+    let Ok(exp) = exp.parse::<i64>() else { return false };
+    // Constant time in the MAC bytes.
+    let ok = kyc_core::signature::secret_eq(&cookie_mac(admin_token, exp), mac);
+    ok && exp > now && exp <= now.saturating_add(REVIEW_COOKIE_MAX_AGE)
+}
+
+/// The values of cookie `name` in the request.
+fn cookies<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(move |c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == name).then_some(v.trim())
+        })
+}
+
+/// Authorizes a review request: `Authorization: Bearer <admin token>` or a valid review cookie.
+/// 404 when the review pages are disabled.
+fn admin(state: &AppState, headers: &HeaderMap) -> Result<(), Fail> {
     let expected = state.config.admin_token.as_deref().ok_or(ApiError::NotFound)?;
-    let given = headers
+    let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string)
-        .or_else(|| q.token.clone());
-    match given {
-        Some(g) if kyc_core::signature::secret_eq(expected, &g) => Ok(g),
-        _ => Err(ApiError::NotAuthorized.into()),
+        .is_some_and(|g| kyc_core::signature::secret_eq(expected, g.trim()));
+    let now = chrono::Utc::now().timestamp();
+    if bearer || cookies(headers, REVIEW_COOKIE).any(|c| review_cookie_valid(expected, c, now)) {
+        Ok(())
+    } else {
+        crate::Metrics::inc(&state.metrics.auth_failures);
+        Err(ApiError::NotAuthorized.into())
     }
 }
 
-fn tok(t: &str) -> String {
-    // Tokens go into links as a query value.
-    t.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+/// `None` when a review page request is authorized; otherwise the answer: 401 with the login
+/// form (JSON 404 when the review pages are disabled).
+fn admin_page(state: &AppState, headers: &HeaderMap, next: &str) -> Option<Response> {
+    admin(state, headers).err().map(|e| match e.0 {
+        ApiError::NotAuthorized => {
+            let mut r = login_form(next, false);
+            *r.status_mut() = StatusCode::UNAUTHORIZED;
+            r
+        }
+        other => Fail(other).into_response(),
+    })
+}
+
+/// Where a login may send the browser: a review page path (no scheme, host or query).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if (n == "/review" || n.starts_with("/review/"))
+                && !n.starts_with("/review/login")
+                && n.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_".contains(&b)) =>
+        {
+            n.to_string()
+        }
+        _ => "/review".to_string(),
+    }
+}
+
+fn login_form(next: &str, failed: bool) -> Response {
+    let msg = if failed {
+        "<p id=\"login-failed\" class=\"failed\">Wrong token.</p>"
+    } else {
+        ""
+    };
+    page(
+        "Sign in",
+        &format!(
+            "<h1>Review: sign in</h1>{msg}<form id=\"login\" method=\"post\" action=\"/review/login\">\
+<label>Admin token <input type=\"password\" name=\"token\" autocomplete=\"current-password\" required></label>\
+<input type=\"hidden\" name=\"next\" value=\"{}\"> <button type=\"submit\">Sign in</button></form>",
+            esc(next)
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// `GET /review/login?next=/review/…`: the login form.
+pub async fn login_page(State(state): State<Arc<AppState>>, Query(q): Query<NextQuery>) -> Response {
+    if state.config.admin_token.is_none() {
+        return Fail(ApiError::NotFound).into_response();
+    }
+    login_form(&safe_next(q.next.as_deref()), false)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    token: String,
+    next: Option<String>,
+}
+
+fn set_cookie(r: &mut Response, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// `POST /review/login` (`application/x-www-form-urlencoded`: `token`, `next`): with the right
+/// admin token, sets the review cookie and redirects (303) to `next`; otherwise 401 with the
+/// form. Login attempts count against the per-IP limit of requests without an API key.
+pub async fn login(State(state): State<Arc<AppState>>, body: Body) -> Result<Response, Fail> {
+    let expected = state.config.admin_token.as_deref().ok_or(ApiError::NotFound)?;
+    let raw = axum::body::to_bytes(body, MAX_LOGIN_BODY)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge)?;
+    let form: LoginForm = serde_urlencoded::from_bytes(&raw).map_err(|_| ApiError::InvalidParameters("login form"))?;
+    let next = safe_next(form.next.as_deref());
+    if !kyc_core::signature::secret_eq(expected, &form.token) {
+        crate::Metrics::inc(&state.metrics.auth_failures);
+        tracing::warn!("review login refused");
+        let mut r = login_form(&next, true);
+        *r.status_mut() = StatusCode::UNAUTHORIZED;
+        return Ok(r);
+    }
+    let expires = chrono::Utc::now().timestamp().saturating_add(REVIEW_COOKIE_MAX_AGE);
+    let secure = if state.config.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, next)]).into_response();
+    set_cookie(
+        &mut r,
+        &format!(
+            "{REVIEW_COOKIE}={}; Path=/review; Max-Age={REVIEW_COOKIE_MAX_AGE}; HttpOnly; SameSite=Strict{secure}",
+            review_cookie_value(expected, expires)
+        ),
+    );
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+/// `POST /review/logout`: clears the review cookie.
+pub async fn logout() -> Response {
+    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, "/review/login")]).into_response();
+    set_cookie(
+        &mut r,
+        &format!("{REVIEW_COOKIE}=; Path=/review; Max-Age=0; HttpOnly; SameSite=Strict"),
+    );
+    r
 }
 
 /// `GET /review`: sessions with status and decision.
-pub async fn review_list(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
-) -> Result<Response, Fail> {
-    let t = admin(&state, &headers, &q)?;
+pub async fn review_list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response, Fail> {
+    if let Some(r) = admin_page(&state, &headers, "/review") {
+        return Ok(r);
+    }
     let sql = format!(
         "SELECT {} FROM sessions ORDER BY created_at DESC LIMIT 200",
         db::SESSION_COLUMNS
@@ -156,27 +309,31 @@ pub async fn review_list(
             .map(|c| c.to_string())
             .unwrap_or_default();
         body.push_str(&format!(
-            "<tr><td><a href=\"/review/sessions/{id}?token={t}\">{id}</a></td><td>{}</td><td>{}</td><td>{code}</td><td>{}</td></tr>",
+            "<tr><td><a href=\"/review/sessions/{id}\">{id}</a></td><td>{}</td><td>{}</td><td>{code}</td><td>{}</td></tr>",
             esc(&s.integration),
             esc(&s.status),
             iso(s.created_at),
             id = esc(&s.id),
-            t = tok(&t),
         ));
     }
     body.push_str("</table>");
+    body.push_str(LOGOUT_FORM);
     Ok(page("Sessions", &body))
 }
+
+const LOGOUT_FORM: &str =
+    "<form method=\"post\" action=\"/review/logout\"><button type=\"submit\">Sign out</button></form>";
 
 /// `GET /review/sessions/{id}`: one session with the chip face photo and every check.
 pub async fn review_session(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
 ) -> Result<Response, Fail> {
-    let t = admin(&state, &headers, &q)?;
     kyc_core::check_query_id(&id)?;
+    if let Some(r) = admin_page(&state, &headers, &format!("/review/sessions/{id}")) {
+        return Ok(r);
+    }
     let s = db::session_by(&state.db.pool, "id", &id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -192,8 +349,7 @@ pub async fn review_session(
         .unwrap_or_default();
     let media = db::media_where(&state.db.pool, "session_id", &s.id).await?;
     let mut body = format!(
-        "<p><a href=\"/review?token={}\">All sessions</a></p><h1>Session {}</h1><p>Status: <b id=\"status\">{}</b>",
-        tok(&t),
+        "<p><a href=\"/review\">All sessions</a></p><h1>Session {}</h1><p>Status: <b id=\"status\">{}</b>",
         esc(&s.id),
         esc(&s.status)
     );
@@ -206,9 +362,8 @@ pub async fn review_session(
     body.push_str("</p>");
     for m in media.iter().filter(|m| m.context == "face") {
         body.push_str(&format!(
-            "<img id=\"face\" alt=\"Chip face photo\" style=\"max-width:240px\" src=\"/review/media/{}?token={}\">",
+            "<img id=\"face\" alt=\"Chip face photo\" style=\"max-width:240px\" src=\"/review/media/{}\">",
             esc(&m.id),
-            tok(&t)
         ));
     }
     body.push_str("<h2>Checks</h2><ul id=\"checks\">");
@@ -236,6 +391,7 @@ pub async fn review_session(
         ));
     }
     body.push_str("</ul>");
+    body.push_str(LOGOUT_FORM);
     Ok(page("Session", &body))
 }
 
@@ -244,12 +400,14 @@ pub async fn review_media(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
 ) -> Result<Response, Fail> {
-    admin(&state, &headers, &q)?;
+    admin(&state, &headers)?;
     kyc_core::check_query_id(&id)?;
     let (m, bytes) = media_content(&state, &id).await?.ok_or(ApiError::NotFound)?;
-    Ok((StatusCode::OK, [(header::CONTENT_TYPE, m.mimetype)], bytes).into_response())
+    let mut r = (StatusCode::OK, [(header::CONTENT_TYPE, m.mimetype)], bytes).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(r)
 }
 
 /// `GET /openapi.json`.

@@ -189,8 +189,8 @@ async fn ref1_approved(backend: Backend) {
     // Review page: face image and check list.
     let r = send_raw(
         Method::GET,
-        &format!("{}/review/sessions/{id}?token={ADMIN_TOKEN}", gw.base),
-        &[],
+        &format!("{}/review/sessions/{id}", gw.base),
+        &[("authorization", format!("Bearer {ADMIN_TOKEN}"))],
         Vec::new(),
     )
     .await;
@@ -316,8 +316,10 @@ async fn rfc9421_signed_results() {
     gw.shutdown().await;
 }
 
-/// Headless Chromium (Debian `chromium`, `KYC_TEST_CHROMIUM`) opens the review page of a REF-1
-/// session and finds the face image and the check list in the rendered DOM.
+/// Headless Chromium (Debian `chromium`, `KYC_TEST_CHROMIUM`) signs in to the review pages with
+/// the login form (a page of the test's own server submits it, as a person would) and is sent to
+/// the review page of a REF-1 session with the HttpOnly cookie; the face image (loaded with the
+/// cookie) and the check list are in the rendered DOM. The token is never in a URL.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_review_page() {
     let Ok(chrome) = std::env::var("KYC_TEST_CHROMIUM") else {
@@ -329,7 +331,27 @@ async fn chromium_review_page() {
     let s = create_session(&gw, json!({})).await;
     let id = s["id"].as_str().unwrap().to_string();
     scan(&docval, "ref-1", &id).await;
-    let page = format!("{}/review/sessions/{id}?token={ADMIN_TOKEN}", gw.base);
+    // The sign-in page: a form posting the token (and where to go next) to the gateway, submitted
+    // on load. Same site as the gateway (127.0.0.1), so the SameSite=Strict cookie set by the
+    // answer goes with the redirect.
+    let form = format!(
+        "<!doctype html><html><body><form method=\"post\" action=\"{}/review/login\">\
+<input name=\"token\" value=\"{ADMIN_TOKEN}\"><input name=\"next\" value=\"/review/sessions/{id}\"></form>\
+<script>document.forms[0].submit()</script></body></html>",
+        gw.base
+    );
+    let app = axum::Router::new().route(
+        "/signin",
+        axum::routing::get(move || {
+            let form = form.clone();
+            async move { axum::response::Html(form) }
+        }),
+    );
+    let signin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let page = format!("http://{}/signin", signin.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(signin, app).await;
+    });
     let profile = tempfile::tempdir().unwrap();
     let profile_arg = format!("--user-data-dir={}", profile.path().display());
     let run = tokio::task::spawn_blocking(move || {
@@ -373,11 +395,19 @@ async fn chromium_review_page() {
     ] {
         assert!(dom.contains(check), "{check} missing in {dom}");
     }
-    // The image the browser was given is the chip face (JPEG) served by the review page.
+    // The image the browser was given is the chip face (JPEG) served by the review page, with
+    // no token in its URL.
     let src_start = dom[img..].find("src=\"").unwrap() + img + 5;
     let src_end = dom[src_start..].find('"').unwrap() + src_start;
     let src = dom[src_start..src_end].replace("&amp;", "&");
-    let r = send_raw(Method::GET, &format!("{}{src}", gw.base), &[], Vec::new()).await;
+    assert!(!src.contains('?') && !dom.contains(ADMIN_TOKEN), "{src}");
+    let r = send_raw(
+        Method::GET,
+        &format!("{}{src}", gw.base),
+        &[("authorization", format!("Bearer {ADMIN_TOKEN}"))],
+        Vec::new(),
+    )
+    .await;
     assert_eq!(r.headers.get("content-type").unwrap(), "image/jpeg");
     assert!(r.body.starts_with(&[0xFF, 0xD8, 0xFF]));
     docval.shutdown().await;

@@ -459,32 +459,6 @@ async fn expiry_job(backend: Backend) {
     gw.shutdown().await;
 }
 
-/// A chip result as docval-server posts it: genuine, unexpired, CA success.
-fn chip_result(id: &str, face: Option<&[u8]>) -> Vec<u8> {
-    let face = face.map(|f| base64::engine::general_purpose::STANDARD.encode(f));
-    serde_json::to_vec(&json!({
-        "emrtd_passport": {
-            "sod_info": {"hash_algorithm": "SHA-256", "hash_for_data_group": {}},
-            "mrz_info": {"document_type": "TD3", "document_code": "P", "issuing_state": "EST",
-                "primary_identifier": "MUSTERFRAU", "secondary_identifier": ["ERIKA"], "nationality": "EST",
-                "document_number": "C01X00T47", "date_of_birth": "840812", "gender": "FEMALE",
-                "date_of_expiry": "360101", "optional_data1": "", "optional_data2": null},
-            "face_photo": face,
-            "signature_photos": null,
-            "additional_personal_details": null,
-            "additional_document_details": null,
-            "passive_authentication": true,
-            "passive_authentication_details": {"sod_signature_valid": true, "document_certificate_valid": true,
-                "data_groups_checked": [1, 2], "data_groups_with_valid_hash": [1, 2], "error": null, "all_hashes_valid": true},
-            "chip_authentication_result": "SUCCESS",
-            "active_authentication_result": "UNAVAILABLE",
-            "errors": []
-        },
-        "client_validation_id": id
-    }))
-    .unwrap()
-}
-
 async fn docval_result_is_idempotent(backend: Backend) {
     let hooks = listener(0).await;
     let url = hooks.url.clone();

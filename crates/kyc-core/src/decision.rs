@@ -2,10 +2,12 @@
 //!
 //! Policy:
 //! - declined 9102 / 102 (suspected document tampering): SOD signature invalid, a data-group hash
-//!   invalid, chip or active authentication FAILED, the Document Signer chain invalid on an
-//!   unexpired document, or passive authentication failed for any other reason;
-//! - resubmission 9103 / 207 (document expired): the document is expired (its Document Signer may
-//!   have expired with it; the SOD signature and hashes must still hold);
+//!   invalid, chip or active authentication FAILED, or passive authentication failed for any
+//!   reason other than the expiry of an expired document's certificates (a broken chain declines
+//!   expired documents too);
+//! - resubmission 9103 / 207 (document expired): the document is expired and passive
+//!   authentication holds or failed only because its Document Signer / CSCA expired with it
+//!   ([`chain_failed_only_by_expiry`]: the SOD signature and hashes must still hold);
 //! - resubmission 9103 / 201: the chip data could not be read (no DG1);
 //! - declined 9102 / 105 (suspicious behaviour): supplied person/document fields differ from the chip;
 //! - declined 9102 / 101 (physical document not used): the chip offers neither chip nor active
@@ -326,6 +328,36 @@ fn auth_outcome(r: AuthResult) -> CheckOutcome {
     }
 }
 
+/// Prefix of the passive-authentication reasons docval-server adds to `errors` when passive
+/// authentication fails (`passive authentication: Reason { code: DsCertificateExpired, … }`).
+const PA_REASON_PREFIX: &str = "passive authentication: Reason { code: ";
+
+/// Reason codes that only say a certificate's validity period is over (or are notes).
+const EXPIRY_ONLY_CODES: [&str; 3] = ["DsCertificateExpired", "CscaExpired", "Info"];
+
+/// Whether the passive-authentication reasons in `errors` show a chain that failed only because
+/// its certificates expired: at least one expiry reason and nothing else. Fails closed: no
+/// reason, an unparsable reason or a code this version does not know count as a broken chain.
+pub fn chain_failed_only_by_expiry(errors: &[String]) -> bool {
+    let mut expiry = false;
+    for e in errors {
+        if !e.starts_with("passive authentication:") {
+            continue;
+        }
+        let Some(code) = e
+            .strip_prefix(PA_REASON_PREFIX)
+            .and_then(|rest| rest.split([',', ' ']).next())
+        else {
+            return false;
+        };
+        if !EXPIRY_ONLY_CODES.contains(&code) {
+            return false;
+        }
+        expiry |= code != "Info";
+    }
+    expiry
+}
+
 /// Decides from a chip result.
 pub fn decide(p: &EmrtdPassport, supplied: &Supplied<'_>, today: NaiveDate, policy: &DecisionPolicy) -> Decision {
     let declined = |code: u16, reason: &str| (Verdict::Declined, Some(reason.to_string()), Some(code));
@@ -395,8 +427,20 @@ pub fn decide(p: &EmrtdPassport, supplied: &Supplied<'_>, today: NaiveDate, poli
     }
 
     let tampering = "Suspected document tampering.";
-    let tampered =
-        !sod_ok || !hashes_ok || ca == AuthResult::Failed || aa == AuthResult::Failed || (!chain_ok && !expired);
+    // Passive authentication may fail on an expired document only because its certificates
+    // expired with it; any other failure of the chain (unknown CSCA, bad DS signature,
+    // revocation, country) or of the check is tampering, expired or not.
+    let pa_ok = p.passive_authentication && chain_ok;
+    let pa_failed_only_by_expiry = expired
+        && !p.passive_authentication
+        && !chain_ok
+        && pa.is_some_and(|d| d.error.is_none())
+        && chain_failed_only_by_expiry(&p.errors);
+    let tampered = !sod_ok
+        || !hashes_ok
+        || ca == AuthResult::Failed
+        || aa == AuthResult::Failed
+        || (!pa_ok && !pa_failed_only_by_expiry);
     let (verdict, reason, reason_code) = if tampered {
         declined(102, tampering)
     } else if expired {
@@ -405,8 +449,6 @@ pub fn decide(p: &EmrtdPassport, supplied: &Supplied<'_>, today: NaiveDate, poli
             Some("Document expired.".to_string()),
             Some(207),
         )
-    } else if !p.passive_authentication {
-        declined(102, tampering)
     } else if ca == AuthResult::Unavailable
         && aa == AuthResult::Unavailable
         && !policy.accept_without_chip_authentication
@@ -506,6 +548,8 @@ mod tests {
         assert_eq!((d(&p).verdict.code(), d(&p).reason_code), (9102, Some(102)));
     }
 
+    /// An expired document whose chain fails only because its certificates expired with it
+    /// (docval-server's reasons say so): resubmission 207.
     #[test]
     fn expired_document_asks_resubmission_207() {
         let mut p = good();
@@ -516,8 +560,124 @@ mod tests {
             x.document_certificate_valid = false;
         }
         p.passive_authentication = false;
+        p.errors = vec![
+            "passive authentication: Reason { code: DsCertificateExpired, detail: \"DS certificate valid 2016-01-01 to 2021-06-01\" }".into(),
+            "passive authentication: Reason { code: Info, detail: \"x\" }".into(),
+        ];
         let r = d(&p);
         assert_eq!((r.verdict.code(), r.reason_code), (9103, Some(207)));
+        // Expired CSCA too (the document outlived its CSCA): still only expiry.
+        p.errors
+            .push("passive authentication: Reason { code: CscaExpired, detail: \"\" }".into());
+        assert_eq!(d(&p).verdict.code(), 9103);
+        // Other errors of the reading do not matter here.
+        p.errors.push("FILE_READ_ERROR: DG11: 6A82".into());
+        assert_eq!(d(&p).verdict.code(), 9103);
+    }
+
+    /// An expired document whose chain is broken (a forger's own CSCA, a revoked or foreign DS,
+    /// or no reason given at all) is declined as tampering, not sent back for resubmission:
+    /// otherwise a forgery on an expired document is never called a forgery.
+    #[test]
+    fn expired_document_with_broken_chain_is_declined_9102() {
+        let expired_broken = |errors: &[&str]| {
+            let mut p = good();
+            if let Some(m) = p.mrz_info.as_mut() {
+                m.date_of_expiry = "210101".into();
+            }
+            if let Some(x) = p.passive_authentication_details.as_mut() {
+                x.document_certificate_valid = false;
+            }
+            p.passive_authentication = false;
+            p.errors = errors.iter().map(|e| (*e).to_string()).collect();
+            p
+        };
+        let ds_expired = "passive authentication: Reason { code: DsCertificateExpired, detail: \"\" }";
+        for (name, errors) in [
+            ("no reason reported", vec![]),
+            (
+                "CSCA not found",
+                vec!["passive authentication: Reason { code: CscaNotFound, detail: \"\" }"],
+            ),
+            (
+                "DS signature invalid, DS expired too",
+                vec![
+                    ds_expired,
+                    "passive authentication: Reason { code: DsCertificateSignatureInvalid, detail: \"\" }",
+                ],
+            ),
+            (
+                "DS revoked",
+                vec![
+                    ds_expired,
+                    "passive authentication: Reason { code: DsRevoked, detail: \"\" }",
+                ],
+            ),
+            (
+                "country mismatch",
+                vec!["passive authentication: Reason { code: CountryMismatch, detail: \"\" }"],
+            ),
+            (
+                "unparsable reason",
+                vec!["passive authentication: DsCertificateExpired"],
+            ),
+            (
+                "a reason code this version does not know",
+                vec!["passive authentication: Reason { code: SomethingNew, detail: \"\" }"],
+            ),
+        ] {
+            let r = d(&expired_broken(&errors));
+            assert_eq!((r.verdict.code(), r.reason_code), (9102, Some(102)), "{name}");
+        }
+        // Expired, expiry-only chain failure, but passive authentication failed for another
+        // reason (an error of the check itself): declined.
+        let mut p = expired_broken(&[ds_expired]);
+        if let Some(x) = p.passive_authentication_details.as_mut() {
+            x.error = Some("EF.SOD: bad".into());
+        }
+        assert_eq!(d(&p).verdict.code(), 9102);
+        // Expired with an intact chain but passive authentication false: declined.
+        let mut p = good();
+        if let Some(m) = p.mrz_info.as_mut() {
+            m.date_of_expiry = "210101".into();
+        }
+        p.passive_authentication = false;
+        assert_eq!(d(&p).verdict.code(), 9102);
+        // Expired and the chip authentication failed: declined.
+        let mut p = expired_broken(&[ds_expired]);
+        p.chip_authentication_result = AuthResult::Failed;
+        assert_eq!(d(&p).verdict.code(), 9102);
+    }
+
+    /// Issue 13 hole 2, gateway side, under the DEFAULT policy: a FAILED chip or active
+    /// authentication declines 9102 even when passive authentication verified; UNAVAILABLE for
+    /// both is approved (the default accepts documents without clone detection); passive
+    /// authentication false declines.
+    #[test]
+    fn default_policy_verdict_table() {
+        use AuthResult::{Failed, Success, Unavailable};
+        let policy = DecisionPolicy::default();
+        // (case, chip authentication, active authentication, passive authentication, code, reason)
+        type Case = (&'static str, AuthResult, AuthResult, bool, u16, Option<u16>);
+        let cases: [Case; 9] = [
+            ("CA success", Success, Unavailable, true, 9001, None),
+            ("AA success", Unavailable, Success, true, 9001, None),
+            ("CA FAILED", Failed, Unavailable, true, 9102, Some(102)),
+            ("AA FAILED", Unavailable, Failed, true, 9102, Some(102)),
+            ("CA FAILED, AA success", Failed, Success, true, 9102, Some(102)),
+            ("CA success, AA FAILED", Success, Failed, true, 9102, Some(102)),
+            ("both FAILED", Failed, Failed, true, 9102, Some(102)),
+            ("both UNAVAILABLE", Unavailable, Unavailable, true, 9001, None),
+            ("PA false", Success, Unavailable, false, 9102, Some(102)),
+        ];
+        for (name, ca, aa, pa, code, reason) in cases {
+            let mut p = good();
+            p.chip_authentication_result = ca;
+            p.active_authentication_result = aa;
+            p.passive_authentication = pa;
+            let r = decide(&p, &Supplied::default(), today(), &policy);
+            assert_eq!((r.verdict.code(), r.reason_code), (code, reason), "{name}");
+        }
     }
 
     #[test]

@@ -123,8 +123,10 @@ pub fn base_config() -> Config {
             poll_interval: Duration::from_millis(25),
             request_timeout: Duration::from_secs(2),
         },
-        // Tests send bursts with one key; the limit has its own test (tests/limits.rs).
+        // Tests send bursts with one key, and from one address without keys; the limits have
+        // their own tests (tests/limits.rs, tests/hardening.rs).
         rate_limit: None,
+        unauthenticated_rate_limit: None,
         ..Config::default()
     }
 }
@@ -360,4 +362,34 @@ macro_rules! both_backends {
             )*
         }
     };
+}
+
+/// A chip result as docval-server posts it: genuine, unexpired, CA success.
+pub fn chip_result(id: &str, face: Option<&[u8]>) -> Vec<u8> {
+    chip_result_with(id, face, |_| {})
+}
+
+/// [`chip_result`] with `edit` applied to the `emrtd_passport` object.
+pub fn chip_result_with(id: &str, face: Option<&[u8]>, edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    use base64::Engine;
+    let face = face.map(|f| base64::engine::general_purpose::STANDARD.encode(f));
+    let mut passport = serde_json::json!({
+        "sod_info": {"hash_algorithm": "SHA-256", "hash_for_data_group": {}},
+        "mrz_info": {"document_type": "TD3", "document_code": "P", "issuing_state": "EST",
+            "primary_identifier": "MUSTERFRAU", "secondary_identifier": ["ERIKA"], "nationality": "EST",
+            "document_number": "C01X00T47", "date_of_birth": "840812", "gender": "FEMALE",
+            "date_of_expiry": "360101", "optional_data1": "", "optional_data2": null},
+        "face_photo": face,
+        "signature_photos": null,
+        "additional_personal_details": null,
+        "additional_document_details": null,
+        "passive_authentication": true,
+        "passive_authentication_details": {"sod_signature_valid": true, "document_certificate_valid": true,
+            "data_groups_checked": [1, 2], "data_groups_with_valid_hash": [1, 2], "error": null, "all_hashes_valid": true},
+        "chip_authentication_result": "SUCCESS",
+        "active_authentication_result": "UNAVAILABLE",
+        "errors": []
+    });
+    edit(&mut passport);
+    serde_json::to_vec(&serde_json::json!({"emrtd_passport": passport, "client_validation_id": id})).unwrap()
 }
