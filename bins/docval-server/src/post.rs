@@ -1,5 +1,9 @@
 //! POSTing the result to the client's result server: JSON, a timeout per attempt, retries on
-//! network errors, 408, 429 and 5xx; other statuses are final.
+//! network errors, 408, 429, 5xx and 3xx; other statuses are final.
+//!
+//! Redirects are never followed: a 301/302/303 would turn the POST into a body-less GET whose
+//! 2xx would count as delivered while the result is lost, and a 307/308 would send passport
+//! data to a host the operator did not configure. A 3xx is a failed attempt.
 
 use crate::config::PostConfig;
 use std::time::Duration;
@@ -15,6 +19,7 @@ fn retryable(status: reqwest::StatusCode) -> bool {
     status == reqwest::StatusCode::REQUEST_TIMEOUT
         || status == reqwest::StatusCode::TOO_MANY_REQUESTS
         || status.is_server_error()
+        || status.is_redirection()
 }
 
 /// Sends `body` (already serialised JSON) to `url`. Returns the number of attempts used.
@@ -69,10 +74,12 @@ pub async fn post_result(
     Err(PostFailure { attempts, last_error })
 }
 
-/// An HTTP client for result POSTs (rustls with the ring provider, system roots).
+/// An HTTP client for result POSTs (rustls with the ring provider, system roots). It never
+/// follows a redirect.
 pub fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .connect_timeout(timeout)
         .user_agent(concat!("docval-server/", env!("CARGO_PKG_VERSION")))

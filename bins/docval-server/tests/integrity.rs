@@ -1,0 +1,131 @@
+//! Issue 13, hole 9: the server's own integrity against a hostile phone, a hostile result
+//! server and its own bugs. Real sockets on 127.0.0.1 only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use axum::http::{HeaderMap, StatusCode, header};
+use docval_server::config::{ClientConfig, Config, Timeouts};
+use docval_server::{AppState, serve, trust};
+use emrtd_phone::{Access, PhoneOptions, PhoneOutcome, run_phone};
+use emrtd_sim::VirtualChip;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+fn chip(name: &str) -> VirtualChip {
+    VirtualChip::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/documents")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// The configuration of these tests: the embedded test PKI (ref-1 is a test document), short
+/// timeouts. None of the assertions below depends on the passive-authentication verdict.
+fn test_config() -> Config {
+    Config {
+        timeouts: Timeouts {
+            start_message: Duration::from_secs(2),
+            response: Duration::from_secs(2),
+            session: Duration::from_secs(30),
+        },
+        ..Config::default()
+    }
+}
+
+fn state(config: Config) -> AppState {
+    let (store, _) = trust::load(&config.trust).unwrap();
+    AppState::new(config, store).unwrap()
+}
+
+async fn start(state: AppState) -> (String, Arc<AppState>) {
+    let state = Arc::new(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(serve(listener, state.clone(), std::future::pending()));
+    (format!("ws://{addr}/ws1/validate"), state)
+}
+
+fn can() -> Access {
+    Access::Can("123456".into())
+}
+
+fn assert_closed(out: &PhoneOutcome, code: u16, reason: &str) {
+    let seen = (&out.statuses, &out.text_close, out.close_code, &out.close_reason);
+    assert_eq!(out.close_code, Some(code), "{seen:?}");
+    assert_eq!(out.close_reason.as_deref(), Some(reason), "{seen:?}");
+    assert_eq!(out.text_close, Some((code, Some(reason.to_string()))), "{seen:?}");
+    assert!(out.result.is_none(), "{seen:?}");
+}
+
+/// A result server that answers every POST with a redirect (`status`, Location: the target)
+/// and a target that would accept anything with 200; both count what they receive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn result_post_never_follows_a_redirect() {
+    let target_hits = Arc::new(AtomicU32::new(0));
+    let t = target_hits.clone();
+    let target = axum::Router::new().fallback(move || {
+        let t = t.clone();
+        async move {
+            t.fetch_add(1, Ordering::SeqCst);
+            StatusCode::OK
+        }
+    });
+    let tl = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target_url = format!("http://{}/accept", tl.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(tl, target).await;
+    });
+
+    let codes = [301u16, 302, 303, 307, 308];
+    let redirect_hits: Arc<Vec<AtomicU32>> = Arc::new(codes.iter().map(|_| AtomicU32::new(0)).collect());
+    let mut app = axum::Router::new();
+    for (i, code) in codes.iter().copied().enumerate() {
+        let hits = redirect_hits.clone();
+        let location = target_url.clone();
+        app = app.route(
+            &format!("/r{code}"),
+            axum::routing::any(move || {
+                let hits = hits.clone();
+                let location = location.clone();
+                async move {
+                    hits[i].fetch_add(1, Ordering::SeqCst);
+                    let mut h = HeaderMap::new();
+                    h.insert(header::LOCATION, location.parse().unwrap());
+                    (StatusCode::from_u16(code).unwrap(), h)
+                }
+            }),
+        );
+    }
+    let rl = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let rs = format!("http://{}", rl.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(rl, app).await;
+    });
+
+    let mut config = test_config();
+    config.clients = codes
+        .iter()
+        .map(|c| ClientConfig {
+            id: format!("c{c}"),
+            result_server_url: Some(format!("{rs}/r{c}")),
+        })
+        .collect();
+    config.post.backoff = Duration::from_millis(10);
+    let retries = config.post.retries;
+    let (url, _state) = start(state(config)).await;
+    for (i, code) in codes.iter().enumerate() {
+        let out = run_phone(&mut chip("ref-1"), &PhoneOptions::new(&url, &format!("c{code}"), can()))
+            .await
+            .unwrap();
+        assert_closed(&out, 1011, "POST_TO_RESULT_SERVER_FAILED");
+        // Retried like a 5xx, then given up.
+        assert_eq!(redirect_hits[i].load(Ordering::SeqCst), retries + 1, "HTTP {code}");
+        assert_eq!(
+            target_hits.load(Ordering::SeqCst),
+            0,
+            "HTTP {code}: the redirect was followed"
+        );
+    }
+}
