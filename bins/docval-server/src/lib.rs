@@ -51,6 +51,20 @@ impl AppState {
     }
 }
 
+/// Whether the handshake's `Authorization` header equals the required value, compared in
+/// constant time: both sides are hashed first (SHA-256), so neither the position of the first
+/// differing byte nor the length of the secret shows in the timing.
+pub fn authorization_matches(given: Option<&[u8]>, required: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    use subtle::ConstantTimeEq;
+    let Some(given) = given else {
+        return false;
+    };
+    let a = Sha256::digest(given);
+    let b = Sha256::digest(required.as_bytes());
+    a.as_slice().ct_eq(b.as_slice()).into()
+}
+
 async fn validate(
     State(state): State<Arc<AppState>>,
     Query(query): Query<HashMap<String, String>>,
@@ -58,8 +72,8 @@ async fn validate(
     ws: WebSocketUpgrade,
 ) -> Response {
     if let Some(required) = &state.config.required_authorization {
-        let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        if given != Some(required.as_str()) {
+        let given = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
+        if !authorization_matches(given, required) {
             return (StatusCode::UNAUTHORIZED, "authorization required").into_response();
         }
     }
@@ -155,4 +169,26 @@ pub async fn serve(
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     wait_for_sessions(&state).await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::authorization_matches;
+
+    #[test]
+    fn authorization_must_match_exactly() {
+        let required = "Bearer s3cret";
+        assert!(authorization_matches(Some(b"Bearer s3cret"), required));
+        for wrong in [
+            &b"Bearer s3cre"[..],
+            b"Bearer s3cret ",
+            b"Bearer s3crex",
+            b"bearer s3cret",
+            b"",
+            b"Bearer s3cret\0",
+        ] {
+            assert!(!authorization_matches(Some(wrong), required), "{wrong:?}");
+        }
+        assert!(!authorization_matches(None, required));
+    }
 }
