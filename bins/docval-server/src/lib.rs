@@ -37,6 +37,11 @@ pub struct AppState {
     pub trust: TrustStore,
     pub http: reqwest::Client,
     pub metrics: Metrics,
+    /// Fault injection for tests only (cargo feature `fault-injection`, never in a release
+    /// build): called with every frame the phone relays from the chip; a hook that panics
+    /// stands for a server bug that chip data triggers.
+    #[cfg(feature = "fault-injection")]
+    pub chip_response_hook: Option<fn(&[u8])>,
 }
 
 impl AppState {
@@ -47,6 +52,8 @@ impl AppState {
             trust,
             http,
             metrics: Metrics::default(),
+            #[cfg(feature = "fault-injection")]
+            chip_response_hook: None,
         })
     }
 }

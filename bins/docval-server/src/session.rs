@@ -2,12 +2,15 @@
 //! result POST, and the close with the documented code and reason.
 
 use crate::AppState;
+use crate::metrics::Metrics;
 use crate::protocol::{CloseReason, StartMessage};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use emrtd_reader::{ReadFailure, ReaderConfig, read_document, to_emrtd_passport};
 use emrtd_result::{ResultFrame, ResultPost};
 use emrtd_transport::relay::{Frame, FrameChannel, RelayTransport};
 use emrtd_transport::{LinkLimits, TransportError};
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -16,6 +19,8 @@ use zeroize::Zeroizing;
 /// The server side of the WebSocket as a frame channel.
 pub struct WsChannel {
     socket: WebSocket,
+    #[cfg(feature = "fault-injection")]
+    chip_response_hook: Option<fn(&[u8])>,
 }
 
 impl FrameChannel for WsChannel {
@@ -37,7 +42,13 @@ impl FrameChannel for WsChannel {
         loop {
             return match self.socket.recv().await? {
                 Err(e) => Some(Err(TransportError::Io(e.to_string()))),
-                Ok(Message::Binary(b)) => Some(Ok(Frame::Binary(b.to_vec()))),
+                Ok(Message::Binary(b)) => {
+                    #[cfg(feature = "fault-injection")]
+                    if let Some(hook) = self.chip_response_hook {
+                        hook(&b);
+                    }
+                    Some(Ok(Frame::Binary(b.to_vec())))
+                }
                 Ok(Message::Text(t)) => Some(Ok(Frame::Text(t.to_string()))),
                 Ok(Message::Close(c)) => Some(Ok(Frame::Close(c.map(|c| (c.code, c.reason.to_string()))))),
                 Ok(Message::Ping(_)) | Ok(Message::Pong(_)) => continue,
@@ -57,19 +68,40 @@ fn failure_reason(f: &ReadFailure) -> CloseReason {
     }
 }
 
-/// Runs a session to its end and closes the socket.
+/// Releases the session's slot (counted in `sessions_active` before the upgrade) however the
+/// session ends, a panic included.
+struct Slot<'a>(&'a Metrics);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.sessions_active.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Runs a session to its end and closes the socket. A panic inside the session closes it with
+/// SERVER_ERROR; the slot is released in every case.
 pub async fn run(socket: WebSocket, state: Arc<AppState>, return_result: bool) {
     let metrics = &state.metrics;
+    let _slot = Slot(metrics);
     metrics.sessions_started.fetch_add(1, Ordering::Relaxed);
-    let mut ch = WsChannel { socket };
+    let mut ch = WsChannel {
+        socket,
+        #[cfg(feature = "fault-injection")]
+        chip_response_hook: state.chip_response_hook,
+    };
     let started = Instant::now();
-    let reason = match tokio::time::timeout(state.config.timeouts.session, body(&mut ch, &state, return_result)).await {
-        Ok(r) => r,
+    let session = AssertUnwindSafe(body(&mut ch, &state, return_result)).catch_unwind();
+    let reason = match tokio::time::timeout(state.config.timeouts.session, session).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(_panic)) => {
+            // The payload is not logged: it may quote client or passport data.
+            tracing::error!("session panicked");
+            CloseReason::ServerError
+        }
         Err(_) => CloseReason::MaxSessionTimeExceeded,
     };
     close(&mut ch, reason).await;
     metrics.outcome(reason);
-    metrics.sessions_active.fetch_sub(1, Ordering::Relaxed);
     tracing::info!(
         close_code = reason.code(),
         reason = reason.label(),

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use docval_server::config::{ClientConfig, Config, Timeouts};
 use docval_server::{AppState, serve, trust};
 use emrtd_phone::{Access, PhoneOptions, PhoneOutcome, run_phone};
-use emrtd_sim::VirtualChip;
+use emrtd_sim::{Adversarial, VirtualChip};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -57,6 +57,15 @@ fn assert_closed(out: &PhoneOutcome, code: u16, reason: &str) {
     assert_eq!(out.close_reason.as_deref(), Some(reason), "{seen:?}");
     assert_eq!(out.text_close, Some((code, Some(reason.to_string()))), "{seen:?}");
     assert!(out.result.is_none(), "{seen:?}");
+}
+
+/// Waits (bounded) until `f` holds.
+async fn wait_for(what: &str, f: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !f() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 /// A result server that answers every POST with a redirect (`status`, Location: the target)
@@ -128,4 +137,42 @@ async fn result_post_never_follows_a_redirect() {
             "HTTP {code}: the redirect was followed"
         );
     }
+}
+
+/// A chip whose answers trigger a server bug (the test-only hook panics on status word 6FAA):
+/// the session closes with SERVER_ERROR, its slot is released and the server keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_in_a_session_closes_it_with_server_error_and_frees_its_slot() {
+    fn buggy(response: &[u8]) {
+        if response.ends_with(&[0x6F, 0xAA]) {
+            panic!("injected fault: the server chokes on this chip's answer");
+        }
+    }
+    let mut st = state(Config {
+        max_sessions: 1,
+        ..test_config()
+    });
+    st.chip_response_hook = Some(buggy);
+    let (url, st) = start(st).await;
+    let opts = PhoneOptions::new(&url, "YOUR CLIENT ID", can());
+
+    let mut faulty = chip("ref-1").with_adversarial(Adversarial::WrongStatus { sw: 0x6FAA });
+    let out = run_phone(&mut faulty, &opts).await.unwrap();
+    assert_closed(&out, 1011, "SERVER_ERROR");
+    assert!(out.apdus >= 1, "{out:?}");
+
+    wait_for("the slot to be released", || {
+        st.metrics.sessions_active.load(Ordering::Relaxed) == 0
+    })
+    .await;
+    // max_sessions = 1: served only if the panicked session gave its slot back.
+    let out = run_phone(&mut chip("ref-1"), &opts).await.unwrap();
+    assert_eq!(out.code(), Some(1000), "{out:?}");
+    assert!(out.result.is_some());
+    let metrics = st.metrics.render();
+    assert!(
+        metrics.contains("docval_session_outcomes_total{reason=\"SERVER_ERROR\"} 1"),
+        "{metrics}"
+    );
+    assert_eq!(st.metrics.sessions_refused.load(Ordering::Relaxed), 0);
 }
