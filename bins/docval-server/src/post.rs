@@ -7,6 +7,7 @@
 
 use crate::config::PostConfig;
 use std::time::Duration;
+use zeroize::Zeroizing;
 
 /// Why the POST failed in the end.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,13 +24,17 @@ fn retryable(status: reqwest::StatusCode) -> bool {
 }
 
 /// Sends `body` (already serialised JSON) to `url`. Returns the number of attempts used.
+///
+/// `body` is shared by every attempt without a copy and wiped when the last reference (held
+/// by the HTTP client while sending) is dropped.
 pub async fn post_result(
     client: &reqwest::Client,
     url: &str,
-    body: Vec<u8>,
+    body: Zeroizing<Vec<u8>>,
     cfg: &PostConfig,
     signing: Option<&crate::signing::SigningKey>,
 ) -> Result<u32, PostFailure> {
+    let body = bytes::Bytes::from_owner(body);
     let mut attempts = 0u32;
     let mut last_error = String::new();
     while attempts <= cfg.retries {
