@@ -72,6 +72,45 @@ pub fn authorization_matches(given: Option<&[u8]>, required: &str) -> bool {
     a.as_slice().ct_eq(b.as_slice()).into()
 }
 
+/// Whether an event of a third-party crate may reach the log: at most DEBUG. At TRACE the
+/// WebSocket library logs every message whole (the StartMessage with its access key, the result
+/// frame with the passport data) and the HTTP libraries log raw requests.
+fn third_party_at_most_debug(meta: &tracing::Metadata<'_>) -> bool {
+    let target = meta.target();
+    *meta.level() < tracing::Level::TRACE || target.starts_with("docval") || target.starts_with("emrtd")
+}
+
+/// The server binary's logging: JSON lines on stdout filtered by `RUST_LOG` (default `info`),
+/// third-party crates at most at DEBUG whatever `RUST_LOG` says, and a panic hook that never
+/// logs a panic's message ([`install_panic_hook`]).
+pub fn init_logging() {
+    use tracing_subscriber::prelude::*;
+    let env = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_filter(env)
+                .with_filter(tracing_subscriber::filter::filter_fn(third_party_at_most_debug)),
+        )
+        .init();
+    install_panic_hook();
+}
+
+/// Installs a panic hook that reports where a panic happened but never its message: a panic
+/// message can quote the data it failed on (client text, passport data). Call it once at the
+/// start of the server binary (not in tests, whose failures need their messages).
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(%location, "panic (message withheld: it may quote client or passport data)");
+    }));
+}
+
 async fn validate(
     State(state): State<Arc<AppState>>,
     Query(query): Query<HashMap<String, String>>,

@@ -4,6 +4,9 @@
 //! Redirects are never followed: a 301/302/303 would turn the POST into a body-less GET whose
 //! 2xx would count as delivered while the result is lost, and a 307/308 would send passport
 //! data to a host the operator did not configure. A 3xx is a failed attempt.
+//!
+//! Nothing here logs or reports text that could carry configuration secrets (a URL with a
+//! query) or data: failures are reported as fixed categories.
 
 use crate::config::PostConfig;
 use std::time::Duration;
@@ -13,6 +16,8 @@ use zeroize::Zeroizing;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostFailure {
     pub attempts: u32,
+    /// A fixed category (`"timed out"`, `"connection failed"`, `"HTTP 503"`, …), never the
+    /// URL or any text from the result server.
     pub last_error: String,
 }
 
@@ -21,6 +26,20 @@ fn retryable(status: reqwest::StatusCode) -> bool {
         || status == reqwest::StatusCode::TOO_MANY_REQUESTS
         || status.is_server_error()
         || status.is_redirection()
+}
+
+fn error_category(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_redirect() {
+        "redirect refused"
+    } else if e.is_body() || e.is_request() {
+        "request failed"
+    } else {
+        "failed"
+    }
 }
 
 /// Sends `body` (already serialised JSON) to `url`. Returns the number of attempts used.
@@ -67,13 +86,7 @@ pub async fn post_result(
                     last_error: format!("HTTP {} (not retried)", r.status().as_u16()),
                 });
             }
-            Err(e) => {
-                last_error = if e.is_timeout() {
-                    "timed out".to_string()
-                } else {
-                    e.to_string()
-                }
-            }
+            Err(e) => last_error = error_category(&e).to_string(),
         }
     }
     Err(PostFailure { attempts, last_error })

@@ -201,6 +201,16 @@ impl StartMessage {
             .map(AccessKey::Mrz)
             .map_err(|_| CloseReason::InvalidAccessKeyValues)
     }
+
+    /// The platform as a fixed category for logs and metrics (`android`, `ios` or `other`):
+    /// the field is client text.
+    pub fn platform_category(&self) -> &'static str {
+        match self.platform.as_str() {
+            "android" => "android",
+            "ios" => "ios",
+            _ => "other",
+        }
+    }
 }
 
 fn valid_yymmdd(s: &str) -> bool {

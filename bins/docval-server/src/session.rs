@@ -113,6 +113,18 @@ pub fn to_json_zeroizing<T: Serialize>(value: &T) -> Result<Zeroizing<Vec<u8>>, 
     Ok(out)
 }
 
+fn failure_category(f: &ReadFailure) -> &'static str {
+    match f {
+        ReadFailure::AccessControl(_) => "access control",
+        ReadFailure::FileRead { .. } => "file read",
+        ReadFailure::Transport(TransportError::Timeout) => "transport: timeout",
+        ReadFailure::Transport(TransportError::UnexpectedMessage(_)) => "transport: unexpected message",
+        ReadFailure::Transport(TransportError::Closed(_)) => "transport: closed",
+        ReadFailure::Transport(_) => "transport",
+        ReadFailure::Reader(_) => "reader",
+    }
+}
+
 /// Runs a session to its end and closes the socket. A panic inside the session closes it with
 /// SERVER_ERROR; the slot is released in every case.
 pub async fn run(socket: WebSocket, state: Arc<AppState>, return_result: bool) {
@@ -185,7 +197,7 @@ async fn body(ch: &mut WsChannel, state: &AppState, return_result: bool) -> Clos
         Err(r) => return r,
     };
     tracing::info!(
-        platform = %start.platform,
+        platform = start.platform_category(),
         extended = start.nfc_adapter_supports_extended_length,
         "session started"
     );
@@ -221,8 +233,14 @@ async fn body(ch: &mut WsChannel, state: &AppState, return_result: bool) -> Clos
         state.metrics.step(s.step.status(), s.elapsed);
     }
     if let Some(f) = &reading.failure {
-        tracing::warn!(failure = %f, "reading failed");
-        return failure_reason(f);
+        // A category only: the failure's text can quote what the phone sent.
+        let reason = failure_reason(f);
+        tracing::warn!(
+            failure = failure_category(f),
+            close_reason = reason.label(),
+            "reading failed"
+        );
+        return reason;
     }
 
     // 3. The result: POSTed to the result server, returned to the client when asked.

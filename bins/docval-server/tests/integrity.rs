@@ -5,7 +5,7 @@
 use axum::http::{HeaderMap, StatusCode, header};
 use docval_server::config::{ClientConfig, Config, Timeouts};
 use docval_server::{AppState, serve, trust};
-use emrtd_phone::{Access, PhoneOptions, PhoneOutcome, run_phone};
+use emrtd_phone::{Access, PhoneOptions, PhoneOutcome, run_phone, run_phone_scripted};
 use emrtd_sim::{Adversarial, VirtualChip};
 use std::path::Path;
 use std::sync::Arc;
@@ -175,4 +175,145 @@ async fn a_panic_in_a_session_closes_it_with_server_error_and_frees_its_slot() {
         "{metrics}"
     );
     assert_eq!(st.metrics.sessions_refused.load(Ordering::Relaxed), 0);
+}
+
+/// Client text never reaches the log: the server binary runs at RUST_LOG=trace while phones
+/// put a marker in every field they control (validation id, client id, platform, access key,
+/// unknown keys, broken JSON, a stray text message, the query string, a header), and a result
+/// URL with a secret query is unreachable. The marker is in none of the server's output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_text_never_reaches_the_log() {
+    const MARK: &str = "QXZ7MARKER";
+    const URL_SECRET: &str = "QXZ7URLSECRET";
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dead_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    /// Kills the server this test started, however the test ends.
+    struct Child(std::process::Child);
+    impl Drop for Child {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_docval-server"))
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "trace")
+        .env("DOCVAL_TEST_PKI", "true")
+        .env("CLIENT_IDS", "YOUR CLIENT ID;posting")
+        .env(
+            "RESULT_SERVER_URLS",
+            format!(";http://127.0.0.1:{dead_port}/results?token={URL_SECRET}"),
+        )
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let child = Child(child);
+    let log: Arc<std::sync::Mutex<String>> = Arc::default();
+    let drain = |r: Box<dyn std::io::Read + Send>| {
+        let log = log.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufRead::lines(std::io::BufReader::new(r)).map_while(Result::ok) {
+                let mut l = log.lock().unwrap();
+                l.push_str(&line);
+                l.push('\n');
+            }
+        })
+    };
+    let out_thread = drain(Box::new(stdout));
+    let err_thread = drain(Box::new(stderr));
+
+    let http = docval_server::post::http_client(Duration::from_secs(2)).unwrap();
+    let health = format!("http://127.0.0.1:{port}/healthz");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if http.get(&health).send().await.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the server did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let url = format!("ws://127.0.0.1:{port}/ws1/validate?x={MARK}");
+    let mut opts = PhoneOptions::new(&url, "YOUR CLIENT ID", can());
+    opts.validation_id = format!("{MARK}-validation-id");
+    opts.platform = MARK.into();
+    opts.authorization = Some(format!("Bearer {MARK}"));
+    // 1. A whole session.
+    let out = run_phone(&mut chip("ref-1"), &opts).await.unwrap();
+    assert_eq!(out.code(), Some(1000), "{out:?}");
+    // 2. A whole session whose result POST fails (the URL holds a secret in its query).
+    let mut posting = opts.clone();
+    posting.client_id = "posting".into();
+    let out = run_phone(&mut chip("ref-1"), &posting).await.unwrap();
+    assert_eq!(
+        out.close_reason.as_deref(),
+        Some("POST_TO_RESULT_SERVER_FAILED"),
+        "{out:?}"
+    );
+    // 3. An unknown client id.
+    let mut o = opts.clone();
+    o.client_id = MARK.into();
+    let out = run_phone(&mut chip("ref-1"), &o).await.unwrap();
+    assert_eq!(out.close_reason.as_deref(), Some("INVALID_CLIENT_ID"), "{out:?}");
+    // 4. Access keys: a CAN that is not one, an MRZ that does not open the chip.
+    let mut o = opts.clone();
+    o.access = Access::Can(MARK.into());
+    let out = run_phone(&mut chip("ref-1"), &o).await.unwrap();
+    assert_eq!(
+        out.close_reason.as_deref(),
+        Some("INVALID_ACCESS_KEY_VALUES"),
+        "{out:?}"
+    );
+    let mut o = opts.clone();
+    o.access = Access::Mrz {
+        document_number: MARK.into(),
+        date_of_birth: "900101".into(),
+        date_of_expiry: "300101".into(),
+    };
+    let out = run_phone(&mut chip("ref-1"), &o).await.unwrap();
+    assert_eq!(out.close_reason.as_deref(), Some("ACCESS_CONTROL_FAILED"), "{out:?}");
+    // 5. Broken JSON, an unknown key, a stray text message in the middle of the relay.
+    let mut unknown = opts.start_message();
+    unknown[MARK] = MARK.into();
+    let stray = opts.start_message().to_string();
+    for (script, reason) in [
+        (vec![Some(format!("{{\"{MARK}\": "))], "INVALID_START_MESSAGE"),
+        (vec![Some(unknown.to_string())], "INVALID_START_MESSAGE"),
+        (
+            vec![Some(stray), Some(format!("{MARK} stray text"))],
+            "UNEXPECTED_MESSAGE",
+        ),
+    ] {
+        let out = run_phone_scripted(&mut chip("ref-1"), &opts, script).await.unwrap();
+        assert_eq!(out.close_reason.as_deref(), Some(reason), "{out:?}");
+    }
+
+    // Every session has written its last line; then stop the server (the child this test
+    // started) and read everything it wrote.
+    wait_for("eight sessions in the log", || {
+        log.lock().unwrap().matches("session closed").count() >= 8
+    })
+    .await;
+    drop(child);
+    out_thread.join().unwrap();
+    err_thread.join().unwrap();
+    let log = log.lock().unwrap().clone();
+    // The log was captured and is verbose (so the assertion below can fail).
+    assert_eq!(log.matches("session closed").count(), 8, "{log}");
+    assert!(log.contains("result POST failed"), "{log}");
+    for secret in [MARK, URL_SECRET] {
+        let lines: Vec<&str> = log.lines().filter(|l| l.contains(secret)).collect();
+        assert!(lines.is_empty(), "{secret} reached the log:\n{}", lines.join("\n"));
+    }
 }
