@@ -37,6 +37,11 @@ pub struct AppState {
     pub trust: TrustStore,
     pub http: reqwest::Client,
     pub metrics: Metrics,
+    /// Fault injection for tests only (cargo feature `fault-injection`, never in a release
+    /// build): called with every frame the phone relays from the chip; a hook that panics
+    /// stands for a server bug that chip data triggers.
+    #[cfg(feature = "fault-injection")]
+    pub chip_response_hook: Option<fn(&[u8])>,
 }
 
 impl AppState {
@@ -47,8 +52,63 @@ impl AppState {
             trust,
             http,
             metrics: Metrics::default(),
+            #[cfg(feature = "fault-injection")]
+            chip_response_hook: None,
         })
     }
+}
+
+/// Whether the handshake's `Authorization` header equals the required value, compared in
+/// constant time: both sides are hashed first (SHA-256), so neither the position of the first
+/// differing byte nor the length of the secret shows in the timing.
+pub fn authorization_matches(given: Option<&[u8]>, required: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    use subtle::ConstantTimeEq;
+    let Some(given) = given else {
+        return false;
+    };
+    let a = Sha256::digest(given);
+    let b = Sha256::digest(required.as_bytes());
+    a.as_slice().ct_eq(b.as_slice()).into()
+}
+
+/// Whether an event of a third-party crate may reach the log: at most DEBUG. At TRACE the
+/// WebSocket library logs every message whole (the StartMessage with its access key, the result
+/// frame with the passport data) and the HTTP libraries log raw requests.
+fn third_party_at_most_debug(meta: &tracing::Metadata<'_>) -> bool {
+    let target = meta.target();
+    *meta.level() < tracing::Level::TRACE || target.starts_with("docval") || target.starts_with("emrtd")
+}
+
+/// The server binary's logging: JSON lines on stdout filtered by `RUST_LOG` (default `info`),
+/// third-party crates at most at DEBUG whatever `RUST_LOG` says, and a panic hook that never
+/// logs a panic's message ([`install_panic_hook`]).
+pub fn init_logging() {
+    use tracing_subscriber::prelude::*;
+    let env = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_filter(env)
+                .with_filter(tracing_subscriber::filter::filter_fn(third_party_at_most_debug)),
+        )
+        .init();
+    install_panic_hook();
+}
+
+/// Installs a panic hook that reports where a panic happened but never its message: a panic
+/// message can quote the data it failed on (client text, passport data). Call it once at the
+/// start of the server binary (not in tests, whose failures need their messages).
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(%location, "panic (message withheld: it may quote client or passport data)");
+    }));
 }
 
 async fn validate(
@@ -58,8 +118,8 @@ async fn validate(
     ws: WebSocketUpgrade,
 ) -> Response {
     if let Some(required) = &state.config.required_authorization {
-        let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        if given != Some(required.as_str()) {
+        let given = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
+        if !authorization_matches(given, required) {
             return (StatusCode::UNAUTHORIZED, "authorization required").into_response();
         }
     }
@@ -155,4 +215,26 @@ pub async fn serve(
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     wait_for_sessions(&state).await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::authorization_matches;
+
+    #[test]
+    fn authorization_must_match_exactly() {
+        let required = "Bearer s3cret";
+        assert!(authorization_matches(Some(b"Bearer s3cret"), required));
+        for wrong in [
+            &b"Bearer s3cre"[..],
+            b"Bearer s3cret ",
+            b"Bearer s3crex",
+            b"bearer s3cret",
+            b"",
+            b"Bearer s3cret\0",
+        ] {
+            assert!(!authorization_matches(Some(wrong), required), "{wrong:?}");
+        }
+        assert!(!authorization_matches(None, required));
+    }
 }

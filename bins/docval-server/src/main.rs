@@ -80,13 +80,7 @@ async fn main() -> ExitCode {
         let fixture = fixture.clone().unwrap_or_else(docval_server::demo::default_fixture);
         return ExitCode::from(docval_server::demo::run(&fixture).await);
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .json()
-        .init();
+    docval_server::init_logging();
     let cfg = match load_config(&cli) {
         Ok(c) => c,
         Err(e) => {

@@ -1,13 +1,23 @@
 //! POSTing the result to the client's result server: JSON, a timeout per attempt, retries on
-//! network errors, 408, 429 and 5xx; other statuses are final.
+//! network errors, 408, 429, 5xx and 3xx; other statuses are final.
+//!
+//! Redirects are never followed: a 301/302/303 would turn the POST into a body-less GET whose
+//! 2xx would count as delivered while the result is lost, and a 307/308 would send passport
+//! data to a host the operator did not configure. A 3xx is a failed attempt.
+//!
+//! Nothing here logs or reports text that could carry configuration secrets (a URL with a
+//! query) or data: failures are reported as fixed categories.
 
 use crate::config::PostConfig;
 use std::time::Duration;
+use zeroize::Zeroizing;
 
 /// Why the POST failed in the end.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostFailure {
     pub attempts: u32,
+    /// A fixed category (`"timed out"`, `"connection failed"`, `"HTTP 503"`, …), never the
+    /// URL or any text from the result server.
     pub last_error: String,
 }
 
@@ -15,16 +25,35 @@ fn retryable(status: reqwest::StatusCode) -> bool {
     status == reqwest::StatusCode::REQUEST_TIMEOUT
         || status == reqwest::StatusCode::TOO_MANY_REQUESTS
         || status.is_server_error()
+        || status.is_redirection()
+}
+
+fn error_category(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_redirect() {
+        "redirect refused"
+    } else if e.is_body() || e.is_request() {
+        "request failed"
+    } else {
+        "failed"
+    }
 }
 
 /// Sends `body` (already serialised JSON) to `url`. Returns the number of attempts used.
+///
+/// `body` is shared by every attempt without a copy and wiped when the last reference (held
+/// by the HTTP client while sending) is dropped.
 pub async fn post_result(
     client: &reqwest::Client,
     url: &str,
-    body: Vec<u8>,
+    body: Zeroizing<Vec<u8>>,
     cfg: &PostConfig,
     signing: Option<&crate::signing::SigningKey>,
 ) -> Result<u32, PostFailure> {
+    let body = bytes::Bytes::from_owner(body);
     let mut attempts = 0u32;
     let mut last_error = String::new();
     while attempts <= cfg.retries {
@@ -57,22 +86,18 @@ pub async fn post_result(
                     last_error: format!("HTTP {} (not retried)", r.status().as_u16()),
                 });
             }
-            Err(e) => {
-                last_error = if e.is_timeout() {
-                    "timed out".to_string()
-                } else {
-                    e.to_string()
-                }
-            }
+            Err(e) => last_error = error_category(&e).to_string(),
         }
     }
     Err(PostFailure { attempts, last_error })
 }
 
-/// An HTTP client for result POSTs (rustls with the ring provider, system roots).
+/// An HTTP client for result POSTs (rustls with the ring provider, system roots). It never
+/// follows a redirect.
 pub fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .connect_timeout(timeout)
         .user_agent(concat!("docval-server/", env!("CARGO_PKG_VERSION")))

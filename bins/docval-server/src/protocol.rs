@@ -3,7 +3,7 @@
 use emrtd_access::MrzKey;
 use emrtd_reader::AccessKey;
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// Why the server closes a session, with the close code the vendor's clients expect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -96,8 +96,8 @@ impl CloseReason {
     }
 }
 
-/// The access key of the StartMessage, as sent.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+/// The access key of the StartMessage, as sent (wiped on drop).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 #[serde(untagged)]
 pub enum AccessKeyMessage {
     Can {
@@ -111,7 +111,7 @@ pub enum AccessKeyMessage {
 }
 
 /// The StartMessage: keys and types exactly as the vendor's SDKs send them; anything else is
-/// refused.
+/// refused. Its strings (the access key above all) are wiped on drop.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct StartMessage {
@@ -126,6 +126,25 @@ pub struct StartMessage {
     pub platform: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_diagnostics: Option<bool>,
+}
+
+impl Drop for StartMessage {
+    fn drop(&mut self) {
+        self.client_id.zeroize();
+        self.validation_id.zeroize();
+        self.platform.zeroize();
+        zeroize_json(&mut self.access_key);
+    }
+}
+
+/// Wipes every string of a JSON value in place.
+fn zeroize_json(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => s.zeroize(),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(zeroize_json),
+        serde_json::Value::Object(o) => o.values_mut().for_each(zeroize_json),
+        serde_json::Value::Null | serde_json::Value::Bool(_) | serde_json::Value::Number(_) => {}
+    }
 }
 
 /// Largest StartMessage accepted.
@@ -158,29 +177,38 @@ impl StartMessage {
     /// Validates the access key values (INVALID_ACCESS_KEY_VALUES): a CAN is 6 digits; a
     /// document number has at least 8 characters; dates are `yyMMdd`.
     pub fn access_key(&self) -> Result<AccessKey, CloseReason> {
-        let parsed: AccessKeyMessage =
-            serde_json::from_value(self.access_key.clone()).map_err(|_| CloseReason::InvalidStartMessage)?;
-        match parsed {
-            AccessKeyMessage::Can { can } => {
-                if can.len() == 6 && can.bytes().all(|b| b.is_ascii_digit()) {
-                    Ok(AccessKey::Can(Zeroizing::new(can)))
-                } else {
-                    Err(CloseReason::InvalidAccessKeyValues)
-                }
-            }
-            AccessKeyMessage::Mrz {
-                document_number,
-                date_of_birth,
-                date_of_expiry,
-            } => {
-                let doc = document_number.trim_end_matches('<');
-                if doc.len() < 8 || !valid_yymmdd(&date_of_birth) || !valid_yymmdd(&date_of_expiry) {
-                    return Err(CloseReason::InvalidAccessKeyValues);
-                }
-                MrzKey::new(doc, &date_of_birth, &date_of_expiry)
-                    .map(AccessKey::Mrz)
-                    .map_err(|_| CloseReason::InvalidAccessKeyValues)
-            }
+        // Read in place: no copy of the key values is made besides the wiped ones.
+        let field = |name: &str| self.access_key.get(name).and_then(serde_json::Value::as_str);
+        if let Some(can) = field("can") {
+            return if can.len() == 6 && can.bytes().all(|b| b.is_ascii_digit()) {
+                Ok(AccessKey::Can(Zeroizing::new(can.to_owned())))
+            } else {
+                Err(CloseReason::InvalidAccessKeyValues)
+            };
+        }
+        let (Some(document_number), Some(date_of_birth), Some(date_of_expiry)) = (
+            field("document_number"),
+            field("date_of_birth"),
+            field("date_of_expiry"),
+        ) else {
+            return Err(CloseReason::InvalidStartMessage);
+        };
+        let doc = document_number.trim_end_matches('<');
+        if doc.len() < 8 || !valid_yymmdd(date_of_birth) || !valid_yymmdd(date_of_expiry) {
+            return Err(CloseReason::InvalidAccessKeyValues);
+        }
+        MrzKey::new(doc, date_of_birth, date_of_expiry)
+            .map(AccessKey::Mrz)
+            .map_err(|_| CloseReason::InvalidAccessKeyValues)
+    }
+
+    /// The platform as a fixed category for logs and metrics (`android`, `ios` or `other`):
+    /// the field is client text.
+    pub fn platform_category(&self) -> &'static str {
+        match self.platform.as_str() {
+            "android" => "android",
+            "ios" => "ios",
+            _ => "other",
         }
     }
 }
@@ -251,6 +279,14 @@ mod tests {
                 "{to}"
             );
         }
+    }
+
+    #[test]
+    fn start_message_strings_are_wiped() {
+        let mut v: serde_json::Value =
+            serde_json::from_str(r#"{"can":"153036","n":[{"x":"MRZ"}],"b":true,"k":1}"#).unwrap();
+        zeroize_json(&mut v);
+        assert_eq!(v, serde_json::json!({"can":"","n":[{"x":""}],"b":true,"k":1}));
     }
 
     #[test]

@@ -2,20 +2,35 @@
 //! result POST, and the close with the documented code and reason.
 
 use crate::AppState;
+use crate::metrics::Metrics;
 use crate::protocol::{CloseReason, StartMessage};
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use bytes::Bytes;
 use emrtd_reader::{ReadFailure, ReaderConfig, read_document, to_emrtd_passport};
 use emrtd_result::{ResultFrame, ResultPost};
 use emrtd_transport::relay::{Frame, FrameChannel, RelayTransport};
 use emrtd_transport::{LinkLimits, TransportError};
+use futures_util::FutureExt;
+use serde::Serialize;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 /// The server side of the WebSocket as a frame channel.
 pub struct WsChannel {
     socket: WebSocket,
+    #[cfg(feature = "fault-injection")]
+    chip_response_hook: Option<fn(&[u8])>,
+}
+
+/// Wipes a received frame's buffer when this is its only reference (the copy handed on is
+/// the caller's to wipe).
+fn wipe(bytes: Bytes) {
+    if let Ok(mut b) = bytes.try_into_mut() {
+        b.as_mut().zeroize();
+    }
 }
 
 impl FrameChannel for WsChannel {
@@ -37,8 +52,18 @@ impl FrameChannel for WsChannel {
         loop {
             return match self.socket.recv().await? {
                 Err(e) => Some(Err(TransportError::Io(e.to_string()))),
-                Ok(Message::Binary(b)) => Some(Ok(Frame::Binary(b.to_vec()))),
-                Ok(Message::Text(t)) => Some(Ok(Frame::Text(t.to_string()))),
+                Ok(Message::Binary(b)) => {
+                    #[cfg(feature = "fault-injection")]
+                    if let Some(hook) = self.chip_response_hook {
+                        hook(&b);
+                    }
+                    Some(Ok(Frame::Binary(b.to_vec())))
+                }
+                Ok(Message::Text(t)) => {
+                    let text = t.as_str().to_owned();
+                    wipe(Bytes::from(t));
+                    Some(Ok(Frame::Text(text)))
+                }
                 Ok(Message::Close(c)) => Some(Ok(Frame::Close(c.map(|c| (c.code, c.reason.to_string()))))),
                 Ok(Message::Ping(_)) | Ok(Message::Pong(_)) => continue,
             };
@@ -57,19 +82,73 @@ fn failure_reason(f: &ReadFailure) -> CloseReason {
     }
 }
 
-/// Runs a session to its end and closes the socket.
+/// Releases the session's slot (counted in `sessions_active` before the upgrade) however the
+/// session ends, a panic included.
+struct Slot<'a>(&'a Metrics);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.sessions_active.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Serialises `value` as JSON into a buffer that is wiped on drop. The length is measured
+/// first so that the buffer is allocated once: a growing `Vec` would leave copies of the
+/// passport data in the memory it frees on each reallocation.
+pub fn to_json_zeroizing<T: Serialize>(value: &T) -> Result<Zeroizing<Vec<u8>>, serde_json::Error> {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value)?;
+    let mut out = Zeroizing::new(Vec::with_capacity(count.0));
+    serde_json::to_writer(&mut *out, value)?;
+    Ok(out)
+}
+
+fn failure_category(f: &ReadFailure) -> &'static str {
+    match f {
+        ReadFailure::AccessControl(_) => "access control",
+        ReadFailure::FileRead { .. } => "file read",
+        ReadFailure::Transport(TransportError::Timeout) => "transport: timeout",
+        ReadFailure::Transport(TransportError::UnexpectedMessage(_)) => "transport: unexpected message",
+        ReadFailure::Transport(TransportError::Closed(_)) => "transport: closed",
+        ReadFailure::Transport(_) => "transport",
+        ReadFailure::Reader(_) => "reader",
+    }
+}
+
+/// Runs a session to its end and closes the socket. A panic inside the session closes it with
+/// SERVER_ERROR; the slot is released in every case.
 pub async fn run(socket: WebSocket, state: Arc<AppState>, return_result: bool) {
     let metrics = &state.metrics;
+    let _slot = Slot(metrics);
     metrics.sessions_started.fetch_add(1, Ordering::Relaxed);
-    let mut ch = WsChannel { socket };
+    let mut ch = WsChannel {
+        socket,
+        #[cfg(feature = "fault-injection")]
+        chip_response_hook: state.chip_response_hook,
+    };
     let started = Instant::now();
-    let reason = match tokio::time::timeout(state.config.timeouts.session, body(&mut ch, &state, return_result)).await {
-        Ok(r) => r,
+    let session = AssertUnwindSafe(body(&mut ch, &state, return_result)).catch_unwind();
+    let reason = match tokio::time::timeout(state.config.timeouts.session, session).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(_panic)) => {
+            // The payload is not logged: it may quote client or passport data.
+            tracing::error!("session panicked");
+            CloseReason::ServerError
+        }
         Err(_) => CloseReason::MaxSessionTimeExceeded,
     };
     close(&mut ch, reason).await;
     metrics.outcome(reason);
-    metrics.sessions_active.fetch_sub(1, Ordering::Relaxed);
     tracing::info!(
         close_code = reason.code(),
         reason = reason.label(),
@@ -105,7 +184,7 @@ async fn body(ch: &mut WsChannel, state: &AppState, return_result: bool) -> Clos
         Ok(Some(Ok(Frame::Binary(_)))) => return CloseReason::UnexpectedMessage,
         Ok(Some(Ok(Frame::Text(t)))) => Zeroizing::new(t),
     };
-    let start = match StartMessage::parse(&text) {
+    let mut start = match StartMessage::parse(&text) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -117,7 +196,11 @@ async fn body(ch: &mut WsChannel, state: &AppState, return_result: bool) -> Clos
         Ok(k) => k,
         Err(r) => return r,
     };
-    tracing::info!(platform = %start.platform, extended = start.nfc_adapter_supports_extended_length, "session started");
+    tracing::info!(
+        platform = start.platform_category(),
+        extended = start.nfc_adapter_supports_extended_length,
+        "session started"
+    );
 
     // 2. The reading, relayed through the phone.
     let max_cmd = start.max_command_bytes.map(|v| v as usize);
@@ -150,8 +233,14 @@ async fn body(ch: &mut WsChannel, state: &AppState, return_result: bool) -> Clos
         state.metrics.step(s.step.status(), s.elapsed);
     }
     if let Some(f) = &reading.failure {
-        tracing::warn!(failure = %f, "reading failed");
-        return failure_reason(f);
+        // A category only: the failure's text can quote what the phone sent.
+        let reason = failure_reason(f);
+        tracing::warn!(
+            failure = failure_category(f),
+            close_reason = reason.label(),
+            "reading failed"
+        );
+        return reason;
     }
 
     // 3. The result: POSTed to the result server, returned to the client when asked.
@@ -159,14 +248,14 @@ async fn body(ch: &mut WsChannel, state: &AppState, return_result: bool) -> Clos
     drop(reading);
     let post = ResultPost {
         emrtd_passport: passport,
-        client_validation_id: start.validation_id,
+        client_validation_id: std::mem::take(&mut start.validation_id),
     };
+    drop(start);
     if let Some(url) = &client.result_server_url {
-        let body = match serde_json::to_vec(&post) {
-            Ok(b) => Zeroizing::new(b),
-            Err(_) => return CloseReason::ServerError,
+        let Ok(body) = to_json_zeroizing(&post) else {
+            return CloseReason::ServerError;
         };
-        match crate::post::post_result(&state.http, url, body.to_vec(), &cfg.post, cfg.result_signing.as_ref()).await {
+        match crate::post::post_result(&state.http, url, body, &cfg.post, cfg.result_signing.as_ref()).await {
             Ok(attempts) => {
                 state.metrics.result_posts.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(attempts, "result delivered");
@@ -182,11 +271,14 @@ async fn body(ch: &mut WsChannel, state: &AppState, return_result: bool) -> Clos
         let frame = ResultFrame {
             emrtd_passport: post.emrtd_passport,
         };
-        let text = match serde_json::to_string(&frame) {
-            Ok(t) => Zeroizing::new(t),
-            Err(_) => return CloseReason::ServerError,
+        let Ok(json) = to_json_zeroizing(&frame) else {
+            return CloseReason::ServerError;
         };
-        if ch.send_text(text.to_string()).await.is_err() {
+        // Sent without a copy; the buffer is wiped when the socket lets go of it.
+        let Ok(text) = Utf8Bytes::try_from(Bytes::from_owner(json)) else {
+            return CloseReason::ServerError;
+        };
+        if ch.socket.send(Message::Text(text)).await.is_err() {
             return CloseReason::CommunicationFailed;
         }
     }
@@ -198,4 +290,21 @@ fn now_unix() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::to_json_zeroizing;
+
+    #[test]
+    fn zeroizing_json_is_exact_and_allocated_once() {
+        let value = serde_json::json!({
+            "emrtd_passport": {"face_photo": "A".repeat(50_000), "mrz_info": {"document_number": "C01X00T47"}},
+            "client_validation_id": "00000000-0000-4000-8000-000000000000",
+        });
+        let json = to_json_zeroizing(&value).unwrap();
+        assert_eq!(*json, serde_json::to_vec(&value).unwrap());
+        // One allocation of the exact size: no reallocation left a copy behind.
+        assert_eq!(json.capacity(), json.len());
+    }
 }
