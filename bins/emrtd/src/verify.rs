@@ -210,6 +210,10 @@ pub fn run(a: &VerifyArgs) -> Result<(Value, bool), String> {
         let groups: BTreeMap<u8, Vec<u8>> = dump.dgs.iter().map(|(n, (_, d))| (*n, d.clone())).collect();
         let out = verify_sod(sod, &groups, &store, &opts);
         verified &= out.verified();
+        let (ca, aa) = authentication_keys(sod, &dump.dgs);
+        verified &= ca != "FAILED" && aa != "FAILED";
+        set(&mut result, "chip_authentication", json!(ca));
+        set(&mut result, "active_authentication", json!(aa));
         set(
             &mut result,
             "passive_authentication",
@@ -227,6 +231,43 @@ pub fn run(a: &VerifyArgs) -> Result<(Value, bool), String> {
     }
     set(&mut result, "verified", json!(verified));
     Ok((result, verified))
+}
+
+/// What the dump says about chip and active authentication, which need the chip itself:
+/// "FAILED" when EF.SOD lists DG14 (DG15) but the dump lacks it or it does not parse (a clone
+/// hides the file whose key it does not hold), "KEY_PRESENT" when the key is there (its hash is
+/// checked by passive authentication; possession can only be proven by the chip), and
+/// "UNAVAILABLE" when the signed data offers no such protocol.
+fn authentication_keys(sod: &[u8], dgs: &BTreeMap<u8, (PathBuf, Vec<u8>)>) -> (&'static str, &'static str) {
+    let listed: Vec<u8> = emrtd_lds::sod::EfSod::parse(sod)
+        .map(|s| {
+            s.lds_security_object
+                .data_group_hashes
+                .iter()
+                .map(|h| h.number)
+                .collect()
+        })
+        .unwrap_or_default();
+    let parsed = |n: u8| dgs.get(&n).map(|(_, d)| LdsFile::parse(d, None).ok());
+    let ca = match parsed(14) {
+        None if listed.contains(&14) => "FAILED",
+        None => "UNAVAILABLE",
+        Some(Some(LdsFile::SecurityInfos(s))) => {
+            if s.infos.chip_authentication_public_key_infos().next().is_some() {
+                "KEY_PRESENT"
+            } else {
+                "UNAVAILABLE"
+            }
+        }
+        Some(_) => "FAILED",
+    };
+    let aa = match parsed(15) {
+        None if listed.contains(&15) => "FAILED",
+        None => "UNAVAILABLE",
+        Some(Some(LdsFile::Dg15(_))) => "KEY_PRESENT",
+        Some(_) => "FAILED",
+    };
+    (ca, aa)
 }
 
 fn set(obj: &mut Value, key: &str, v: Value) {

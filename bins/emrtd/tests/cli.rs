@@ -226,3 +226,40 @@ fn verify_virtual_document_directories() {
     assert_eq!(v["passive_authentication"]["sod_signature_valid"], true);
     assert_eq!(v["passive_authentication"]["document_certificate_valid"], false);
 }
+
+#[test]
+fn verify_reports_hidden_dg14_and_dg15_as_failed() {
+    // Issue 13 hole 2: a dump of REF-1 (whose EF.SOD lists DG14 and DG15) without them, as a
+    // clone that hides the files whose keys it does not hold would give. Before, `verify`
+    // reported nothing about it and exited 0.
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    let src = fixtures.join("documents/ref-1");
+    let dump = temp_dir("hidden-dg14");
+    for f in ["0101.bin", "0102.bin", "011D.bin", "010E.bin", "010F.bin"] {
+        std::fs::copy(src.join(f), dump.join(f)).unwrap();
+    }
+    let run = || {
+        let mut args = vec![
+            "verify".to_string(),
+            s(&dump).to_string(),
+            "--at".into(),
+            "2026-06-01".into(),
+        ];
+        args.extend(pki_args(&fixtures.join("pki")));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        emrtd(&refs)
+    };
+    let (v, _) = run();
+    assert_eq!(v["chip_authentication"], "KEY_PRESENT", "{v:#}");
+    assert_eq!(v["active_authentication"], "KEY_PRESENT", "{v:#}");
+    std::fs::remove_file(dump.join("010E.bin")).unwrap();
+    let (v, code) = run();
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["verified"], false);
+    assert_eq!(v["chip_authentication"], "FAILED");
+    assert_eq!(v["active_authentication"], "KEY_PRESENT");
+    std::fs::write(dump.join("010F.bin"), [0x6F, 0x02, 0x30, 0x00]).unwrap();
+    let (v, code) = run();
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["active_authentication"], "FAILED");
+}
