@@ -252,13 +252,10 @@ fn authentication_keys(sod: &[u8], dgs: &BTreeMap<u8, (PathBuf, Vec<u8>)>) -> (&
     let ca = match parsed(14) {
         None if listed.contains(&14) => "FAILED",
         None => "UNAVAILABLE",
-        Some(Some(LdsFile::SecurityInfos(s))) => {
-            if s.infos.chip_authentication_public_key_infos().next().is_some() {
-                "KEY_PRESENT"
-            } else {
-                "UNAVAILABLE"
-            }
+        Some(Some(LdsFile::SecurityInfos(s))) if s.infos.chip_authentication_public_key_infos().next().is_some() => {
+            "KEY_PRESENT"
         }
+        Some(Some(LdsFile::SecurityInfos(_))) => "UNAVAILABLE",
         Some(_) => "FAILED",
     };
     let aa = match parsed(15) {
