@@ -20,7 +20,8 @@
 //! issue date by a new CSCA will not verify, which the warning explains.
 #![forbid(unsafe_code)]
 
-use emrtd_lds::asn1::format_time;
+/// `YYYY-MM-DDTHH:MM:SSZ` of seconds since the epoch (for logging the dates of the report).
+pub use emrtd_lds::asn1::format_time;
 use emrtd_pa::TrustStore;
 use emrtd_pa::store::{MAX_FILE, MasterListReport, pem_blocks};
 use serde::{Deserialize, Serialize};
