@@ -79,6 +79,8 @@ async fn main() -> ExitCode {
             let c = match std::process::Command::new(bin)
                 .arg("--listen")
                 .arg(format!("127.0.0.1:{port}"))
+                // The virtual documents are signed by the test PKI, trusted only on request.
+                .arg("--test-pki")
                 .env("RUST_LOG", "warn")
                 .stdout(std::process::Stdio::null())
                 .spawn()

@@ -12,7 +12,12 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forty_sessions_twenty_at_once() {
     let config = Config::default();
-    let (store, _) = trust::load(&config.trust).unwrap();
+    // The virtual documents are signed by the test PKI, trusted only on request.
+    let (store, _) = trust::load(&docval_server::config::TrustConfig {
+        test_pki: true,
+        ..config.trust.clone()
+    })
+    .unwrap();
     let state = Arc::new(AppState::new(config, store).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}/ws1/validate", listener.local_addr().unwrap());

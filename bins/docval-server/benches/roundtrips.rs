@@ -138,7 +138,12 @@ async fn main() {
         },
         ..Config::default()
     };
-    let (store, _) = trust::load(&config.trust).unwrap();
+    // The virtual documents are signed by the test PKI, trusted only on request.
+    let (store, _) = trust::load(&docval_server::config::TrustConfig {
+        test_pki: true,
+        ..config.trust.clone()
+    })
+    .unwrap();
     let state = Arc::new(AppState::new(config, store).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}/ws1/validate", listener.local_addr().unwrap());

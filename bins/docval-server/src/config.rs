@@ -26,29 +26,10 @@ pub struct ClientConfig {
     pub result_server_url: Option<String>,
 }
 
-/// Where the trust store comes from.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrustConfig {
-    /// ICAO or national master lists (`.ml`).
-    #[serde(default)]
-    pub master_lists: Vec<PathBuf>,
-    /// Roots that master-list signatures must chain to.
-    #[serde(default)]
-    pub master_list_roots: Vec<PathBuf>,
-    /// CSCA certificates: files (DER/PEM) or directories.
-    #[serde(default)]
-    pub certificates: Vec<PathBuf>,
-    /// CSCA CRLs.
-    #[serde(default)]
-    pub crls: Vec<PathBuf>,
-}
-
-impl TrustConfig {
-    pub fn is_empty(&self) -> bool {
-        self.master_lists.is_empty() && self.certificates.is_empty() && self.crls.is_empty()
-    }
-}
+/// Where the trust store comes from: the `[trust]` table of the TOML file and the `TRUST_*` /
+/// `DOCVAL_TEST_PKI` environment variables (see [`emrtd_trust`]). By default the embedded DE/NL
+/// master lists, never the test PKI.
+pub type TrustConfig = emrtd_trust::TrustSources;
 
 /// Timeouts of a session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -250,7 +231,10 @@ impl Config {
 
     /// Applies the vendor image's environment variables (`CLIENT_IDS`, `RESULT_SERVER_URLS`,
     /// `WS_ENDPOINT_INCLUDE_BINARY_FILES_IN_RESULT`, `SERVER_NAME`, `LISTEN`,
-    /// `WS_ENDPOINT_REQUIRED_AUTHORIZATION`) read through `get`.
+    /// `WS_ENDPOINT_REQUIRED_AUTHORIZATION`) and the trust store's (`TRUST_MASTER_LISTS`,
+    /// `TRUST_MASTER_LIST_ROOTS`, `TRUST_CSCA`, `TRUST_CRLS`, `TRUST_UNVERIFIED_MASTER_LISTS`,
+    /// `TRUST_EMBEDDED_MASTER_LISTS`, `TRUST_MASTER_LIST_MAX_AGE_DAYS`, `DOCVAL_TEST_PKI`) read
+    /// through `get`.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(ids) = get("CLIENT_IDS").filter(|s| !s.trim().is_empty()) {
             let ids: Vec<String> = ids
@@ -301,6 +285,9 @@ impl Config {
         if let Some(a) = get("WS_ENDPOINT_REQUIRED_AUTHORIZATION").filter(|s| !s.is_empty()) {
             self.required_authorization = Some(a);
         }
+        self.trust
+            .apply_env(&get)
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         if let Some(l) = get("LISTEN").filter(|s| !s.is_empty()) {
             self.listen = l
                 .parse()
@@ -347,7 +334,9 @@ mod tests {
         let c = Config::default();
         assert_eq!(c.listen.to_string(), "0.0.0.0:8080");
         assert_eq!(c.client(DEFAULT_CLIENT_ID).unwrap().result_server_url, None);
-        assert!(c.trust.is_empty());
+        assert!(!c.trust.has_configured_sources());
+        assert!(c.trust.embedded_master_lists);
+        assert!(!c.trust.test_pki, "the test PKI is never a default");
     }
 
     #[test]
@@ -419,6 +408,23 @@ master_lists = ["/etc/docval/icao.ml"]
         assert_eq!(c.timeouts.response, Duration::from_millis(2500));
         assert_eq!(c.clients[0].id, "shop");
         assert_eq!(c.trust.master_lists.len(), 1);
+        assert!(!c.trust.test_pki);
+        c.apply_toml(
+            "[trust]\ntest_pki = true\nunverified_master_lists = [\"/oob.ml\"]",
+            "t.toml",
+        )
+        .unwrap();
+        assert!(c.trust.test_pki);
+        assert_eq!(c.trust.unverified_master_lists.len(), 1);
+        c.apply_env(env(&[("DOCVAL_TEST_PKI", "false"), ("TRUST_CSCA", "/a;/b")]))
+            .unwrap();
+        assert!(!c.trust.test_pki);
+        assert_eq!(c.trust.certificates.len(), 2);
+        assert!(
+            Config::default()
+                .apply_env(env(&[("DOCVAL_TEST_PKI", "perhaps")]))
+                .is_err()
+        );
         let err = c.apply_toml("unknown_key = 1", "bad.toml").unwrap_err();
         assert!(err.to_string().contains("bad.toml"));
     }

@@ -1,6 +1,7 @@
 //! `docval-server demo`: the whole product in one command. Starts docval-server on its
-//! embedded defaults (test PKI, client id `YOUR CLIENT ID`) on 127.0.0.1, reads the REF-1
-//! virtual passport through a virtual phone, and prints the verified result.
+//! embedded defaults plus the TEST PKI (REF-1 is signed by it; the demo says so on stderr;
+//! client id `YOUR CLIENT ID`) on 127.0.0.1, reads the REF-1 virtual passport through a
+//! virtual phone, and prints the verified result.
 
 use crate::config::Config;
 use crate::{AppState, serve, trust};
@@ -20,7 +21,10 @@ pub fn default_fixture() -> std::path::PathBuf {
 
 /// Runs the demo; returns the process exit code (0 when the document verified).
 pub async fn run(fixture: &Path) -> u8 {
-    let config = Config::default();
+    let mut config = Config::default();
+    // The virtual documents are signed by the test PKI, whose private keys are public: the
+    // demo trusts it explicitly and says so; the server itself never does by default.
+    config.trust.test_pki = true;
     let (store, _) = match trust::load(&config.trust) {
         Ok(s) => s,
         Err(e) => {
@@ -53,7 +57,10 @@ pub async fn run(fixture: &Path) -> u8 {
     let server = tokio::spawn(serve(listener, state, async {
         let _ = stop_rx.await;
     }));
-    eprintln!("docval-server listening on ws://{addr}/ws1/validate (embedded defaults: test PKI)");
+    eprintln!("docval-server listening on ws://{addr}/ws1/validate");
+    eprintln!(
+        "demo: trusting the TEST PKI of fixtures/pki (its private keys are public: virtual documents only; `docval-server` without `demo` does not trust it unless started with --test-pki)"
+    );
 
     let mut chip = match VirtualChip::load(fixture) {
         Ok(c) => c,

@@ -22,6 +22,17 @@ struct Cli {
     /// A TOML configuration file.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Also trust the TEST PKI of fixtures/pki (virtual documents; its private keys are public).
+    /// Env DOCVAL_TEST_PKI=true, TOML [trust] test_pki = true.
+    #[arg(long)]
+    test_pki: bool,
+    /// A master list whose certificates are trusted WITHOUT verifying its signature against a
+    /// root (repeatable; env TRUST_UNVERIFIED_MASTER_LISTS, TOML unverified_master_lists).
+    #[arg(long = "trust-unverified-masterlist", value_name = "PATH")]
+    trust_unverified_masterlist: Vec<PathBuf>,
+    /// Do not trust the embedded DE/NL master lists (env TRUST_EMBEDDED_MASTER_LISTS=false).
+    #[arg(long)]
+    no_embedded_master_lists: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -70,6 +81,15 @@ fn load_config(cli: &Cli) -> Result<Config, String> {
     if let Some(l) = cli.listen {
         cfg.listen = l;
     }
+    if cli.test_pki {
+        cfg.trust.test_pki = true;
+    }
+    if !cli.trust_unverified_masterlist.is_empty() {
+        cfg.trust.unverified_master_lists = cli.trust_unverified_masterlist.clone();
+    }
+    if cli.no_embedded_master_lists {
+        cfg.trust.embedded_master_lists = false;
+    }
     Ok(cfg)
 }
 
@@ -95,11 +115,26 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    for w in &report.warnings {
-        tracing::warn!("{w}");
+    for n in &report.notes {
+        tracing::info!("trust store: {n}");
     }
-    if report.embedded {
-        tracing::warn!("no trust store configured: using the embedded TEST PKI (virtual documents only)");
+    for m in &report.master_lists {
+        tracing::info!(
+            source = %m.source,
+            verified = m.verified,
+            trusted_unverified = m.trusted_unverified,
+            certificates_added = m.added,
+            issued = m.issued.map(emrtd_trust::format_time).unwrap_or_default(),
+            next_update = m.next_update.map(emrtd_trust::format_time).unwrap_or_default(),
+            stale = m.stale,
+            "master list"
+        );
+    }
+    for w in &report.warnings {
+        tracing::warn!("trust store: {w}");
+    }
+    if report.certificates == 0 {
+        tracing::warn!("trust store: no trusted CSCA certificate: every document fails passive authentication");
     }
     let listen = cfg.listen;
     let state = match AppState::new(cfg, store) {
@@ -109,6 +144,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    state.metrics.set_trust(&report);
     if let Some((cert, key)) = state.config.tls.clone() {
         let listener = match std::net::TcpListener::bind(listen) {
             Ok(l) => l,

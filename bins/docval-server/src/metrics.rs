@@ -19,9 +19,88 @@ pub struct Metrics {
     pub result_post_failures: AtomicU64,
     outcomes: Mutex<BTreeMap<&'static str, u64>>,
     steps: Mutex<BTreeMap<&'static str, (u64, f64)>>,
+    trust: Mutex<Option<TrustGauges>>,
+}
+
+/// What the trust store was built from (set once at start-up).
+#[derive(Clone, Debug, Default)]
+struct TrustGauges {
+    test_pki: bool,
+    certificates: usize,
+    master_lists: Vec<emrtd_trust::MasterListStatus>,
+}
+
+/// A Prometheus label value: backslash, double quote and newline escaped.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 impl Metrics {
+    /// Exports the trust store's sources: the test PKI flag, and per master list its issue
+    /// date, expected next update and whether it is stale (judged at every scrape).
+    pub fn set_trust(&self, report: &emrtd_trust::TrustReport) {
+        if let Ok(mut t) = self.trust.lock() {
+            *t = Some(TrustGauges {
+                test_pki: report.test_pki,
+                certificates: report.certificates,
+                master_lists: report.master_lists.clone(),
+            });
+        }
+    }
+
+    fn render_trust(&self, out: &mut String) {
+        let Ok(t) = self.trust.lock() else { return };
+        let Some(t) = t.as_ref() else { return };
+        let gauge = |out: &mut String, name: &str, help: &str| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        };
+        gauge(
+            out,
+            "docval_trust_test_pki",
+            "1 when the test PKI (public private keys) is trusted.",
+        );
+        let _ = writeln!(out, "docval_trust_test_pki {}", u8::from(t.test_pki));
+        gauge(out, "docval_trust_certificates", "Trusted CSCA certificates.");
+        let _ = writeln!(out, "docval_trust_certificates {}", t.certificates);
+        let now = emrtd_trust::now();
+        type Field = fn(&emrtd_trust::MasterListStatus, i64) -> Option<i64>;
+        let series: [(&str, &str, Field); 5] = [
+            (
+                "docval_trust_master_list_issued_timestamp_seconds",
+                "Issue date (signingTime) of a loaded master list.",
+                |m, _| m.issued,
+            ),
+            (
+                "docval_trust_master_list_next_update_timestamp_seconds",
+                "Expected next update of a master list: issue date + master_list_max_age_days.",
+                |m, _| m.next_update,
+            ),
+            (
+                "docval_trust_master_list_stale",
+                "1 when a master list is past its expected next update.",
+                |m, now| Some(i64::from(m.is_stale_at(now))),
+            ),
+            (
+                "docval_trust_master_list_verified",
+                "1 when a master list verified against a root (0: unverified, trusted only if marked).",
+                |m, _| Some(i64::from(m.verified)),
+            ),
+            (
+                "docval_trust_master_list_certificates_added",
+                "Certificates a master list added to the trust store.",
+                |m, _| i64::try_from(m.added).ok(),
+            ),
+        ];
+        for (name, help, f) in series {
+            gauge(out, name, help);
+            for m in &t.master_lists {
+                if let Some(v) = f(m, now) {
+                    let _ = writeln!(out, "{name}{{source=\"{}\"}} {v}", label(&m.source));
+                }
+            }
+        }
+    }
+
     pub fn outcome(&self, reason: CloseReason) {
         if let Ok(mut m) = self.outcomes.lock() {
             *m.entry(reason.label()).or_default() += 1;
@@ -108,6 +187,7 @@ impl Metrics {
                 let _ = writeln!(out, "docval_step_seconds_sum{{step=\"{step}\"}} {sum}");
             }
         }
+        self.render_trust(&mut out);
         out
     }
 }

@@ -1,81 +1,14 @@
-//! Loading the trust store: configured files, or the embedded fixture PKI.
+//! Loading the trust store: the shared defaults of [`emrtd_trust`] (embedded DE/NL master lists
+//! verified against their pinned roots; the test PKI only when asked for) plus the configured
+//! sources.
 
 use crate::config::TrustConfig;
 use emrtd_pa::TrustStore;
+pub use emrtd_trust::{MasterListStatus, TrustError, TrustReport};
 
-/// The test PKI of `fixtures/pki`, embedded so the server runs with no configuration at all
-/// and verifies the virtual documents (and nothing real).
-const EMBEDDED: &[(&str, &[u8])] = &[
-    ("csca-rsa.cer", include_bytes!("../../../fixtures/pki/csca-rsa.cer")),
-    (
-        "csca-ecdsa-explicit.cer",
-        include_bytes!("../../../fixtures/pki/csca-ecdsa-explicit.cer"),
-    ),
-    (
-        "link-csca-rsa-to-ecdsa.cer",
-        include_bytes!("../../../fixtures/pki/link-csca-rsa-to-ecdsa.cer"),
-    ),
-];
-const EMBEDDED_CRLS: &[(&str, &[u8])] = &[
-    ("csca-rsa.crl", include_bytes!("../../../fixtures/pki/csca-rsa.crl")),
-    ("csca-ecdsa.crl", include_bytes!("../../../fixtures/pki/csca-ecdsa.crl")),
-];
-
-/// What was loaded, for the start-up log.
-#[derive(Debug, Default)]
-pub struct TrustReport {
-    pub certificates: usize,
-    pub crls: usize,
-    pub embedded: bool,
-    pub warnings: Vec<String>,
-}
-
-/// Builds the trust store. Files that cannot be read are errors (a server that silently
-/// trusts less than configured would reject genuine documents without saying why); a master
-/// list whose own signature does not verify is loaded with a warning.
-pub fn load(cfg: &TrustConfig) -> Result<(TrustStore, TrustReport), String> {
-    let mut store = TrustStore::new();
-    let mut report = TrustReport::default();
-    if cfg.is_empty() {
-        for (name, der) in EMBEDDED {
-            store.add_der(der, name).map_err(|e| format!("embedded {name}: {e}"))?;
-        }
-        for (name, der) in EMBEDDED_CRLS {
-            store.add_crl(der, name).map_err(|e| format!("embedded {name}: {e}"))?;
-        }
-        report.embedded = true;
-    } else {
-        for root in &cfg.master_list_roots {
-            let der = std::fs::read(root).map_err(|e| format!("{}: {e}", root.display()))?;
-            store
-                .add_master_list_root(&der)
-                .map_err(|e| format!("{}: {e}", root.display()))?;
-        }
-        for ml in &cfg.master_lists {
-            let data = std::fs::read(ml).map_err(|e| format!("{}: {e}", ml.display()))?;
-            let r = store
-                .add_master_list(&data, &ml.display().to_string())
-                .map_err(|e| format!("{}: {e}", ml.display()))?;
-            if !r.verified() {
-                report.warnings.push(format!(
-                    "master list {}: its signature was not verified against a configured root",
-                    ml.display()
-                ));
-            }
-        }
-        for p in &cfg.certificates {
-            store.load_path(p).map_err(|e| format!("{}: {e}", p.display()))?;
-        }
-        for p in &cfg.crls {
-            let der = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            store
-                .add_crl(&der, &p.display().to_string())
-                .map_err(|e| format!("{}: {e}", p.display()))?;
-        }
-    }
-    report.certificates = store.len();
-    report.crls = store.crls().count();
-    Ok((store, report))
+/// Builds the trust store of `cfg` (master list staleness judged at the current time).
+pub fn load(cfg: &TrustConfig) -> Result<(TrustStore, TrustReport), TrustError> {
+    emrtd_trust::load(cfg, emrtd_trust::now())
 }
 
 #[cfg(test)]
@@ -83,12 +16,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn embedded_pki_loads() {
+    fn defaults_do_not_trust_the_test_pki() {
         let (store, report) = load(&TrustConfig::default()).unwrap();
-        assert!(report.embedded);
-        assert_eq!(report.certificates, 3);
-        assert_eq!(report.crls, 2);
+        assert!(!report.test_pki);
+        assert_eq!(report.master_lists.len(), 2);
+        assert!(store.certificates().all(|c| c.source.starts_with("embedded:")));
+    }
+
+    #[test]
+    fn test_pki_on_request() {
+        let (store, report) = load(&TrustConfig::test_pki_only()).unwrap();
+        assert!(report.test_pki);
         assert_eq!(store.len(), 3);
+        assert_eq!(report.crls, 2);
     }
 
     #[test]
@@ -97,6 +37,6 @@ mod tests {
             certificates: vec!["/nonexistent/csca.der".into()],
             ..TrustConfig::default()
         };
-        assert!(load(&cfg).unwrap_err().contains("/nonexistent/csca.der"));
+        assert!(load(&cfg).unwrap_err().to_string().contains("/nonexistent/csca.der"));
     }
 }

@@ -10,7 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 fn state(config: Config) -> Arc<AppState> {
-    let (store, _) = trust::load(&config.trust).unwrap();
+    // The virtual documents are signed by the test PKI, trusted only on request.
+    let (store, _) = trust::load(&docval_server::config::TrustConfig {
+        test_pki: true,
+        ..config.trust.clone()
+    })
+    .unwrap();
     Arc::new(AppState::new(config, store).unwrap())
 }
 

@@ -42,10 +42,47 @@ struct Cli {
     /// virtual document's printed MRZ).
     #[arg(long)]
     access_key: Option<String>,
-    /// CSCA certificates, master lists or directories of them for passive authentication of
-    /// the documents the Sinosecu interface reads (repeatable).
+    /// CSCA certificates or directories of them for passive authentication of the documents
+    /// the Sinosecu interface reads (repeatable), in addition to the embedded DE/NL master
+    /// lists (and to TRUST_CSCA / TRUST_MASTER_LISTS / TRUST_MASTER_LIST_ROOTS / TRUST_CRLS).
     #[arg(long)]
     csca: Vec<std::path::PathBuf>,
+    /// Also trust the TEST PKI of fixtures/pki (virtual documents; its private keys are public;
+    /// env DOCVAL_TEST_PKI=true).
+    #[arg(long)]
+    test_pki: bool,
+    /// A master list whose certificates are trusted WITHOUT verifying it against a root
+    /// (repeatable; env TRUST_UNVERIFIED_MASTER_LISTS).
+    #[arg(long = "trust-unverified-masterlist", value_name = "PATH")]
+    trust_unverified_masterlist: Vec<std::path::PathBuf>,
+    /// Do not trust the embedded DE/NL master lists (env TRUST_EMBEDDED_MASTER_LISTS=false).
+    #[arg(long)]
+    no_embedded_master_lists: bool,
+}
+
+/// The trust store of the Sinosecu interface: the shared defaults of `emrtd-trust` (embedded
+/// DE/NL master lists; the test PKI only on request), the environment, then the arguments.
+fn trust_store(cli: &Cli) -> Result<emrtd_pa::TrustStore, String> {
+    let mut sources = emrtd_trust::TrustSources::from_env().map_err(|e| e.to_string())?;
+    sources.certificates.extend(cli.csca.iter().cloned());
+    sources
+        .unverified_master_lists
+        .extend(cli.trust_unverified_masterlist.iter().cloned());
+    if cli.test_pki {
+        sources.test_pki = true;
+    }
+    if cli.no_embedded_master_lists {
+        sources.embedded_master_lists = false;
+    }
+    let (store, report) = emrtd_trust::load(&sources, emrtd_trust::now()).map_err(|e| e.to_string())?;
+    for w in &report.warnings {
+        eprintln!("emrtd-bridge: trust store: {w}");
+    }
+    eprintln!(
+        "emrtd-bridge: trust store: {} CSCA certificates (embedded master lists: {}, test PKI: {})",
+        report.certificates, report.embedded_master_lists, report.test_pki
+    );
+    Ok(store)
 }
 
 #[tokio::main]
@@ -69,6 +106,13 @@ async fn main() -> ExitCode {
         Err(e) => eprintln!("emrtd-bridge: {e}"),
     }
     if let Some(port) = cli.sinosecu_port {
+        let trust = match trust_store(&cli) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("emrtd-bridge: trust store: {e}");
+                return ExitCode::from(2);
+            }
+        };
         let addr = SocketAddr::new(cli.address, port);
         let listener = match tokio::net::TcpListener::bind(addr).await {
             Ok(l) => l,
@@ -79,13 +123,6 @@ async fn main() -> ExitCode {
         };
         if let Ok(a) = listener.local_addr() {
             eprintln!("Sinosecu reader interface: ws://{a}/echo");
-        }
-        let mut trust = emrtd_pa::TrustStore::new();
-        for path in &cli.csca {
-            if let Err(e) = trust.load_path(path) {
-                eprintln!("emrtd-bridge: --csca {}: {e}", path.display());
-                return ExitCode::from(2);
-            }
         }
         let service = sinosecu::SinosecuService::new(sinosecu::SinosecuConfig {
             document: cli.document.clone(),

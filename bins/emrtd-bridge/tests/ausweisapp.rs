@@ -236,7 +236,12 @@ async fn start_docval() -> String {
     use docval_server::config::Config;
     use docval_server::{AppState, serve, trust};
     let config = Config::default();
-    let (store, _) = trust::load(&config.trust).unwrap();
+    // The virtual documents are signed by the test PKI, trusted only on request.
+    let (store, _) = trust::load(&docval_server::config::TrustConfig {
+        test_pki: true,
+        ..config.trust.clone()
+    })
+    .unwrap();
     let state = Arc::new(AppState::new(config, store).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -306,3 +306,88 @@ async fn settings_without_hardware_and_errors() {
     assert_eq!(r["Command"], "Display");
     assert_eq!(r["Operand"], "RealtimeMessage");
 }
+
+/// Issue 13 hole 4: the real `emrtd-bridge` binary trusts the embedded DE/NL master lists by
+/// default, never the test PKI; `--test-pki` opts in.
+mod binary_trust_defaults {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+    use std::process::{Child, Command, Stdio};
+
+    struct Bridge(Child);
+
+    impl Drop for Bridge {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    /// Starts the binary with the REF-1 virtual document; returns the Sinosecu URL and the
+    /// stderr lines written before it.
+    fn start_binary(extra: &[&str]) -> (Bridge, String, Vec<String>) {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_emrtd-bridge"));
+        for k in [
+            "TRUST_MASTER_LISTS",
+            "TRUST_MASTER_LIST_ROOTS",
+            "TRUST_CSCA",
+            "TRUST_CRLS",
+            "TRUST_UNVERIFIED_MASTER_LISTS",
+            "TRUST_EMBEDDED_MASTER_LISTS",
+            "TRUST_MASTER_LIST_MAX_AGE_DAYS",
+            "DOCVAL_TEST_PKI",
+        ] {
+            c.env_remove(k);
+        }
+        let ref1 = fixture("ref-1");
+        let mut child = c
+            .args(["--no-pcsc", "--port", "0", "--sinosecu-port", "0", "--document"])
+            .arg(&ref1)
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let bridge = Bridge(child);
+        // The binary prints the Sinosecu URL once it listens; read stderr until then (the
+        // pipe ends if the process exits, which fails the test).
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = Vec::new();
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("Sinosecu reader interface: ") {
+                    let _ = tx.send((url.to_string(), lines));
+                    return;
+                }
+                lines.push(line);
+            }
+            let _ = tx.send((String::new(), lines));
+        });
+        let (url, lines) = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+        assert!(!url.is_empty(), "emrtd-bridge did not start: {lines:?}");
+        (bridge, url, lines)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn binary_rejects_the_test_pki_by_default() {
+        let (_bridge, url, lines) = start_binary(&[]);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("embedded master lists: true, test PKI: false")),
+            "{lines:?}"
+        );
+        let (text, _) = demo_page(&url, None, true).await;
+        assert_eq!(text["The passport number from MRZ"], "C01X00T47");
+        assert_eq!(text["Passive authentication"], "N");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn binary_trusts_the_test_pki_on_request() {
+        let (_bridge, url, lines) = start_binary(&["--test-pki"]);
+        assert!(lines.iter().any(|l| l.contains("TEST PKI")), "{lines:?}");
+        let (text, _) = demo_page(&url, None, true).await;
+        assert_eq!(text["Passive authentication"], "Y");
+    }
+}

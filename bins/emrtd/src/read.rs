@@ -4,7 +4,6 @@
 //! becomes the client device of a DocVal server (relay), printing statuses and the close code.
 
 use clap::Args;
-use emrtd_pa::TrustStore;
 use emrtd_pcsc::{Pcsc, PcscCard};
 use emrtd_reader::{AccessKey, ReaderConfig, read_document, to_emrtd_passport};
 use emrtd_transport::{LinkLimits, Transport, TransportError};
@@ -33,9 +32,13 @@ pub struct ReadArgs {
     /// Include the raw files in the result JSON (`files_binary`).
     #[arg(long)]
     pub include_files: bool,
-    /// Trusted CSCA certificates for passive authentication (file or directory, repeatable).
+    /// Trusted CSCA certificates for passive authentication (file or directory, repeatable),
+    /// in addition to the embedded DE/NL master lists.
     #[arg(long)]
     pub csca: Vec<PathBuf>,
+    /// Also trust the TEST PKI of fixtures/pki (virtual documents; its private keys are public).
+    #[arg(long)]
+    pub test_pki: bool,
     /// Seconds to wait for a card.
     #[arg(long, default_value_t = 30)]
     pub wait: u64,
@@ -151,9 +154,14 @@ pub fn run(a: &ReadArgs) -> Result<(String, bool), String> {
         return Ok(crate::virtual_phone::report(&out));
     }
     let key = access_key(a)?;
-    let mut trust = TrustStore::new();
-    for c in &a.csca {
-        trust.load_path(c).map_err(|e| format!("{}: {e}", c.display()))?;
+    let sources = emrtd_trust::TrustSources {
+        certificates: a.csca.clone(),
+        test_pki: a.test_pki,
+        ..emrtd_trust::TrustSources::default()
+    };
+    let (trust, report) = emrtd_trust::load(&sources, emrtd_trust::now()).map_err(|e| e.to_string())?;
+    for w in &report.warnings {
+        eprintln!("emrtd read: trust store: {w}");
     }
     let mut card = open_card(a)?;
     let extended = card.extended;

@@ -3,7 +3,7 @@
 use clap::Args;
 use emrtd_lds::LdsFile;
 use emrtd_lds::asn1::{days_from_civil, format_time};
-use emrtd_pa::{PaOptions, TrustStore, verify_card_security, verify_sod};
+use emrtd_pa::{PaOptions, verify_card_security, verify_sod};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,6 +33,16 @@ pub struct VerifyArgs {
     /// A CSCA CRL (DER or PEM, repeatable).
     #[arg(long)]
     pub crl: Vec<PathBuf>,
+    /// A master list whose certificates are trusted WITHOUT verifying it against a root
+    /// (repeatable; reported in `trust_store.warnings`).
+    #[arg(long = "trust-unverified-masterlist", value_name = "PATH")]
+    pub trust_unverified_masterlist: Vec<PathBuf>,
+    /// Also trust the TEST PKI of fixtures/pki (virtual documents; its private keys are public).
+    #[arg(long)]
+    pub test_pki: bool,
+    /// Do not trust the embedded DE/NL CSCA master lists (trusted by default).
+    #[arg(long)]
+    pub no_embedded_master_lists: bool,
     /// A Document Signer certificate to use instead of the one in the SOD.
     #[arg(long)]
     pub ds: Option<PathBuf>,
@@ -153,25 +163,21 @@ pub fn run(a: &VerifyArgs) -> Result<(Value, bool), String> {
         return Err("nothing to verify: give a dump directory, --sod or --card-security".into());
     }
 
-    // Trust store.
-    let mut store = TrustStore::new();
-    for r in &a.masterlist_root {
-        store
-            .add_master_list_root(&der_or_pem(crate::read_file(r)?)?)
-            .map_err(|e| format!("{}: {e}", r.display()))?;
-    }
-    for m in &a.masterlist {
-        store
-            .add_master_list(&crate::read_file(m)?, &m.display().to_string())
-            .map_err(|e| format!("{}: {e}", m.display()))?;
-    }
-    for c in &a.csca {
-        store.load_path(c).map_err(|e| format!("{}: {e}", c.display()))?;
-    }
-    for c in &a.crl {
-        store
-            .load_bytes(&crate::read_file(c)?, &c.display().to_string())
-            .map_err(|e| format!("{}: {e}", c.display()))?;
+    // Trust store: the shared defaults (embedded DE/NL master lists verified against their
+    // pinned roots; the test PKI only with --test-pki) plus what the arguments add.
+    let sources = emrtd_trust::TrustSources {
+        master_lists: a.masterlist.clone(),
+        master_list_roots: a.masterlist_root.clone(),
+        certificates: a.csca.clone(),
+        crls: a.crl.clone(),
+        unverified_master_lists: a.trust_unverified_masterlist.clone(),
+        embedded_master_lists: !a.no_embedded_master_lists,
+        test_pki: a.test_pki,
+        ..emrtd_trust::TrustSources::default()
+    };
+    let (store, trust) = emrtd_trust::load(&sources, now()).map_err(|e| e.to_string())?;
+    for w in &trust.warnings {
+        eprintln!("emrtd verify: trust store: {w}");
     }
     let at = if a.no_time_check {
         None
@@ -196,8 +202,17 @@ pub fn run(a: &VerifyArgs) -> Result<(Value, bool), String> {
         "trust_store": {
             "certificates": store.len(),
             "crls": store.crls().count(),
+            "embedded_master_lists": trust.embedded_master_lists,
+            "test_pki": trust.test_pki,
             "master_lists": store.master_lists,
+            "master_list_dates": trust.master_lists.iter().map(|m| json!({
+                "source": m.source,
+                "issued": m.issued.map(format_time),
+                "next_update": m.next_update.map(format_time),
+                "stale": m.stale,
+            })).collect::<Vec<_>>(),
             "load_errors": store.load_errors,
+            "warnings": trust.warnings,
         },
         "inputs": {
             "sod": dump.sod.as_ref().map(|(p, _)| p.display().to_string()),

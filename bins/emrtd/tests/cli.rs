@@ -112,6 +112,7 @@ fn verify_sod_and_dg_files_without_csca() {
         "--dg",
         &format!("DG2={}", s(&dir.join("ef0102.bin"))),
         "--no-time-check",
+        "--no-embedded-master-lists",
     ]);
     assert_eq!(code, 1, "no CSCA: not verified");
     let pa = &v["passive_authentication"];
@@ -134,6 +135,7 @@ fn verify_card_security_against_master_lists() {
         s(&ml.join("DE_ML_2026-05-28-08-28-45.ml")),
         "--at",
         "2026-01-01",
+        "--no-embedded-master-lists",
     ]);
     assert_eq!(code, 0, "{v:#}");
     assert_eq!(v["card_security"]["sod_signature_valid"], true);
@@ -172,6 +174,7 @@ fn inspect_files() {
 
 fn pki_args(pki: &Path) -> Vec<String> {
     [
+        "--no-embedded-master-lists",
         "--masterlist-root",
         "csca-rsa.cer",
         "--masterlist",
@@ -262,4 +265,109 @@ fn verify_reports_hidden_dg14_and_dg15_as_failed() {
     let (v, code) = run();
     assert_eq!(code, 1, "{v:#}");
     assert_eq!(v["active_authentication"], "FAILED");
+/// Issue 13 hole 4: with no trust arguments `emrtd verify` trusts the embedded DE/NL master
+/// lists, never the test PKI.
+#[test]
+fn default_trust_is_the_embedded_master_lists() {
+    let real = vectors().join("real-sod");
+    let (v, code) = emrtd(&["verify", "--sod", s(&real.join("DE_EF.SOD.bin")), "--at", "2026-01-01"]);
+    // The data groups are not supplied: only the signature and the chain can verify.
+    assert_eq!(code, 1);
+    let pa = &v["passive_authentication"];
+    assert_eq!(pa["sod_signature_valid"], true, "{v:#}");
+    assert_eq!(pa["document_certificate_valid"], true, "{v:#}");
+    assert_eq!(v["trust_store"]["embedded_master_lists"], true);
+    assert_eq!(v["trust_store"]["test_pki"], false);
+    let dates = v["trust_store"]["master_list_dates"].as_array().unwrap();
+    assert_eq!(dates.len(), 2);
+    assert_eq!(dates[0]["source"], "embedded:DE_ML_2026-05-28-08-28-45.ml");
+    assert!(
+        dates[0]["issued"].as_str().unwrap().starts_with("2026-05-28"),
+        "{dates:?}"
+    );
+    assert!(
+        dates[1]["issued"].as_str().unwrap().starts_with("2026-07-2"),
+        "{dates:?}"
+    );
+    let (v, _) = emrtd(&[
+        "verify",
+        "--card-security",
+        s(&real.join("DE_EF.CardSecurity.bin")),
+        "--at",
+        "2026-01-01",
+    ]);
+    assert_eq!(v["card_security"]["document_certificate_valid"], true, "{v:#}");
+    // Turned off: no CSCA.
+    let (v, _) = emrtd(&[
+        "verify",
+        "--sod",
+        s(&real.join("DE_EF.SOD.bin")),
+        "--at",
+        "2026-01-01",
+        "--no-embedded-master-lists",
+    ]);
+    assert_eq!(v["passive_authentication"]["document_certificate_valid"], false);
+}
+
+#[test]
+fn test_pki_only_with_the_flag() {
+    let ref1 = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/documents/ref-1");
+    let (v, code) = emrtd(&["verify", s(&ref1), "--at", "2026-06-01"]);
+    assert_eq!(code, 1, "{v:#}");
+    let pa = &v["passive_authentication"];
+    assert_eq!(pa["sod_signature_valid"], true);
+    assert_eq!(pa["all_hashes_valid"], true);
+    assert_eq!(pa["document_certificate_valid"], false);
+    let reasons = pa["reasons"].as_array().unwrap();
+    assert!(reasons.iter().any(|r| r["code"] == "CscaNotFound"), "{reasons:?}");
+    let (v, code) = emrtd(&["verify", s(&ref1), "--at", "2026-06-01", "--test-pki"]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["trust_store"]["test_pki"], true);
+    assert!(
+        v["trust_store"]["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("TEST PKI"))
+    );
+}
+
+#[test]
+fn unverified_master_list_only_when_marked() {
+    let nl = vectors().join("masterlists/NL_ML_2026-07-22.ml");
+    let sod = vectors().join("real-sod/DE_EF.SOD.bin");
+    // The DE list without its root: not verified, nothing trusted.
+    let de = vectors().join("masterlists/DE_ML_2026-05-28-08-28-45.ml");
+    let base = [
+        "verify",
+        "--sod",
+        s(&sod),
+        "--at",
+        "2026-01-01",
+        "--no-embedded-master-lists",
+    ];
+    let mut args = base.to_vec();
+    args.extend(["--masterlist", s(&de)]);
+    let (v, _) = emrtd(&args);
+    assert_eq!(v["trust_store"]["certificates"], 0, "{v:#}");
+    assert_eq!(v["passive_authentication"]["document_certificate_valid"], false);
+    // Marked trusted: its certificates are used, and the output says it was not verified.
+    let mut args = base.to_vec();
+    args.extend([
+        "--trust-unverified-masterlist",
+        s(&de),
+        "--trust-unverified-masterlist",
+        s(&nl),
+    ]);
+    let (v, _) = emrtd(&args);
+    assert_eq!(v["passive_authentication"]["document_certificate_valid"], true, "{v:#}");
+    assert_eq!(v["trust_store"]["master_lists"][0]["trusted_unverified"], true);
+    let warnings = v["trust_store"]["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("trusted WITHOUT verification")),
+        "{warnings:?}"
+    );
 }

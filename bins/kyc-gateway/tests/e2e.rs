@@ -52,7 +52,12 @@ async fn start_docval_signing(gw: &Gw, signing_secret: Option<&str>) -> Docval {
         }),
         ..DocvalConfig::default()
     };
-    let (store, _) = docval_server::trust::load(&config.trust).unwrap();
+    // The virtual documents are signed by the test PKI, trusted only on request.
+    let (store, _) = docval_server::trust::load(&docval_server::config::TrustConfig {
+        test_pki: true,
+        ..config.trust.clone()
+    })
+    .unwrap();
     let state = Arc::new(docval_server::AppState::new(config, store).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -60,7 +60,7 @@ async fn sigterm_mid_session_finishes_it_and_nothing_is_written() {
         Command::new(&bin)
     };
     let mut child = cmd
-        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--test-pki"])
         .current_dir(&work)
         .env("TMPDIR", &work)
         .env_remove("CLIENT_IDS")
