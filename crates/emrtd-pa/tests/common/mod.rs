@@ -283,3 +283,5 @@ pub fn pki(country: &str, csca_validity: (&str, &str), ds_validity: (&str, &str)
         ds_serial: 0x42,
     }
 }
+
+pub mod x509;
