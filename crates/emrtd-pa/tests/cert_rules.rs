@@ -186,3 +186,81 @@ fn rsa_1024_document_signer_is_reported_and_fails_under_the_policy() {
     assert!(!out.document_certificate_valid);
     assert!(!out.verified());
 }
+
+#[test]
+fn rsa_1024_csca_is_reported_and_fails_under_the_policy() {
+    let csca_rsa = rsa_key("rsa-1024.pk8");
+    let csca_name = common::name("DE", "CSCA RSA-1024");
+    let csca_id = [0xAA; 20];
+    let tbs = tbs_cert(
+        &[1],
+        &alg(SHA256_WITH_RSA),
+        &csca_name,
+        &csca_name,
+        ("200101000000Z", "400101000000Z"),
+        &rsa_spki(&csca_rsa),
+        &[ski_ext(&csca_id), aki_ext(&csca_id), ku_ext(0x06), ca_ext()],
+    );
+    let csca = signed(&tbs, &alg(SHA256_WITH_RSA), &rsa_sign(&csca_rsa, &tbs, false));
+    let ds_key = key(2);
+    let tbs = tbs_cert(
+        &[DS_SERIAL],
+        &alg(SHA256_WITH_RSA),
+        &csca_name,
+        &common::name("DE", "DS"),
+        ("200101000000Z", "400101000000Z"),
+        &spki(&ds_key),
+        &[ski_ext(&common::ski(&ds_key)), aki_ext(&csca_id), ku_ext(0x80)],
+    );
+    let ds = signed(&tbs, &alg(SHA256_WITH_RSA), &rsa_sign(&csca_rsa, &tbs, false));
+    let dg1 = dg1("D<<");
+    let sod = common::sod(&[(1, &dg1)], &ds, &csca_name, DS_SERIAL, &ds_key);
+    let mut store = TrustStore::new();
+    store.add_der(&csca, "CSCA").unwrap();
+    let dgs = BTreeMap::from([(1, dg1)]);
+    let out = verify_sod(&sod, &dgs, &store, &at());
+    assert!(out.has(ReasonCode::WeakRsaKey), "{:?}", out.reasons);
+    assert!(out.verified(), "{:?}", out.reasons);
+    let strict = PaOptions {
+        fail_on_weak_rsa_key: true,
+        ..at()
+    };
+    let out = verify_sod(&sod, &dgs, &store, &strict);
+    assert!(!out.document_certificate_valid, "{:?}", out.reasons);
+    assert!(!out.verified());
+}
+
+#[test]
+fn master_list_signer_with_an_unknown_critical_extension_is_not_verified() {
+    let root = ec_csca(5, "DE", "ML Root", 0x06, &[]);
+    let csca = ec_csca(1, "DE", "CSCA", 0x06, &[]);
+    let signer_key = key(6);
+    let list = |extra: &[Vec<u8>]| {
+        let signer = ec_issued(&root, 7, &spki(&signer_key), ECDSA_SHA256, ECDSA_SHA256, extra);
+        signed_data(
+            "2.23.136.1.1.2",
+            &master_list_content(&[&csca.cert]),
+            &signer,
+            &root.name,
+            &[7],
+            &alg(ECDSA_SHA256),
+            |m| Some(ec_sign(&signer_key, m)),
+        )
+        .unwrap()
+    };
+    let eku = ext("2.5.29.37", true, &seq(&[&oid("2.23.136.1.1.3")]));
+    let mut store = TrustStore::new();
+    store.add_master_list_root(&root.cert).unwrap();
+    let r = store.add_master_list(&list(&[eku]), "ML").unwrap();
+    assert!(r.verified() && r.added == 1, "{r:?}");
+    let unknown = ext("1.3.6.1.4.1.99999.3", true, &[0x05, 0x00]);
+    let mut store = TrustStore::new();
+    store.add_master_list_root(&root.cert).unwrap();
+    let r = store.add_master_list(&list(&[unknown]), "ML").unwrap();
+    assert!(r.signature_valid && !r.signer_verified, "{r:?}");
+    assert!(
+        r.reasons.iter().any(|x| x.code == ReasonCode::UnknownCriticalExtension),
+        "{r:?}"
+    );
+    assert_eq!((r.added, store.len()), (0, 0));
+}
