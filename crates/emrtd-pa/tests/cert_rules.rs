@@ -8,12 +8,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
+#[path = "common/x509.rs"]
+mod x509;
 
-use common::x509::*;
 use common::{dg1, key, oid, seq, set, spki};
 use emrtd_pa::store::TrustStore;
 use emrtd_pa::{PaOptions, PaOutcome, ReasonCode, verify_sod};
 use std::collections::BTreeMap;
+use x509::*;
 
 /// 2025-01-01T00:00:00Z.
 const AT: i64 = 1_735_689_600;
@@ -136,7 +138,7 @@ fn sha1_sod_signature_is_reported_and_fails_under_the_policy() {
     let ds_key = key(2);
     let cert = ds(&csca, ECDSA_SHA256, ECDSA_SHA256, &[]);
     let dg1 = dg1("D<<");
-    let sod = common::x509::sod(&[(1, &dg1)], &cert, &csca.name, &[DS_SERIAL], &alg(ECDSA_SHA1), |m| {
+    let sod = x509::sod(&[(1, &dg1)], &cert, &csca.name, &[DS_SERIAL], &alg(ECDSA_SHA1), |m| {
         Some(ec_sign_alg(&ds_key, ECDSA_SHA1, m))
     })
     .unwrap();
@@ -162,7 +164,7 @@ fn rsa_1024_document_signer_is_reported_and_fails_under_the_policy() {
     let ds_rsa = rsa_key("rsa-1024.pk8");
     let cert = ec_issued(&csca, DS_SERIAL, &rsa_spki(&ds_rsa), ECDSA_SHA256, ECDSA_SHA256, &[]);
     let dg1 = dg1("D<<");
-    let sod = common::x509::sod(
+    let sod = x509::sod(
         &[(1, &dg1)],
         &cert,
         &csca.name,

@@ -6,12 +6,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
+#[path = "common/x509.rs"]
+mod x509;
 
-use common::x509::*;
 use common::{dg1, key, spki};
 use emrtd_pa::store::TrustStore;
 use emrtd_pa::{PaOptions, PaOutcome, ReasonCode, verify_sod};
 use std::collections::BTreeMap;
+use x509::*;
 
 /// 2025-01-01T00:00:00Z.
 const AT: i64 = 1_735_689_600;

@@ -9,13 +9,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
+#[path = "common/x509.rs"]
+mod x509;
 
-use common::x509::*;
 use common::{dg1, key, name, ski, spki};
 use emrtd_pa::store::TrustStore;
 use emrtd_pa::{HashAlg, PaOptions, ReasonCode, verify_sod};
 use p256::ecdsa::SigningKey;
 use std::collections::BTreeMap;
+use x509::*;
 
 /// 2025-01-01T00:00:00Z.
 const AT: i64 = 1_735_689_600;
@@ -156,7 +158,7 @@ fn forged_sod_signature_of_an_e3_document_signer_is_rejected() {
     let (sod, dg2) = (0..=255u8)
         .find_map(|nonce| {
             let dg2 = vec![0x75, 0x03, 0x01, 0x02, nonce];
-            common::x509::sod(
+            x509::sod(
                 &[(1, &dg1), (2, &dg2)],
                 &ds,
                 &csca_name,
@@ -180,7 +182,7 @@ fn forged_sod_signature_of_an_e3_document_signer_is_rejected() {
     // Control: genuinely signed by the e = 3 key, with NULL and with absent DigestInfo
     // parameters (both encodings are accepted).
     for absent in [false, true] {
-        let sod = common::x509::sod(
+        let sod = x509::sod(
             &[(1, &dg1), (2, &dg2)],
             &ds,
             &csca_name,

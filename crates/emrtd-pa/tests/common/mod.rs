@@ -283,5 +283,3 @@ pub fn pki(country: &str, csca_validity: (&str, &str), ds_validity: (&str, &str)
         ds_serial: 0x42,
     }
 }
-
-pub mod x509;

@@ -1,9 +1,17 @@
 //! Generic builders for the attack tests: certificates with any key, algorithm and extension
 //! list, CRLs, CMS SignedData (SOD, master list), RSA keys, and Bleichenbacher's 2006 e = 3
-//! signature forgery (computed from the public key alone).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+//! signature forgery (computed from the public key alone). Included by the test files that
+//! need it with `#[path = "common/x509.rs"] mod x509;` next to `mod common;` (kept out of
+//! `common/mod.rs`, which bins/emrtd's tests include too).
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
-use super::{bits, int, octet, oid, seq, set, utc};
+use crate::common::{bits, int, octet, oid, seq, set, utc};
 use emrtd_apdu::tlv::{Tag, encode, encode_constructed};
 use emrtd_pa::HashAlg;
 use num_bigint::BigUint;
@@ -224,7 +232,7 @@ pub fn tbs_crl(
 
 /// ECDSA-SHA256 P-256 signature (DER).
 pub fn ec_sign(k: &SigningKey, msg: &[u8]) -> Vec<u8> {
-    super::sign(k, msg)
+    crate::common::sign(k, msg)
 }
 
 /// A CMS ContentInfo with SignedData over `econtent` (signed attributes: content type,
@@ -317,7 +325,7 @@ pub fn ec_sign_alg(k: &SigningKey, sig_alg: &str, msg: &[u8]) -> Vec<u8> {
         return s.to_der().as_bytes().to_vec();
     }
     assert_eq!(sig_alg, ECDSA_SHA256);
-    super::sign(k, msg)
+    crate::common::sign(k, msg)
 }
 
 /// A CA or signer with a P-256 key.
@@ -331,9 +339,9 @@ pub struct EcCa {
 /// A self-signed P-256 CSCA named `cn` in `country` with key `seed`, key usage bits `ku` and
 /// further extensions.
 pub fn ec_csca(seed: u8, country: &str, cn: &str, ku: u8, extra: &[Vec<u8>]) -> EcCa {
-    let key = super::key(seed);
-    let name = super::name(country, cn);
-    let key_id = super::ski(&key);
+    let key = crate::common::key(seed);
+    let name = crate::common::name(country, cn);
+    let key_id = crate::common::ski(&key);
     let mut exts = vec![ski_ext(&key_id), aki_ext(&key_id), ku_ext(ku), ca_ext()];
     exts.extend(extra.iter().cloned());
     let tbs = tbs_cert(
@@ -342,7 +350,7 @@ pub fn ec_csca(seed: u8, country: &str, cn: &str, ku: u8, extra: &[Vec<u8>]) -> 
         &name,
         &name,
         ("200101000000Z", "400101000000Z"),
-        &super::spki(&key),
+        &crate::common::spki(&key),
         &exts,
     );
     let cert = signed(&tbs, &alg(ECDSA_SHA256), &ec_sign(&key, &tbs));
@@ -370,7 +378,7 @@ pub fn ec_issued(
         &[serial],
         &alg(tbs_alg),
         &ca.name,
-        &super::name("DE", "Document Signer"),
+        &crate::common::name("DE", "Document Signer"),
         ("200101000000Z", "400101000000Z"),
         subject_spki,
         &exts,
