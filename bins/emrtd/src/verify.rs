@@ -194,6 +194,7 @@ pub fn run(a: &VerifyArgs) -> Result<(Value, bool), String> {
             None => None,
         },
         skip_country_check: false,
+        ..PaOptions::default()
     };
 
     let mut verified = true;

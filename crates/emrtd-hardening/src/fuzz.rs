@@ -410,6 +410,7 @@ fn run_sod(d: &[u8]) {
         at: Some(PA_AT),
         ds_certificate: None,
         skip_country_check: false,
+        ..PaOptions::default()
     };
     let _ = emrtd_pa::verify_sod(d, &f.dgs, &f.store, &opts);
 }
@@ -566,6 +567,7 @@ fn read_hostile(
             at: Some(PA_AT),
             ds_certificate: None,
             skip_country_check: false,
+            ..PaOptions::default()
         },
         ..emrtd_reader::ReaderConfig::default()
     };

@@ -5,6 +5,9 @@
 //!   arithmetic of `emrtd_pa::ec` (the path for every other curve), same vectors.
 //! * RSA verification with e = 65537: 2048 (PKCS#1 v1.5, an SOD), 3072 (PSS, the REF-1 SOD),
 //!   4096 (PKCS#1 v1.5 and PSS, DS certificates under the RSA CSCA).
+//! * The same two RSA-4096 DS certificate checks with the RustCrypto `rsa` crate (key set-up
+//!   from the SPKI and verification), the comparison behind keeping this crate's own
+//!   Montgomery exponentiation (issue 13, BENCHMARKS.md "RSA verification").
 //! * `verify_sod` of REF-1 against the embedded test PKI: with a fresh trust store (every
 //!   signature verified) and with a warm one (the DS → CSCA, CRL and link-certificate
 //!   signatures remembered; validity and revocation still evaluated).
@@ -104,6 +107,57 @@ fn rsa(c: &mut Criterion) {
     }
 }
 
+/// The RustCrypto `rsa` crate on the same RSA-4096 DS certificates: the key is built from the
+/// CSCA's SPKI on every verification, as this crate's own path does.
+fn rsa_crate(c: &mut Criterion) {
+    use rsa::sha2::{Digest, Sha256};
+    let csca = Certificate::from_der(&fixture("pki/csca-rsa.cer")).unwrap();
+    let emrtd_lds::pubkey::PublicKey::Rsa {
+        modulus,
+        public_exponent,
+        ..
+    } = &csca.spki.key
+    else {
+        panic!("not an RSA key")
+    };
+    let key = || {
+        rsa::PublicKey::new_with_size_limits(
+            rsa::BoxedUint::from_be_slice_vartime(emrtd_lds::asn1::strip_int(modulus)),
+            rsa::BoxedUint::from_be_slice_vartime(emrtd_lds::asn1::strip_int(public_exponent)),
+            1024..=8192,
+        )
+        .unwrap()
+    };
+    let ds = Certificate::from_der(&fixture("pki/ds-rsa-pkcs1.cer")).unwrap();
+    let check = |ds: &Certificate| {
+        key()
+            .verify(
+                rsa::Pkcs1v15Sign::new::<Sha256>(),
+                &Sha256::digest(&ds.tbs),
+                &ds.signature,
+            )
+            .is_ok()
+    };
+    assert!(check(&ds));
+    c.bench_function("rsa_crate_verify/rsa4096_pkcs1_sha256", |b| {
+        b.iter(|| check(black_box(&ds)))
+    });
+    let ds = Certificate::from_der(&fixture("pki/ds-rsa-pss.cer")).unwrap();
+    let check = |ds: &Certificate| {
+        key()
+            .verify(
+                rsa::Pss::<Sha256>::new_with_salt(32),
+                &Sha256::digest(&ds.tbs),
+                &ds.signature,
+            )
+            .is_ok()
+    };
+    assert!(check(&ds));
+    c.bench_function("rsa_crate_verify/rsa4096_pss_sha256", |b| {
+        b.iter(|| check(black_box(&ds)))
+    });
+}
+
 fn sod(c: &mut Criterion) {
     let sod = fixture("documents/ref-1/011D.bin");
     let mut dgs = BTreeMap::new();
@@ -138,5 +192,5 @@ fn sod(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, ecdsa, rsa, sod);
+criterion_group!(benches, ecdsa, rsa, rsa_crate, sod);
 criterion_main!(benches);

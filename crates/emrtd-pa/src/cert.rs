@@ -13,6 +13,30 @@ pub const OID_SKI: &str = "2.5.29.14";
 pub const OID_KEY_USAGE: &str = "2.5.29.15";
 pub const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
 pub const OID_AKI: &str = "2.5.29.35";
+pub const OID_EXT_KEY_USAGE: &str = "2.5.29.37";
+
+/// Extensions that may be marked critical in a certificate passive authentication relies on
+/// (issue 13). A certificate with any other critical extension is rejected (RFC 5280 §4.2: a
+/// critical extension the verifier does not recognise rejects the certificate).
+///
+/// The real certificates in the test vectors mark only key usage and basic constraints
+/// critical (all 632 CSCA and link certificates of the German and Dutch master lists and the
+/// Indonesian CSCAs, the six real Document Signers) plus the extended key usage of the master
+/// list signers (2.23.136.1.1.3 in the German and Dutch ones). Key usage and basic constraints
+/// are enforced; the others listed carry information PA does not depend on (the document
+/// types a DS may sign, policies, the private key usage period, key identifiers). Name
+/// constraints, policy constraints and CRL distribution points are not processed, so a
+/// critical one rejects the certificate.
+pub const KNOWN_CRITICAL_EXTENSIONS: &[(&str, &str)] = &[
+    (OID_KEY_USAGE, "key usage"),
+    (OID_BASIC_CONSTRAINTS, "basic constraints"),
+    (OID_EXT_KEY_USAGE, "extended key usage"),
+    (OID_SKI, "subject key identifier"),
+    (OID_AKI, "authority key identifier"),
+    ("2.5.29.16", "private key usage period"),
+    ("2.5.29.32", "certificate policies"),
+    ("2.23.136.1.1.6.2", "ICAO document type list"),
+];
 
 /// A distinguished name: the exact encoding plus its attributes in order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -131,6 +155,9 @@ pub struct Certificate {
     #[serde(with = "hex_ser")]
     pub serial: Vec<u8>,
     pub signature_algorithm: AlgorithmIdentifier,
+    /// The signature field inside the TBSCertificate, which must equal
+    /// `signature_algorithm` (RFC 5280 §4.1.1.2).
+    pub tbs_signature_algorithm: AlgorithmIdentifier,
     #[serde(skip)]
     pub signature: Vec<u8>,
     pub issuer: Name,
@@ -147,6 +174,8 @@ pub struct Certificate {
     pub key_usage: Option<u16>,
     /// basicConstraints cA.
     pub is_ca: Option<bool>,
+    /// OIDs of the extensions marked critical, in order.
+    pub critical_extensions: Vec<String>,
 }
 
 mod hex_ser {
@@ -191,7 +220,7 @@ impl Certificate {
         }
         let serial_t = get(&tc, i, "TBSCertificate")?;
         expect(serial_t, TAG_INTEGER, "serialNumber")?;
-        let _sig_alg = get(&tc, i + 1, "TBSCertificate")?;
+        let tbs_signature_algorithm = AlgorithmIdentifier::parse(get(&tc, i + 1, "TBSCertificate")?)?;
         let issuer = Name::parse(get(&tc, i + 2, "TBSCertificate")?)?;
         let validity = children(get(&tc, i + 3, "TBSCertificate")?)?;
         let not_before = asn1::read_time(get(&validity, 0, "Validity")?)?;
@@ -204,6 +233,7 @@ impl Certificate {
             version,
             serial: asn1::strip_int(serial_t.value).to_vec(),
             signature_algorithm,
+            tbs_signature_algorithm,
             signature,
             issuer,
             subject,
@@ -214,6 +244,7 @@ impl Certificate {
             authority_key_id: None,
             key_usage: None,
             is_ca: None,
+            critical_extensions: Vec::new(),
         };
         for ext_wrap in tc.iter().skip(i + 6) {
             if ext_wrap.tag != Tag(0xA3) {
@@ -226,11 +257,19 @@ impl Certificate {
                 let ext = ext?;
                 let ec = children(&ext)?;
                 let oid = asn1::read_oid(get(&ec, 0, "Extension")?)?;
+                // Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue }
+                let critical = ec.len() == 3
+                    && ec
+                        .get(1)
+                        .is_some_and(|c| c.tag == Tag(0x01) && c.value.first().is_some_and(|b| *b != 0));
                 let value = ec
                     .last()
                     .ok_or_else(|| PaError::Certificate("empty extension".into()))?;
                 let value = asn1::octets(value)?;
                 cert.apply_extension(&oid, &value);
+                if critical {
+                    cert.critical_extensions.push(oid);
+                }
             }
         }
         Ok(cert)
@@ -264,6 +303,28 @@ impl Certificate {
                 self.is_ca = Some(ca);
             }
             _ => {}
+        }
+    }
+
+    /// The outer signatureAlgorithm equals the TBSCertificate's signature field.
+    pub fn signature_algorithm_consistent(&self) -> bool {
+        self.signature_algorithm == self.tbs_signature_algorithm
+    }
+
+    /// Critical extensions not in [`KNOWN_CRITICAL_EXTENSIONS`].
+    pub fn unknown_critical_extensions(&self) -> Vec<&str> {
+        self.critical_extensions
+            .iter()
+            .map(String::as_str)
+            .filter(|o| !KNOWN_CRITICAL_EXTENSIONS.iter().any(|(k, _)| k == o))
+            .collect()
+    }
+
+    /// The RSA modulus length in bits, for an RSA key.
+    pub fn rsa_modulus_bits(&self) -> Option<usize> {
+        match &self.spki.key {
+            emrtd_lds::pubkey::PublicKey::Rsa { modulus, .. } => Some(crate::rsa::modulus_bits(modulus)),
+            _ => None,
         }
     }
 
@@ -322,6 +383,8 @@ pub struct Crl {
     #[serde(skip)]
     pub tbs: Vec<u8>,
     pub signature_algorithm: AlgorithmIdentifier,
+    /// The signature field inside the TBSCertList, which must equal `signature_algorithm`.
+    pub tbs_signature_algorithm: AlgorithmIdentifier,
     #[serde(skip)]
     pub signature: Vec<u8>,
     pub issuer: Name,
@@ -345,6 +408,7 @@ impl Crl {
         if tc.first().is_some_and(|v| v.tag == TAG_INTEGER) {
             i = 1;
         }
+        let tbs_signature_algorithm = AlgorithmIdentifier::parse(get(&tc, i, "TBSCertList")?)?;
         let issuer = Name::parse(get(&tc, i + 1, "TBSCertList")?)?;
         let this_update = asn1::read_time(get(&tc, i + 2, "TBSCertList")?)?;
         let mut j = i + 3;
@@ -393,6 +457,7 @@ impl Crl {
             raw: t.raw.to_vec(),
             tbs: tbs_t.raw.to_vec(),
             signature_algorithm,
+            tbs_signature_algorithm,
             signature,
             issuer,
             this_update,

@@ -65,6 +65,23 @@ pub enum ReasonCode {
     NoDataGroups,
     MasterListSignerNotVerified,
     Info,
+    /// The CRLs of the Document Signer's issuer are all past their nextUpdate: the
+    /// revocation status is stale (fails PA under `PaOptions::fail_on_stale_crl`).
+    RevocationStale,
+    /// A CRL verified with a trusted certificate of its issuer that lacks the cRLSign key
+    /// usage; the CRL is not used.
+    CrlSignerNotAuthorized,
+    /// A certificate's outer signatureAlgorithm differs from the one inside its TBS; the
+    /// certificate is rejected.
+    CertificateAlgorithmMismatch,
+    /// A certificate has a critical extension outside the known set; it is rejected.
+    UnknownCriticalExtension,
+    /// An RSA key (Document Signer or CSCA) under 2048 bits (fails PA under
+    /// `PaOptions::fail_on_weak_rsa_key`).
+    WeakRsaKey,
+    /// A SHA-1 signature (SOD or DS certificate) (fails PA under
+    /// `PaOptions::fail_on_sha1_signature`).
+    Sha1Signature,
 }
 
 /// One entry of the reason list.

@@ -1,9 +1,33 @@
-//! RSA signature verification: PKCS#1 v1.5 and RSASSA-PSS (RFC 8017 §8), with the hash, MGF1
-//! hash and salt length taken from the algorithm parameters.
+//! RSA signature verification: PKCS#1 v1.5 (RFC 8017 §8.2.2) and RSASSA-PSS (RFC 8017 §8.1.2),
+//! with the hash, MGF1 hash and salt length taken from the algorithm parameters.
+//!
+//! PKCS#1 v1.5 is verified by building the expected encoded message
+//! `00 01 FF… 00 DigestInfo` for the hash and comparing it whole, in constant time, with
+//! s^e mod n; nothing of the recovered message is parsed, so no attacker-chosen bytes can hide
+//! in it (Bleichenbacher's 2006 forgery of signatures for e = 3 keys, issue 13). Two encodings
+//! are expected: the DigestInfo's AlgorithmIdentifier with NULL parameters (RFC 8017) and
+//! without parameters (RFC 3279 §2.2.1 allows both). A signature must have exactly the length
+//! of the modulus (RFC 8017 §8.2.2 step 1), the modulus at least [`MIN_MODULUS_BITS`] bits and
+//! the public exponent must be odd and at least 3.
+//!
+//! The public operation is this crate's Montgomery exponentiation over the bits of e
+//! (crypto-bigint, variable time on public values): the RustCrypto `rsa` crate's verification
+//! (constant-time modulus set-up and windowed exponentiation) measured about twice as slow on
+//! the same keys (BENCHMARKS.md, "RSA verification"), outside the 1.5× the project allows.
 
 use crate::hash::HashAlg;
 use emrtd_lds::asn1;
 use num_bigint::BigUint;
+use subtle::ConstantTimeEq;
+
+/// The smallest modulus accepted, in bits: shorter keys are refused outright. Keys under
+/// [`WEAK_MODULUS_BITS`] are accepted and reported by passive authentication
+/// ([`crate::ReasonCode::WeakRsaKey`]).
+pub const MIN_MODULUS_BITS: usize = 1024;
+/// The largest modulus accepted, in bits.
+pub const MAX_MODULUS_BITS: usize = 8192;
+/// Moduli below this size are reported as weak.
+pub const WEAK_MODULUS_BITS: usize = 2048;
 
 /// RSASSA-PSS parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -58,12 +82,30 @@ impl PssParams {
     }
 }
 
-/// s^e mod n as a big-endian byte string of the modulus length; `None` when s ≥ n.
+/// The bit length of a big-endian modulus (leading zero bytes ignored).
+pub fn modulus_bits(n: &[u8]) -> usize {
+    let n = asn1::strip_int(n);
+    match n.first() {
+        Some(b) => n.len() * 8 - b.leading_zeros() as usize,
+        None => 0,
+    }
+}
+
+/// RSAVP1 and I2OSP (RFC 8017 §8.2.2 steps 1–2): s^e mod n as exactly k bytes, k the modulus
+/// length; `None` when the signature is not k bytes long, s ≥ n, or the key is outside the
+/// limits (modulus of [`MIN_MODULUS_BITS`]..=[`MAX_MODULUS_BITS`] bits, odd e ≥ 3).
 fn rsa_public(n: &[u8], e: &[u8], sig: &[u8]) -> Option<Vec<u8>> {
-    if n.len() > 1024 || e.len() > 64 {
+    let n = asn1::strip_int(n);
+    let e = asn1::strip_int(e);
+    let k = n.len();
+    let bits = modulus_bits(n);
+    if !(MIN_MODULUS_BITS..=MAX_MODULUS_BITS).contains(&bits) || sig.len() != k || e.len() > 64 {
         return None;
     }
-    let k = asn1::strip_int(n).len();
+    let e_odd_ge_3 = e.last().is_some_and(|b| b & 1 == 1) && (e.len() > 1 || e.first().is_some_and(|b| *b >= 3));
+    if !e_odd_ge_3 {
+        return None;
+    }
     let m = match monty_public(n, e, sig) {
         Some(m) => m,
         None => rsa_public_generic(n, e, sig)?,
@@ -126,38 +168,50 @@ fn monty_public(n: &[u8], e: &[u8], sig: &[u8]) -> Option<Vec<u8>> {
     Some(acc.retrieve().to_be_bytes().to_vec())
 }
 
-/// PKCS#1 v1.5: EM = 00 01 FF… 00 DigestInfo, DigestInfo naming `hash` with NULL or absent
-/// parameters.
+/// EMSA-PKCS1-v1_5-ENCODE (RFC 8017 §9.2) of `digest` into `k` bytes:
+/// `00 01 FF… 00 30 L (30 L (06 oid [05 00])) (04 L digest)`, the AlgorithmIdentifier with NULL
+/// parameters or without; `None` when k leaves fewer than 8 padding bytes.
+pub fn pkcs1v15_encoded_message(hash: HashAlg, digest: &[u8], k: usize, null_params: bool) -> Option<Vec<u8>> {
+    fn tlv(tag: u8, parts: &[&[u8]]) -> Option<Vec<u8>> {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        // Every DigestInfo of the supported hashes has short-form lengths.
+        let mut out = vec![tag, u8::try_from(len).ok().filter(|l| *l < 0x80)?];
+        for p in parts {
+            out.extend_from_slice(p);
+        }
+        Some(out)
+    }
+    let oid = tlv(0x06, &[&asn1::oid_from_string(hash.oid())?])?;
+    let params: &[u8] = if null_params { &[0x05, 0x00] } else { &[] };
+    let digest_info = tlv(0x30, &[&tlv(0x30, &[&oid, params])?, &tlv(0x04, &[digest])?])?;
+    let ps_len = k.checked_sub(digest_info.len() + 3)?;
+    if ps_len < 8 {
+        return None;
+    }
+    let mut em = Vec::with_capacity(k);
+    em.extend([0x00, 0x01]);
+    em.resize(2 + ps_len, 0xFF);
+    em.push(0x00);
+    em.extend(digest_info);
+    Some(em)
+}
+
+/// RSASSA-PKCS1-v1_5 verification: s^e mod n must equal the expected encoded message for
+/// `hash` and `digest` (NULL or absent parameters) byte for byte.
 pub fn verify_pkcs1v15(n: &[u8], e: &[u8], hash: HashAlg, digest: &[u8], sig: &[u8]) -> bool {
+    if digest.len() != hash.len() {
+        return false;
+    }
     let Some(em) = rsa_public(n, e, sig) else {
         return false;
     };
-    let Some(rest) = em.strip_prefix(&[0x00, 0x01]) else {
-        return false;
-    };
-    let ff = rest.iter().take_while(|b| **b == 0xFF).count();
-    if ff < 8 {
-        return false;
+    let mut ok = subtle::Choice::from(0);
+    for null_params in [true, false] {
+        if let Some(expected) = pkcs1v15_encoded_message(hash, digest, em.len(), null_params) {
+            ok |= expected.as_slice().ct_eq(em.as_slice());
+        }
     }
-    let Some((0, digest_info)) = rest.get(ff..).and_then(|r| r.split_first()) else {
-        return false;
-    };
-    let Ok(t) = asn1::one(digest_info) else {
-        return false;
-    };
-    let Ok(c) = asn1::children(&t) else {
-        return false;
-    };
-    let (Some(alg), Some(h), None) = (c.first(), c.get(1), c.get(2)) else {
-        return false;
-    };
-    let Ok(alg) = asn1::AlgorithmIdentifier::parse(alg) else {
-        return false;
-    };
-    HashAlg::from_oid(&alg.oid) == Some(hash)
-        && alg.params_absent_or_null()
-        && h.tag == asn1::TAG_OCTET_STRING
-        && h.value == digest
+    ok.into()
 }
 
 fn mgf1(hash: HashAlg, seed: &[u8], len: usize) -> Vec<u8> {
@@ -261,7 +315,61 @@ mod tests {
             // s >= n is rejected by both.
             assert!(monty_public(&n, &[1, 0, 1], &n).is_none());
             assert!(rsa_public_generic(&n, &[1, 0, 1], &n).is_none());
-            assert!(rsa_public(&n, &[1, 0, 1], &n).is_none());
         }
+    }
+
+    /// The expected encodings are the DigestInfo prefixes of RFC 8017 §9.2 note 1.
+    #[test]
+    fn encoded_message_matches_rfc_8017_prefixes() {
+        let d = [0xAB; 32];
+        let em = pkcs1v15_encoded_message(HashAlg::Sha256, &d, 256, true).unwrap();
+        let prefix = hex::decode("3031300d060960864801650304020105000420").unwrap();
+        assert_eq!(em.len(), 256);
+        assert_eq!(&em[..2], &[0x00, 0x01]);
+        assert!(em[2..256 - 52].iter().all(|b| *b == 0xFF));
+        assert_eq!(em[256 - 52], 0x00);
+        assert_eq!(&em[256 - 51..256 - 32], prefix.as_slice());
+        assert_eq!(&em[256 - 32..], &d);
+        let em = pkcs1v15_encoded_message(HashAlg::Sha256, &d, 256, false).unwrap();
+        let prefix = hex::decode("302f300b06096086480165030402010420").unwrap();
+        assert_eq!(&em[256 - 49..256 - 32], prefix.as_slice());
+        let em = pkcs1v15_encoded_message(HashAlg::Sha1, &[1; 20], 128, true).unwrap();
+        let prefix = hex::decode("3021300906052b0e03021a05000414").unwrap();
+        assert_eq!(&em[128 - 35..128 - 20], prefix.as_slice());
+        // Fewer than 8 padding bytes.
+        assert!(pkcs1v15_encoded_message(HashAlg::Sha512, &[0; 64], 64 + 19 + 10, true).is_none());
+        assert!(pkcs1v15_encoded_message(HashAlg::Sha512, &[0; 64], 64 + 19 + 11, true).is_some());
+    }
+
+    #[test]
+    fn modulus_bits_ignores_leading_zeros() {
+        assert_eq!(modulus_bits(&[0x00, 0x80, 0x00]), 16);
+        assert_eq!(modulus_bits(&[0x01, 0xFF]), 9);
+        assert_eq!(modulus_bits(&[]), 0);
+    }
+
+    /// Keys and signatures outside the limits are refused, not verified with.
+    #[test]
+    fn rsa_public_limits() {
+        let mut n = vec![0xC5; 128];
+        n[127] |= 1;
+        let sig = vec![0x11; 128];
+        assert!(rsa_public(&n, &[3], &sig).is_some());
+        assert!(rsa_public(&n, &[1, 0, 1], &sig).is_some());
+        assert!(
+            rsa_public(&[&[0][..], &n].concat(), &[3], &sig).is_some(),
+            "INTEGER sign byte"
+        );
+        assert!(rsa_public(&n, &[1], &sig).is_none(), "e = 1");
+        assert!(rsa_public(&n, &[4], &sig).is_none(), "even e");
+        assert!(rsa_public(&n, &[], &sig).is_none());
+        assert!(rsa_public(&n, &[3], &n).is_none(), "s = n");
+        assert!(rsa_public(&n, &[3], &sig[1..]).is_none(), "short signature");
+        assert!(
+            rsa_public(&n, &[3], &[&[0][..], &sig].concat()).is_none(),
+            "long signature"
+        );
+        assert!(rsa_public(&n[1..], &[3], &sig[1..]).is_none(), "1016-bit modulus");
+        assert!(rsa_public(&vec![0xFF; 1025], &[3], &vec![0x11; 1025]).is_none());
     }
 }

@@ -268,6 +268,17 @@ impl TrustStore {
                     }
                 }
             }
+            let unknown = signer.unknown_critical_extensions();
+            if verified && !unknown.is_empty() {
+                verified = false;
+                report.reasons.push(Reason::new(
+                    ReasonCode::UnknownCriticalExtension,
+                    format!(
+                        "master list signer has unknown critical extensions {}",
+                        unknown.join(", ")
+                    ),
+                ));
+            }
             report.signer_verified = verified;
             if !verified {
                 report.reasons.push(Reason::new(
@@ -379,13 +390,24 @@ impl TrustStore {
 
     /// Candidate issuers of `cert`: by authority key identifier first, then by issuer name.
     pub fn issuers_of(&self, cert: &Certificate) -> Vec<&TrustedCert> {
+        self.issuers_by(cert.authority_key_id.as_deref(), &cert.issuer)
+    }
+
+    /// Candidate signers of `crl`: every trusted certificate with the CRL's authority key
+    /// identifier or issuer name (after a key rollover the CSCA certificates of both keys
+    /// carry the same name).
+    pub fn crl_issuers(&self, crl: &Crl) -> Vec<&TrustedCert> {
+        self.issuers_by(crl.authority_key_id.as_deref(), &crl.issuer)
+    }
+
+    fn issuers_by(&self, aki: Option<&[u8]>, issuer: &crate::cert::Name) -> Vec<&TrustedCert> {
         let mut idx: Vec<usize> = Vec::new();
-        if let Some(aki) = &cert.authority_key_id
+        if let Some(aki) = aki
             && let Some(v) = self.by_ski.get(aki)
         {
             idx.extend(v);
         }
-        if let Some(v) = self.by_subject.get(&cert.issuer.normalized()) {
+        if let Some(v) = self.by_subject.get(&issuer.normalized()) {
             for i in v {
                 if !idx.contains(i) {
                     idx.push(*i);
@@ -421,8 +443,12 @@ impl TrustStore {
     }
 }
 
-/// Whether `cert`'s signature verifies with `issuer`'s key over the exact TBS bytes.
+/// Whether `cert`'s signature verifies with `issuer`'s key over the exact TBS bytes. A
+/// certificate whose outer signatureAlgorithm differs from the TBS one never verifies.
 pub fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
+    if !cert.signature_algorithm_consistent() {
+        return false;
+    }
     let Ok(scheme) = sig::resolve(&cert.signature_algorithm, None) else {
         return false;
     };
@@ -433,8 +459,12 @@ pub fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
     sig::verify(scheme, &issuer.spki, inherited, &cert.tbs, &cert.signature).unwrap_or(false)
 }
 
-/// Whether `crl`'s signature verifies with `issuer`'s key.
+/// Whether `crl`'s signature verifies with `issuer`'s key (and its outer signatureAlgorithm
+/// equals the TBS one).
 pub fn crl_signed_by(crl: &Crl, issuer: &Certificate) -> bool {
+    if crl.signature_algorithm != crl.tbs_signature_algorithm {
+        return false;
+    }
     let Ok(scheme) = sig::resolve(&crl.signature_algorithm, None) else {
         return false;
     };

@@ -24,6 +24,8 @@ pub fn alpha2_for_mrz_code(code: &str) -> Option<&'static str> {
 }
 
 /// Options of a verification.
+///
+/// Construct with `..PaOptions::default()` so that new policy switches keep their defaults.
 #[derive(Clone, Debug, Default)]
 pub struct PaOptions {
     /// The time (seconds since the epoch) at which certificate validity is checked; `None`
@@ -33,6 +35,16 @@ pub struct PaOptions {
     pub ds_certificate: Option<Vec<u8>>,
     /// Skip the issuing-state check against DG1.
     pub skip_country_check: bool,
+    /// Fail PA when the revocation status is stale: every usable CRL of the DS issuer is past
+    /// its nextUpdate at the check time ([`ReasonCode::RevocationStale`] is reported either
+    /// way). Default false: reported, not failed.
+    pub fail_on_stale_crl: bool,
+    /// Fail PA when the DS or CSCA key is RSA under 2048 bits ([`ReasonCode::WeakRsaKey`] is
+    /// reported either way). Default false, since documents in circulation still use them.
+    pub fail_on_weak_rsa_key: bool,
+    /// Fail PA on a SHA-1 signature of the SOD or the DS certificate
+    /// ([`ReasonCode::Sha1Signature`] is reported either way). Default false.
+    pub fail_on_sha1_signature: bool,
 }
 
 /// The verdict, with the fields of the result model and a detailed reason list.
@@ -86,9 +98,76 @@ pub struct ChainOutcome {
 }
 
 /// Chains `ds` to a trusted certificate of `store`, checking validity at `at`, key usage and
-/// CRLs.
+/// CRLs, with the default policy ([`chain_document_signer_with`]).
 pub fn chain_document_signer(ds: &Certificate, store: &TrustStore, at: Option<i64>) -> ChainOutcome {
+    chain_document_signer_with(
+        ds,
+        store,
+        &PaOptions {
+            at,
+            ..PaOptions::default()
+        },
+    )
+}
+
+/// Certificate rules common to the DS and its CSCA: the outer signatureAlgorithm equals the
+/// TBS one, no unknown critical extension (both reject), RSA keys of 2048 bits or more
+/// (reported; rejects under `fail_on_weak_rsa_key`). Returns false when `cert` is rejected.
+fn certificate_rules(cert: &Certificate, role: &str, opts: &PaOptions, reasons: &mut Vec<Reason>) -> bool {
+    let mut ok = true;
+    if !cert.signature_algorithm_consistent() {
+        ok = false;
+        reasons.push(Reason::new(
+            ReasonCode::CertificateAlgorithmMismatch,
+            format!(
+                "{role} certificate signatureAlgorithm {} differs from its TBS signature algorithm {}",
+                cert.signature_algorithm.oid, cert.tbs_signature_algorithm.oid
+            ),
+        ));
+    }
+    let unknown = cert.unknown_critical_extensions();
+    if !unknown.is_empty() {
+        ok = false;
+        reasons.push(Reason::new(
+            ReasonCode::UnknownCriticalExtension,
+            format!(
+                "{role} certificate has unknown critical extensions {}",
+                unknown.join(", ")
+            ),
+        ));
+    }
+    if let Some(bits) = cert.rsa_modulus_bits()
+        && bits < crate::rsa::WEAK_MODULUS_BITS
+    {
+        if opts.fail_on_weak_rsa_key {
+            ok = false;
+        }
+        reasons.push(Reason::new(
+            ReasonCode::WeakRsaKey,
+            format!(
+                "{role} RSA key of {bits} bits (under {}){}",
+                crate::rsa::WEAK_MODULUS_BITS,
+                if opts.fail_on_weak_rsa_key {
+                    "; rejected by policy"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    ok
+}
+
+/// Chains `ds` to a trusted certificate of `store` under the options' check time and policy:
+/// certificate rules, validity, key usage, country, and the CRLs of the DS issuer (checked
+/// against every trusted certificate of the CRL's issuer, whose key must have cRLSign).
+pub fn chain_document_signer_with(ds: &Certificate, store: &TrustStore, opts: &PaOptions) -> ChainOutcome {
+    let at = opts.at;
     let mut out = ChainOutcome::default();
+    if !ds.signature_algorithm_consistent() {
+        certificate_rules(ds, "DS", opts, &mut out.reasons);
+        return out;
+    }
     let candidates = store.issuers_of(ds);
     if candidates.is_empty() {
         out.reasons.push(Reason::new(
@@ -123,7 +202,27 @@ pub fn chain_document_signer(ds: &Certificate, store: &TrustStore, at: Option<i6
     let Some(csca) = csca.copied() else {
         return out;
     };
-    let mut valid = true;
+    let mut valid = certificate_rules(ds, "DS", opts, &mut out.reasons);
+    valid &= certificate_rules(csca, "CSCA", opts, &mut out.reasons);
+    if let Ok(scheme) = crate::sig::resolve(&ds.signature_algorithm, None)
+        && scheme.hash() == HashAlg::Sha1
+    {
+        if opts.fail_on_sha1_signature {
+            valid = false;
+        }
+        out.reasons.push(Reason::new(
+            ReasonCode::Sha1Signature,
+            format!(
+                "DS certificate signed with SHA-1 ({}){}",
+                ds.signature_algorithm.oid,
+                if opts.fail_on_sha1_signature {
+                    "; rejected by policy"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
     if let Some(t) = at {
         if !ds.valid_at(t) {
             valid = false;
@@ -189,23 +288,48 @@ pub fn chain_document_signer(ds: &Certificate, store: &TrustStore, at: Option<i6
             format!("DS issuer country {a} differs from CSCA country {b}"),
         ));
     }
-    // CRLs of this CSCA.
+    // CRLs of the DS issuer. Each is verified with every trusted certificate of its own
+    // issuer (name or authority key identifier): after a key rollover the new key signs the
+    // CRL that lists Document Signers of the old one.
+    let mut usable = 0usize;
+    let mut fresh = false;
     for crl in store.crls_for(&ds.issuer) {
-        let signer_ok = verifying.iter().any(|c| store.crl_signed_by(crl, c));
-        if !signer_ok {
+        let signers: Vec<&Certificate> = store
+            .crl_issuers(crl)
+            .into_iter()
+            .map(|t| &t.cert)
+            .filter(|c| store.crl_signed_by(crl, c))
+            .collect();
+        if signers.is_empty() {
             out.reasons.push(Reason::new(
                 ReasonCode::CrlSignatureInvalid,
-                format!("CRL from {} not signed by the CSCA; ignored", crl.issuer),
+                format!(
+                    "CRL from {} verifies with no trusted certificate of its issuer; ignored",
+                    crl.issuer
+                ),
             ));
             continue;
         }
-        if let (Some(t), Some(next)) = (at, crl.next_update)
-            && t > next
+        if !signers
+            .iter()
+            .any(|c| c.key_usage.is_some_and(|ku| ku & key_usage::CRL_SIGN != 0))
         {
             out.reasons.push(Reason::new(
+                ReasonCode::CrlSignerNotAuthorized,
+                format!(
+                    "CRL from {} is signed by a key without the cRLSign key usage; ignored",
+                    crl.issuer
+                ),
+            ));
+            continue;
+        }
+        usable += 1;
+        match (at, crl.next_update) {
+            (Some(t), Some(next)) if t > next => out.reasons.push(Reason::new(
                 ReasonCode::Info,
                 format!("CRL from {} is past its nextUpdate {}", crl.issuer, format_time(next)),
-            ));
+            )),
+            _ => fresh = true,
         }
         if crl.lists(&ds.serial) {
             valid = false;
@@ -218,6 +342,23 @@ pub fn chain_document_signer(ds: &Certificate, store: &TrustStore, at: Option<i6
                 ),
             ));
         }
+    }
+    if usable > 0 && !fresh {
+        if opts.fail_on_stale_crl {
+            valid = false;
+        }
+        out.reasons.push(Reason::new(
+            ReasonCode::RevocationStale,
+            format!(
+                "revocation status stale: every CRL of {} is past its nextUpdate{}",
+                ds.issuer,
+                if opts.fail_on_stale_crl {
+                    "; rejected by policy"
+                } else {
+                    ""
+                }
+            ),
+        ));
     }
     // Path from the CSCA through link certificates to a self-signed root (informational).
     let mut cur = csca.clone();
@@ -279,9 +420,31 @@ pub fn verify_signed_data(
     let check = verify_signed_data_signature(sd, supplied.as_ref());
     out.sod_signature_valid = check.signature_valid;
     out.reasons.extend(check.reasons);
+    if let Some(si) = sd.signer_infos.first() {
+        let digest = HashAlg::from_oid(&si.digest_algorithm.oid);
+        let scheme_hash = crate::sig::resolve(&si.signature_algorithm, digest).map(|s| s.hash());
+        if digest == Some(HashAlg::Sha1) || scheme_hash == Ok(HashAlg::Sha1) {
+            if opts.fail_on_sha1_signature {
+                out.sod_signature_valid = false;
+            }
+            out.reason(
+                ReasonCode::Sha1Signature,
+                format!(
+                    "signature with SHA-1 (digest {}, signature {}){}",
+                    si.digest_algorithm.oid,
+                    si.signature_algorithm.oid,
+                    if opts.fail_on_sha1_signature {
+                        "; rejected by policy"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        }
+    }
     let ds = check.signer?;
     out.document_signer = Some(ds.summary());
-    let chain = chain_document_signer(&ds, store, opts.at);
+    let chain = chain_document_signer_with(&ds, store, opts);
     out.document_certificate_valid = chain.valid;
     out.reasons.extend(chain.reasons);
     out.csca = chain.csca.as_ref().map(Certificate::summary);

@@ -231,3 +231,71 @@ fn a_broken_master_list_entry_is_skipped_and_reported() {
     assert!(!r.signature_valid);
     assert!(!r.verified());
 }
+
+/// Issue 13 hole 7: every certificate of the DE and NL master lists and the Indonesian CSCAs
+/// passes the certificate rules: the outer signatureAlgorithm equals the TBS one and every
+/// critical extension is in the known set. The critical extensions they use are listed.
+#[test]
+fn real_certificates_pass_the_certificate_rules() {
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    let mut rejected = Vec::new();
+    for t in store().certificates() {
+        let c = &t.cert;
+        for o in &c.critical_extensions {
+            *seen.entry(o.clone()).or_default() += 1;
+        }
+        if !c.signature_algorithm_consistent() || !c.unknown_critical_extensions().is_empty() {
+            rejected.push(format!(
+                "{} ({}): {:?} / {:?}, unknown critical {:?}",
+                c.subject,
+                t.source,
+                c.signature_algorithm,
+                c.tbs_signature_algorithm,
+                c.unknown_critical_extensions()
+            ));
+        }
+    }
+    assert!(store().len() > 600, "{}", store().len());
+    assert!(rejected.is_empty(), "{rejected:#?}");
+    assert_eq!(seen.keys().collect::<Vec<_>>(), ["2.5.29.15", "2.5.29.19"]);
+    // The master list signers (their EKU 2.23.136.1.1.3 is critical).
+    let mut signer_critical = std::collections::BTreeSet::new();
+    for f in [
+        "masterlists/DE_ML_2026-05-28-08-28-45.ml",
+        "masterlists/NL_ML_2026-07-22.ml",
+    ] {
+        let sd = emrtd_lds::cms::SignedData::from_content_info(&read(f)).unwrap();
+        for der in &sd.certificates {
+            let c = emrtd_pa::Certificate::from_der(der).unwrap();
+            assert!(c.signature_algorithm_consistent(), "{f}");
+            assert!(
+                c.unknown_critical_extensions().is_empty(),
+                "{f}: {:?}",
+                c.critical_extensions
+            );
+            signer_critical.extend(c.critical_extensions.clone());
+        }
+    }
+    assert!(signer_critical.contains("2.5.29.37"), "{signer_critical:?}");
+    // The Document Signers of the real files.
+    for f in [
+        "AT_EF.SOD.bin",
+        "DE_EF.SOD.bin",
+        "FI_EF.SOD.bin",
+        "FR_EF.SOD.bin",
+        "ID_EF.SOD.bin",
+        "MY_EF.SOD.bin",
+    ] {
+        let sod = emrtd_lds::sod::EfSod::parse(&read(&format!("real-sod/{f}"))).unwrap();
+        for der in &sod.signed_data.certificates {
+            let c = emrtd_pa::Certificate::from_der(der).unwrap();
+            assert!(c.signature_algorithm_consistent(), "{f}");
+            assert!(
+                c.unknown_critical_extensions().is_empty(),
+                "{f}: {:?}",
+                c.critical_extensions
+            );
+            assert_eq!(c.critical_extensions, ["2.5.29.15"], "{f}");
+        }
+    }
+}

@@ -105,6 +105,7 @@ fn pa(sod: &[u8], dgs: &BTreeMap<u8, Vec<u8>>) -> emrtd_pa::PaOutcome {
             at: Some(AT),
             ds_certificate: None,
             skip_country_check: true,
+            ..PaOptions::default()
         },
     )
 }
@@ -329,6 +330,7 @@ fn master_list_signed_by_the_master_list_signer_verifies_and_feeds_pa() {
             at: Some(AT),
             ds_certificate: None,
             skip_country_check: true,
+            ..PaOptions::default()
         },
     );
     assert!(out.verified(), "{:#?}", out.reasons);
@@ -482,6 +484,7 @@ fn pace_cam_chip_static_key_from_card_security_verifies() {
             at: Some(AT),
             ds_certificate: None,
             skip_country_check: true,
+            ..PaOptions::default()
         },
     );
     assert!(
@@ -596,6 +599,7 @@ fn ecdsa_document_signer_chains_through_the_link_certificate_to_the_rsa_csca() {
             at: Some(AT),
             ds_certificate: None,
             skip_country_check: true,
+            ..PaOptions::default()
         },
     );
     assert!(out.verified(), "{:#?}", out.reasons);
@@ -615,6 +619,7 @@ fn ecdsa_document_signer_chains_through_the_link_certificate_to_the_rsa_csca() {
             at: Some(AT),
             ds_certificate: None,
             skip_country_check: true,
+            ..PaOptions::default()
         },
     );
     assert!(!out.verified());

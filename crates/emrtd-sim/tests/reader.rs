@@ -61,6 +61,7 @@ async fn read_with(name: &str, use_can: bool, extended: bool, mode: Option<Adver
             at: Some(AT),
             ds_certificate: None,
             skip_country_check: true,
+            ..PaOptions::default()
         },
         ..ReaderConfig::default()
     };

@@ -70,6 +70,7 @@ pub fn config() -> ReaderConfig {
             at: Some(AT),
             ds_certificate: None,
             skip_country_check: false,
+            ..PaOptions::default()
         },
         ..ReaderConfig::default()
     }
