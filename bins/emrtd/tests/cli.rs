@@ -265,6 +265,8 @@ fn verify_reports_hidden_dg14_and_dg15_as_failed() {
     let (v, code) = run();
     assert_eq!(code, 1, "{v:#}");
     assert_eq!(v["active_authentication"], "FAILED");
+}
+
 /// Issue 13 hole 4: with no trust arguments `emrtd verify` trusts the embedded DE/NL master
 /// lists, never the test PKI.
 #[test]

@@ -332,8 +332,17 @@ fn auth_outcome(r: AuthResult) -> CheckOutcome {
 /// authentication fails (`passive authentication: Reason { code: DsCertificateExpired, … }`).
 const PA_REASON_PREFIX: &str = "passive authentication: Reason { code: ";
 
-/// Reason codes that only say a certificate's validity period is over (or are notes).
-const EXPIRY_ONLY_CODES: [&str; 3] = ["DsCertificateExpired", "CscaExpired", "Info"];
+/// Reason codes that only say a certificate's validity period is over, or are notes that do
+/// not break the chain under docval-server's default policy (a stale CRL, an RSA key under 2048
+/// bits, a SHA-1 signature: reported, accepted, since real documents still carry them).
+const EXPIRY_ONLY_CODES: [&str; 6] = [
+    "DsCertificateExpired",
+    "CscaExpired",
+    "Info",
+    "RevocationStale",
+    "WeakRsaKey",
+    "Sha1Signature",
+];
 
 /// Whether the passive-authentication reasons in `errors` show a chain that failed only because
 /// its certificates expired: at least one expiry reason and nothing else. Fails closed: no
@@ -572,6 +581,14 @@ mod tests {
         assert_eq!(d(&p).verdict.code(), 9103);
         // Other errors of the reading do not matter here.
         p.errors.push("FILE_READ_ERROR: DG11: 6A82".into());
+        assert_eq!(d(&p).verdict.code(), 9103);
+        // Notes that emrtd-pa reports but accepts by default (SHA-1, RSA under 2048 bits, a
+        // stale CRL) do not turn an old genuine document into a forgery.
+        for code in ["Sha1Signature", "WeakRsaKey", "RevocationStale"] {
+            p.errors.push(format!(
+                "passive authentication: Reason {{ code: {code}, detail: \"\" }}"
+            ));
+        }
         assert_eq!(d(&p).verdict.code(), 9103);
     }
 
