@@ -46,14 +46,24 @@ async fn health_and_metrics_after_a_session() {
     .await
     .unwrap();
     assert_eq!(out.code(), Some(1000));
-    let m = http
-        .get(format!("http://{addr}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // The server records the session's outcome after it sent the close frame: wait for that
+    // state (bounded), not for a time.
+    let mut m = String::new();
+    for _ in 0..500 {
+        m = http
+            .get(format!("http://{addr}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if m.contains("docval_sessions_active 0") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(m.contains("docval_sessions_active 0"), "{m}");
     assert!(m.contains("docval_sessions_started_total 1"), "{m}");
     assert!(m.contains("docval_session_outcomes_total{reason=\"NORMAL\"} 1"), "{m}");
     assert!(m.contains(&format!("docval_apdus_total {}", out.apdus)), "{m}");
