@@ -286,3 +286,83 @@ async fn dg15_listed_in_the_sod_but_hidden_or_refused_fails_active_authenticatio
     let r = read_chip(chip("pace-cam-aes128")).await;
     assert_eq!(r.active_authentication, AuthResult::Unavailable, "{}", summary(&r));
 }
+
+/// pace-cam-aes128 with a DG14 that keeps only what `keep_pace_info` says (its chip
+/// authentication infos turned into unknown ones), the SOD re-signed by its Document Signer:
+/// a document whose only chip authentication is PACE-CAM.
+fn cam_only_document(keep_pace_info: bool) -> Document {
+    let mut d = doc("pace-cam-aes128");
+    let old = file_mut(&mut d, 0x010E).clone();
+    let mut new = old.clone();
+    // id-PK-ECDH and id-CA-ECDH-AES-CBC-CMAC-128 -> unknown arcs of the same length.
+    replace_unique(
+        &mut new,
+        &hex::decode("060904007f000702020102").unwrap(),
+        &hex::decode("060904007f00070202017f").unwrap(),
+    );
+    replace_unique(
+        &mut new,
+        &hex::decode("060a04007f00070202030202").unwrap(),
+        &hex::decode("060a04007f0007020203027f").unwrap(),
+    );
+    if !keep_pace_info {
+        replace_unique(
+            &mut new,
+            &hex::decode("060a04007f00070202040602").unwrap(),
+            &hex::decode("060a04007f0007020204067f").unwrap(),
+        );
+    }
+    *file_mut(&mut d, 0x010E) = new.clone();
+    let sod = file_mut(&mut d, 0x011D).clone();
+    *file_mut(&mut d, 0x011D) = resign_pss_sod(&sod, &[(&old, &new)]);
+    d
+}
+
+/// The clone of `genuine` that offers PACE-GM instead of PACE-CAM in its (unsigned)
+/// EF.CardAccess: it knows the CAN, not the chip's static key.
+fn clone_hiding_cam(genuine: &Document) -> VirtualChip {
+    let mut clone = genuine.clone();
+    let mut ca = genuine.file(Df::Mf, 0x011C).unwrap().to_vec();
+    replace_unique(
+        &mut ca,
+        &hex::decode("060a04007f00070202040602").unwrap(),
+        &hex::decode("060a04007f00070202040202").unwrap(),
+    );
+    put_mf(&mut clone, 0x011C, ca);
+    clone.manifest.keys.ca_private_key = None;
+    clone.manifest.keys.pace_cam_private_key = None;
+    let pace = PacePlugin::from_document(&clone).unwrap();
+    chip_with(clone, vec![Box::new(pace)]).unwrap()
+}
+
+#[tokio::test]
+async fn a_clone_hiding_pace_cam_announced_in_signed_data_is_not_unavailable() {
+    // Control: the genuine CAM-only chips are chip-authenticated.
+    for keep in [true, false] {
+        let d = cam_only_document(keep);
+        let genuine = chip_with(d.clone(), vec![Box::new(PacePlugin::from_document(&d).unwrap())]).unwrap();
+        let r = read_chip(genuine).await;
+        assert!(r.passive_authentication_ok(), "{}", summary(&r));
+        assert_eq!(r.chip_authentication, AuthResult::Success, "{}", summary(&r));
+    }
+    // The signed DG14 announces PACE-CAM; the clone offers PACE-GM. Before the fix: UNAVAILABLE.
+    let r = read_chip(clone_hiding_cam(&cam_only_document(true))).await;
+    assert!(r.passive_authentication_ok(), "{}", summary(&r));
+    assert_eq!(r.chip_authentication, AuthResult::Failed, "{}", summary(&r));
+    assert!(
+        r.errors.iter().any(|e| e.contains("DG14 announces PACE-CAM")),
+        "{}",
+        summary(&r)
+    );
+    // Only the signed EF.CardSecurity announces it (DG14 does not): read and believed.
+    let r = read_chip(clone_hiding_cam(&cam_only_document(false))).await;
+    assert!(r.passive_authentication_ok(), "{}", summary(&r));
+    assert_eq!(r.chip_authentication, AuthResult::Failed, "{}", summary(&r));
+    assert!(
+        r.errors
+            .iter()
+            .any(|e| e.contains("EF.CardSecurity announces PACE-CAM")),
+        "{}",
+        summary(&r)
+    );
+}
