@@ -22,17 +22,6 @@ use emrtd_sim::plugins::{AaPlugin, PacePlugin};
 use emrtd_sim::{Adversarial, Df, Document, VirtualChip};
 use zeroize::Zeroizing;
 
-fn summary(r: &Reading) -> String {
-    format!(
-        "failure={:?} pa={:?} ca={:?} aa={:?} errors={:?}",
-        r.failure,
-        reasons(r),
-        r.chip_authentication,
-        r.active_authentication,
-        r.errors
-    )
-}
-
 /// The standard generator of brainpoolP256r1 (uncompressed), as it appears in the explicit
 /// domain parameters of the td1-id-explicit-curve fixture's EF.CardAccess.
 const BP256_G: &str = "048bd2aeb9cb7e57cb2c4b482ffc81b7afb9de27e1e3bd23c23a4453bd9ace3262547ef835c3dac4fd97f8461a14611dc9c27745132ded8e545c1d54c72f046997";

@@ -16,17 +16,6 @@ use emrtd_sim::{Adversarial, VirtualChip};
 use emrtd_transport::TransportError;
 use std::sync::{Arc, Mutex};
 
-fn summary(r: &Reading) -> String {
-    format!(
-        "failure={:?} pa={:?} ca={:?} aa={:?} errors={:?}",
-        r.failure,
-        reasons(r),
-        r.chip_authentication,
-        r.active_authentication,
-        r.errors
-    )
-}
-
 /// Passive authentication ran and failed with `code`; the reading itself completed.
 fn assert_pa_fails_with(r: &Reading, code: ReasonCode) {
     assert!(r.failure.is_none(), "{}", summary(r));

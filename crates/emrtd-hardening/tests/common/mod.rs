@@ -105,6 +105,18 @@ pub fn reported_genuine(r: &Reading) -> bool {
         && r.active_authentication == AuthResult::Success
 }
 
+/// One line with everything a failed assertion on a reading needs.
+pub fn summary(r: &Reading) -> String {
+    format!(
+        "failure={:?} pa={:?} ca={:?} aa={:?} errors={:?}",
+        r.failure,
+        reasons(r),
+        r.chip_authentication,
+        r.active_authentication,
+        r.errors
+    )
+}
+
 pub fn reasons(r: &Reading) -> Vec<ReasonCode> {
     r.passive_authentication
         .as_ref()
