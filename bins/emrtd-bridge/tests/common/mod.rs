@@ -233,7 +233,7 @@ pub async fn replay(url: &str, blocks: &[Block]) -> Vec<(Vec<String>, Vec<Vec<St
         let mut tries = 0;
         loop {
             tries += 1;
-            match replay_block(url, b).await {
+            match replay_block(url, b, tries).await {
                 Ok(r) => {
                     all.push(r);
                     break;
@@ -241,7 +241,7 @@ pub async fn replay(url: &str, blocks: &[Block]) -> Vec<(Vec<String>, Vec<Vec<St
                 // AusweisApp2 1.26.2 races with its keypad Simulator: sometimes the PIN change
                 // succeeds right after SET_CARD without ENTER_PIN (what block 2 of the first
                 // transcript shows). The block is run again until the asked-for path is taken.
-                Err(e) if tries < 10 => eprintln!("{}: {e}; again", b.title),
+                Err(e) if tries < 12 => eprintln!("{}: {e}; again", b.title),
                 Err(e) => panic!("{}: {e}", b.title),
             }
         }
@@ -249,7 +249,7 @@ pub async fn replay(url: &str, blocks: &[Block]) -> Vec<(Vec<String>, Vec<Vec<St
     all
 }
 
-async fn replay_block(url: &str, b: &Block) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
+async fn replay_block(url: &str, b: &Block, attempt_no: u64) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
     // AusweisApp2 sometimes takes a new connection while still ending the previous one and
     // then never announces its readers: reconnect until the announcements come.
     let mut attempt = 0;
@@ -277,8 +277,10 @@ async fn replay_block(url: &str, b: &Block) -> Result<(Vec<String>, Vec<Vec<Stri
     for s in &b.steps {
         if s.send.contains(r#""SET_CARD""#) && s.expect.len() > 1 {
             // Gives AusweisApp2's keypad Simulator time to settle: inserted at once, it often
-            // skips ENTER_PIN (see `replay`).
-            tokio::time::sleep(Duration::from_millis(1500)).await;
+            // skips ENTER_PIN (see `replay`). AusweisApp2 gives no message that says its
+            // simulator has settled; on a loaded machine it needs longer, so each new attempt
+            // waits longer (1.5 s, 3 s, ... up to 6 s).
+            tokio::time::sleep(Duration::from_millis(1500 * attempt_no.min(4))).await;
         }
         c.send(&s.send).await;
         let mut got = Vec::new();
