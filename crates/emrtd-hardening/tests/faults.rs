@@ -232,7 +232,9 @@ async fn f07_session_limit_refuses_cleanly_and_recovers() {
         .unwrap_err();
     assert!(err.to_string().contains("503"), "{err}");
     assert_eq!(first.await.unwrap().code(), Some(1000));
-    // The slot is free again.
+    // The slot is free again once the server has finished the first session (the phone sees
+    // the close frame before the server's session task has released its slot).
+    wait_until(|| server.state.metrics.sessions_active.load(Ordering::Relaxed) == 0).await;
     let out = emrtd_phone::run_phone(&mut chip("ref-1"), &phone_can(&server.url, "YOUR CLIENT ID"))
         .await
         .unwrap();
