@@ -1,0 +1,651 @@
+//! The server side of v2 as a state machine (§4.4): frames in, frames and events out.
+//!
+//! ```text
+//! AWAIT_START ──START──▶ (driver checks clientId) ──accept()──▶ READING
+//! READING ──FILE──▶ READING (stored by name; no duplicates)
+//! READING ──CA_HANDOVER (after FILE dg14)──▶ CA_RELAY ──APDU responses──▶ FILE dg1 + CA_HANDBACK ──▶ READING
+//! READING ──FINISH──▶ FINISHED (event Finished: the driver verifies, POSTs, answers RESULT, closes)
+//! ```
+//!
+//! Chip authentication (Doc 9303-11 §6.2) runs over the phone's live secure-messaging session:
+//! MSE:Set KAT (3DES) or MSE:Set AT + GENERAL AUTHENTICATE (AES) wrapped under the handed-over
+//! keys, then READ BINARY of EF.DG1 (short file identifier 01) under the new keys. Only a
+//! response that verifies under the new keys confirms that the chip holds the private key of
+//! DG14; that DG1 is the one passive authentication checks (the phone may not upload its own).
+//!
+//! The driver owns the socket and the clock: it asks [`ServerSession::timer`] which timeout
+//! applies while it waits and calls [`ServerSession::on_timeout`] when it expires.
+
+use super::frame::{BinaryFrame, apdu_frame, file_frame};
+use super::message::{
+    CaHandback, CaHandover, CheckResult, ClientMessage, MAX_ID_CHARS, MessageError, SecureMessagingInfo, ServerMessage,
+    Start,
+};
+use crate::close::CloseReason;
+use base64::Engine;
+use emrtd_apdu::{CommandApdu, ResponseApdu, StatusWord};
+use emrtd_chipauth::ca::{CaParams, CaPending, CaStep, CaTerminal};
+use emrtd_secinfo::{SecurityInfo, SecurityInfos};
+use emrtd_sm::SmSession;
+use rand_core::CryptoRng;
+use std::collections::BTreeMap;
+use zeroize::Zeroizing;
+
+/// Bounds on what a phone may send. Every byte of it is hostile.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest single file (DG2 with a face is tens of kB; DG3/DG4 are never uploaded).
+    pub max_file_bytes: usize,
+    /// All files of a session together.
+    pub max_total_bytes: usize,
+    /// Number of files.
+    pub max_files: usize,
+    /// Longest file name (`sod`, `dg1` … `dg16`; Android allows 127).
+    pub max_name_bytes: usize,
+    /// APDUs in one relay (CA takes two or three, DG1 one or two).
+    pub max_relay_apdus: u32,
+    /// Largest EF.DG1 read during the relay (TD1/TD2/TD3 DG1 are under 100 bytes).
+    pub max_dg1_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_bytes: 1 << 20,
+            max_total_bytes: 4 << 20,
+            max_files: 24,
+            max_name_bytes: 32,
+            max_relay_apdus: 16,
+            max_dg1_bytes: 1024,
+        }
+    }
+}
+
+/// Which timeout applies while the driver waits for the next frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// Waiting for START (E1).
+    Start,
+    /// The phone reads the chip locally (the user may take a minute to present it).
+    Reading,
+    /// Waiting for the answer to a relayed APDU (E7).
+    Response,
+    /// Nothing is expected (the driver is verifying or the session ended).
+    None,
+}
+
+/// How chip authentication went in the relay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RelayedCa {
+    /// The phone never handed over.
+    NotRequested,
+    /// The chip answered under the new keys.
+    Confirmed,
+    /// DG14 offers no chip authentication key (E9): DG1 was read under the phone's keys.
+    NoChipAuthenticationKey(String),
+    /// Chip authentication failed (the chip rejected it, or did not answer under the keys it
+    /// agreed: the mark of a clone).
+    Failed(String),
+}
+
+/// Everything a session collected, handed to the driver for verification.
+pub struct Collected {
+    pub start: Start,
+    /// The active authentication challenge sent in ACCEPT.
+    pub challenge: [u8; 8],
+    /// Files as uploaded by the phone, by name.
+    pub files: BTreeMap<String, Zeroizing<Vec<u8>>>,
+    /// EF.DG1 as the server read it during the relay.
+    pub server_dg1: Option<Zeroizing<Vec<u8>>>,
+    pub chip_authentication: RelayedCa,
+    /// FINISH's signature, decoded (`Err` when it was not base64 or too long).
+    pub aa_signature: Option<Result<Zeroizing<Vec<u8>>, ()>>,
+    pub send_result: bool,
+}
+
+impl std::fmt::Debug for Collected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collected")
+            .field("files", &self.files.keys().collect::<Vec<_>>())
+            .field("server_dg1", &self.server_dg1.is_some())
+            .field("chip_authentication", &self.chip_authentication)
+            .field("aa_signature", &self.aa_signature.as_ref().map(|s| s.is_ok()))
+            .field("send_result", &self.send_result)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A frame for the phone.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outgoing {
+    /// Wiped on drop (CA_HANDBACK carries session keys).
+    Text(Zeroizing<String>),
+    Binary(Zeroizing<Vec<u8>>),
+}
+
+/// What the driver has to do.
+#[derive(Debug)]
+pub enum Event {
+    /// Send this frame.
+    Send(Outgoing),
+    /// START arrived: check the client id, then call [`ServerSession::accept`] (or close with
+    /// `INVALID_CLIENT_ID`).
+    Started,
+    /// A MONITORING message in a diagnostic session: `Some(step)` for Android's
+    /// `Step: NAME`, `None` for free text (which may quote passport data: not to be logged).
+    Monitoring(Option<String>),
+    /// FINISH arrived: verify, POST, send RESULT if asked, then close.
+    Finished(Box<Collected>),
+    /// Chip authentication failed in the relay: the chip's session is gone and the phone
+    /// cannot go on. Verify what there is (chip authentication FAILED), POST it, and close with
+    /// `EMRTD_PASSPORT_READER_ERROR`.
+    ChipAuthenticationFailed(Box<Collected>),
+    /// End the session with this reason (protocol errors, timeouts, relay failures).
+    Close(CloseReason),
+}
+
+enum Relay {
+    /// A CA command is out, under the handed-over keys.
+    Ca { terminal: Box<CaTerminal>, sm: SmSession },
+    /// The first READ BINARY of DG1 is out under the new keys; its answer confirms CA.
+    Confirm { pending: Box<CaPending> },
+    /// DG1 is being read (under the new keys, or the phone's for E9).
+    ReadDg1 { sm: SmSession, check: CheckResult },
+}
+
+enum State {
+    AwaitStart,
+    /// START parsed; the driver checks the client.
+    Validating(Start),
+    Reading(Box<Session>),
+    CaRelay(Box<Session>, Box<RelayState>),
+    Done,
+}
+
+struct RelayState {
+    relay: Relay,
+    handover: CaHandover,
+    dg1: Zeroizing<Vec<u8>>,
+    apdus: u32,
+    ca_note: Option<String>,
+}
+
+struct Session {
+    start: Start,
+    files: BTreeMap<String, Zeroizing<Vec<u8>>>,
+    total: usize,
+    server_dg1: Option<Zeroizing<Vec<u8>>>,
+    chip_authentication: RelayedCa,
+    handed_over: bool,
+}
+
+/// The v2 server session.
+pub struct ServerSession {
+    state: State,
+    challenge: [u8; 8],
+    limits: Limits,
+}
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+/// READ BINARY of EF.DG1 by short file identifier 01 (Doc 9303-10 §3.6.2), `ne` bytes.
+fn read_dg1_sfi(ne: u32) -> CommandApdu {
+    CommandApdu::new(0x00, 0xB0, 0x81, 0x00).with_ne(ne)
+}
+
+/// READ BINARY of the current file at `offset`.
+fn read_at(offset: usize, ne: u32) -> CommandApdu {
+    CommandApdu::new(0x00, 0xB0, ((offset >> 8) & 0x7F) as u8, (offset & 0xFF) as u8).with_ne(ne)
+}
+
+/// The length of a complete BER-TLV element from its first bytes, once known.
+fn tlv_total_len(bytes: &[u8]) -> Option<usize> {
+    let first_len = *bytes.get(1)?;
+    if first_len < 0x80 {
+        return Some(2 + usize::from(first_len));
+    }
+    let n = usize::from(first_len & 0x7F);
+    if n == 0 || n > 3 {
+        return Some(usize::MAX);
+    }
+    let len_bytes = bytes.get(2..2 + n)?;
+    let len = len_bytes.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+    Some(2 + n + len)
+}
+
+/// `Step: NAME` of Android's MONITORING, if that is what the message is.
+fn monitoring_step(message: &str) -> Option<String> {
+    let step = message.strip_prefix("Step: ")?;
+    (!step.is_empty()
+        && step.len() <= 64
+        && step
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
+    .then(|| step.to_owned())
+}
+
+/// Whether DG14 parses and holds no chip authentication public key (E9: UNAVAILABLE rather
+/// than FAILED in the handback; the verdict comes from verification).
+fn offers_no_ca_key(dg14: &[u8]) -> bool {
+    let Ok((t, _)) = emrtd_apdu::tlv::Tlv::parse(dg14) else {
+        return false;
+    };
+    if t.tag != emrtd_apdu::tlv::Tag(0x6E) {
+        return false;
+    }
+    SecurityInfos::parse(t.value).is_ok_and(|infos| {
+        !infos
+            .infos
+            .iter()
+            .any(|i| matches!(i, SecurityInfo::ChipAuthenticationPublicKey(_)))
+    })
+}
+
+fn valid_file_name(name: &str, limits: &Limits) -> bool {
+    !name.is_empty()
+        && name.len() <= limits.max_name_bytes
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+}
+
+impl ServerSession {
+    /// A session that will send `challenge` in ACCEPT (8 random bytes from the driver's RNG).
+    pub fn new(challenge: [u8; 8], limits: Limits) -> Self {
+        ServerSession {
+            state: State::AwaitStart,
+            challenge,
+            limits,
+        }
+    }
+
+    pub fn challenge(&self) -> &[u8; 8] {
+        &self.challenge
+    }
+
+    /// The START message, once received.
+    pub fn start(&self) -> Option<&Start> {
+        match &self.state {
+            State::Validating(s) => Some(s),
+            State::Reading(s) | State::CaRelay(s, _) => Some(&s.start),
+            State::AwaitStart | State::Done => None,
+        }
+    }
+
+    /// Whether the session has ended (no more frames are expected).
+    pub fn is_done(&self) -> bool {
+        matches!(self.state, State::Done)
+    }
+
+    /// The timeout that applies now.
+    pub fn timer(&self) -> Timer {
+        match self.state {
+            State::AwaitStart => Timer::Start,
+            State::Reading(_) => Timer::Reading,
+            State::CaRelay(..) => Timer::Response,
+            State::Validating(_) | State::Done => Timer::None,
+        }
+    }
+
+    /// The timeout returned by [`ServerSession::timer`] expired.
+    pub fn on_timeout(&mut self) -> Vec<Event> {
+        let reason = match self.state {
+            State::AwaitStart => CloseReason::TimeoutWhileWaitingForStartMessage,
+            State::Reading(_) | State::CaRelay(..) => CloseReason::TimeoutWhileWaitingForResponse,
+            State::Validating(_) | State::Done => return Vec::new(),
+        };
+        self.close(reason)
+    }
+
+    fn close(&mut self, reason: CloseReason) -> Vec<Event> {
+        self.state = State::Done;
+        vec![Event::Close(reason)]
+    }
+
+    fn protocol_error(&mut self) -> Vec<Event> {
+        self.close(CloseReason::ProtocolError)
+    }
+
+    /// The driver accepted the client: ACCEPT goes out, the phone reads the chip.
+    pub fn accept(&mut self) -> Vec<Event> {
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::Validating(start) => {
+                self.state = State::Reading(Box::new(Session {
+                    start,
+                    files: BTreeMap::new(),
+                    total: 0,
+                    server_dg1: None,
+                    chip_authentication: RelayedCa::NotRequested,
+                    handed_over: false,
+                }));
+                vec![Event::Send(Outgoing::Text(Zeroizing::new(
+                    ServerMessage::accept(&self.challenge).to_json(),
+                )))]
+            }
+            other => {
+                self.state = other;
+                Vec::new()
+            }
+        }
+    }
+
+    /// A text frame from the phone.
+    pub fn on_text<R: CryptoRng + ?Sized>(&mut self, text: &str, rng: &mut R) -> Vec<Event> {
+        let msg = match ClientMessage::parse(text) {
+            Ok(m) => m,
+            Err(MessageError::TooLong(_) | MessageError::NotTyped | MessageError::UnknownType)
+            | Err(MessageError::Malformed { .. }) => return self.protocol_error(),
+        };
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::AwaitStart => match msg {
+                ClientMessage::Start(start) => {
+                    if start.client_id.chars().count() > MAX_ID_CHARS
+                        || start.validation_id.chars().count() > MAX_ID_CHARS
+                        || start.platform.chars().count() > 32
+                    {
+                        return self.protocol_error();
+                    }
+                    self.state = State::Validating(start);
+                    vec![Event::Started]
+                }
+                _ => self.protocol_error(),
+            },
+            State::Validating(_) | State::Done => self.protocol_error(),
+            State::Reading(session) => self.reading_text(session, msg, rng),
+            State::CaRelay(session, relay) => match msg {
+                ClientMessage::Monitoring(m) => {
+                    let ev = Self::monitoring(&session, &m.message);
+                    self.state = State::CaRelay(session, relay);
+                    ev
+                }
+                // FINISH or a second handover before CA_HANDBACK.
+                _ => self.protocol_error(),
+            },
+        }
+    }
+
+    fn monitoring(session: &Session, message: &str) -> Vec<Event> {
+        if session.start.enable_diagnostics {
+            vec![Event::Monitoring(monitoring_step(message))]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn reading_text<R: CryptoRng + ?Sized>(
+        &mut self,
+        mut session: Box<Session>,
+        msg: ClientMessage,
+        rng: &mut R,
+    ) -> Vec<Event> {
+        match msg {
+            ClientMessage::Monitoring(m) => {
+                let ev = Self::monitoring(&session, &m.message);
+                self.state = State::Reading(session);
+                ev
+            }
+            ClientMessage::Start(_) => self.protocol_error(),
+            ClientMessage::Finish(finish) => {
+                let aa_signature = finish.active_authentication_signature.as_deref().map(|s| {
+                    b64()
+                        .decode(s)
+                        .ok()
+                        .filter(|sig| !sig.is_empty() && sig.len() <= 1024)
+                        .map(Zeroizing::new)
+                        .ok_or(())
+                });
+                let collected = Collected {
+                    start: session.start,
+                    challenge: self.challenge,
+                    files: std::mem::take(&mut session.files),
+                    server_dg1: session.server_dg1.take(),
+                    chip_authentication: session.chip_authentication,
+                    aa_signature,
+                    send_result: finish.send_result,
+                };
+                self.state = State::Done;
+                vec![Event::Finished(Box::new(collected))]
+            }
+            ClientMessage::CaHandover(handover) => {
+                if session.handed_over {
+                    return self.protocol_error();
+                }
+                let Some(dg14) = session.files.get("dg14") else {
+                    // "DG14 must be sent BEFORE CA_HANDOVER".
+                    return self.protocol_error();
+                };
+                let Ok(sm) = handover.secure_messaging_info.to_session() else {
+                    return self.protocol_error();
+                };
+                if handover.max_block_size == 0 || handover.max_transceive_length_for_secure_messaging < 16 {
+                    return self.protocol_error();
+                }
+                session.handed_over = true;
+                let block = handover.max_block_size.clamp(1, 256);
+                let (relay, first, ca_note) =
+                    match CaParams::from_dg14(dg14, None).and_then(|p| CaTerminal::new(p, rng)) {
+                        Ok(mut terminal) => match terminal.start() {
+                            Ok(cmd) => (
+                                Relay::Ca {
+                                    terminal: Box::new(terminal),
+                                    sm,
+                                },
+                                cmd,
+                                None,
+                            ),
+                            Err(_) => return self.close(CloseReason::ServerError),
+                        },
+                        Err(e) => {
+                            // E9: DG14 without a usable chip authentication key. Read DG1 with
+                            // the phone's keys and hand them back; verification after FINISH
+                            // decides the verdict from the signed data.
+                            let check = if offers_no_ca_key(dg14) {
+                                CheckResult::Unavailable
+                            } else {
+                                CheckResult::Failed
+                            };
+                            (Relay::ReadDg1 { sm, check }, read_dg1_sfi(block), Some(e.to_string()))
+                        }
+                    };
+                let relay_state = RelayState {
+                    relay,
+                    handover,
+                    dg1: Zeroizing::new(Vec::new()),
+                    apdus: 0,
+                    ca_note,
+                };
+                self.send_relay(session, relay_state, first)
+            }
+        }
+    }
+
+    fn block(&self, handover: &CaHandover) -> u32 {
+        handover.max_block_size.clamp(1, 256)
+    }
+
+    /// Wraps `cmd` under the relay's current keys and sends it.
+    fn send_relay(&mut self, session: Box<Session>, mut rs: RelayState, cmd: CommandApdu) -> Vec<Event> {
+        rs.apdus += 1;
+        if rs.apdus > self.limits.max_relay_apdus {
+            return self.close(CloseReason::EmrtdPassportReaderError);
+        }
+        let protected = match &mut rs.relay {
+            Relay::Ca { sm, .. } | Relay::ReadDg1 { sm, .. } => sm.protect(&cmd).map_err(|e| e.to_string()),
+            Relay::Confirm { pending } => pending.protect(&cmd).map_err(|e| e.to_string()),
+        };
+        let bytes = match protected.map(|p| p.to_bytes()) {
+            Ok(Ok(b)) => b,
+            _ => return self.close(CloseReason::ServerError),
+        };
+        if bytes.len() > rs.handover.max_transceive_length_for_secure_messaging as usize {
+            // The phone's NFC stack cannot carry this command (e.g. MSE:Set KAT with a
+            // 2048-bit DH key over a short-length-only link).
+            return self.close(CloseReason::EmrtdPassportReaderError);
+        }
+        self.state = State::CaRelay(session, Box::new(rs));
+        vec![Event::Send(Outgoing::Binary(Zeroizing::new(apdu_frame(&bytes))))]
+    }
+
+    /// A binary frame from the phone.
+    pub fn on_binary<R: CryptoRng + ?Sized>(&mut self, bytes: &[u8], _rng: &mut R) -> Vec<Event> {
+        let Ok(frame) = BinaryFrame::parse(bytes) else {
+            return self.protocol_error();
+        };
+        match (std::mem::replace(&mut self.state, State::Done), frame) {
+            (State::Reading(session), BinaryFrame::File { name, data }) => self.on_file(session, name, data),
+            (State::CaRelay(session, relay), BinaryFrame::Apdu(resp)) => self.on_relay_response(session, *relay, resp),
+            _ => self.protocol_error(),
+        }
+    }
+
+    fn on_file(&mut self, mut session: Box<Session>, name: &str, data: &[u8]) -> Vec<Event> {
+        let l = &self.limits;
+        if !valid_file_name(name, l)
+            || session.files.contains_key(name)
+            || session.files.len() >= l.max_files
+            || data.len() > l.max_file_bytes
+            || session.total.saturating_add(data.len()) > l.max_total_bytes
+            // The DG14 chip authentication used, and the DG1 the server read, are final.
+            || (name == "dg14" && session.handed_over)
+            || (name == "dg1" && session.server_dg1.is_some())
+        {
+            return self.protocol_error();
+        }
+        session.total += data.len();
+        session.files.insert(name.to_owned(), Zeroizing::new(data.to_vec()));
+        self.state = State::Reading(session);
+        Vec::new()
+    }
+
+    fn on_relay_response(&mut self, session: Box<Session>, mut rs: RelayState, raw: &[u8]) -> Vec<Event> {
+        // iOS answers 6F00 when it could not forward the command (E6): the chip's session is
+        // in an unknown state; end the session without a verdict on the chip.
+        if raw == [0x6F, 0x00] {
+            return self.close(CloseReason::EmrtdPassportReaderError);
+        }
+        let Ok(resp) = ResponseApdu::parse(raw) else {
+            return self.protocol_error();
+        };
+        match rs.relay {
+            Relay::Ca { mut terminal, mut sm } => {
+                let plain = match sm.unprotect(&resp) {
+                    Ok(p) => p,
+                    // Under the phone's own keys: the relay, not the chip, is broken.
+                    Err(_) => return self.close(CloseReason::EmrtdPassportReaderError),
+                };
+                match terminal.on_response(&plain) {
+                    Ok(CaStep::Send(next)) => {
+                        rs.relay = Relay::Ca { terminal, sm };
+                        self.send_relay(session, rs, next)
+                    }
+                    Ok(CaStep::Pending(pending)) => {
+                        rs.relay = Relay::Confirm { pending };
+                        let ne = self.block(&rs.handover);
+                        self.send_relay(session, rs, read_dg1_sfi(ne))
+                    }
+                    Err(e) => self.ca_failed(*session, format!("the chip refused chip authentication: {e}")),
+                }
+            }
+            Relay::Confirm { pending } => match pending.confirm(&resp) {
+                Ok((confirmed, plain)) => {
+                    rs.relay = Relay::ReadDg1 {
+                        sm: confirmed.session,
+                        check: CheckResult::Success,
+                    };
+                    self.on_dg1_part(session, rs, plain)
+                }
+                Err(e) => self.ca_failed(
+                    *session,
+                    format!("the chip did not answer under the keys it agreed (clone suspected): {e}"),
+                ),
+            },
+            Relay::ReadDg1 { mut sm, check } => match sm.unprotect(&resp) {
+                Ok(plain) => {
+                    rs.relay = Relay::ReadDg1 { sm, check };
+                    self.on_dg1_part(session, rs, plain)
+                }
+                Err(e) if check == CheckResult::Success => self.ca_failed(
+                    *session,
+                    format!("the chip's answer under the new keys does not verify: {e}"),
+                ),
+                Err(_) => self.close(CloseReason::EmrtdPassportReaderError),
+            },
+        }
+    }
+
+    fn ca_failed(&mut self, session: Session, why: String) -> Vec<Event> {
+        self.state = State::Done;
+        let collected = Collected {
+            start: session.start,
+            challenge: self.challenge,
+            files: session.files,
+            server_dg1: None,
+            chip_authentication: RelayedCa::Failed(why),
+            aa_signature: None,
+            send_result: false,
+        };
+        vec![Event::ChipAuthenticationFailed(Box::new(collected))]
+    }
+
+    /// A plain READ BINARY answer while reading DG1.
+    fn on_dg1_part(&mut self, session: Box<Session>, mut rs: RelayState, plain: ResponseApdu) -> Vec<Event> {
+        let sw = plain.sw;
+        if (sw != StatusWord::SUCCESS && sw != StatusWord::END_OF_FILE) || plain.data.is_empty() {
+            return self.close(CloseReason::FileReadError);
+        }
+        rs.dg1.extend_from_slice(&plain.data);
+        if rs.dg1.first() != Some(&0x61) {
+            return self.close(CloseReason::FileReadError);
+        }
+        let total = tlv_total_len(&rs.dg1);
+        match total {
+            Some(t) if t > self.limits.max_dg1_bytes => self.close(CloseReason::FileReadError),
+            Some(t) if rs.dg1.len() >= t => {
+                rs.dg1.truncate(t);
+                self.hand_back(session, rs)
+            }
+            _ if sw == StatusWord::END_OF_FILE => self.close(CloseReason::FileReadError),
+            _ => {
+                let offset = rs.dg1.len();
+                let remaining = total.map_or(256, |t| t - offset);
+                let ne = self.block(&rs.handover).min(u32::try_from(remaining).unwrap_or(256));
+                if offset > 0x7FFF {
+                    return self.close(CloseReason::FileReadError);
+                }
+                self.send_relay(session, rs, read_at(offset, ne))
+            }
+        }
+    }
+
+    /// DG1 is complete: FILE `dg1`, then CA_HANDBACK with the session the chip expects next.
+    fn hand_back(&mut self, mut session: Box<Session>, rs: RelayState) -> Vec<Event> {
+        let Relay::ReadDg1 { sm, check } = &rs.relay else {
+            return self.close(CloseReason::ServerError);
+        };
+        let Ok(info) = SecureMessagingInfo::from_session(sm) else {
+            return self.close(CloseReason::ServerError);
+        };
+        let Ok(file) = file_frame("dg1", &rs.dg1) else {
+            return self.close(CloseReason::ServerError);
+        };
+        session.chip_authentication = match check {
+            CheckResult::Success => RelayedCa::Confirmed,
+            _ => RelayedCa::NoChipAuthenticationKey(rs.ca_note.clone().unwrap_or_default()),
+        };
+        let handback = ServerMessage::CaHandback(CaHandback {
+            check_result: *check,
+            secure_messaging_info: Some(info),
+            dg1_data: Some(b64().encode(&*rs.dg1)),
+            error_message: rs.ca_note.clone(),
+        });
+        // A DG1 the phone uploaded before the handover is replaced by the one read here.
+        session.server_dg1 = Some(rs.dg1.clone());
+        self.state = State::Reading(session);
+        vec![
+            Event::Send(Outgoing::Binary(Zeroizing::new(file))),
+            Event::Send(Outgoing::Text(Zeroizing::new(handback.to_json()))),
+        ]
+    }
+}
