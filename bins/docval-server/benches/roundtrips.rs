@@ -135,6 +135,7 @@ async fn main() {
             start_message: Duration::from_secs(10),
             response: Duration::from_secs(10),
             session: Duration::from_secs(300),
+            ..Timeouts::default()
         },
         ..Config::default()
     };

@@ -40,6 +40,12 @@ pub struct Timeouts {
     pub response: Duration,
     /// The whole session.
     pub session: Duration,
+    /// v2: from ACCEPT to the next frame while the phone reads the chip itself (the iOS user
+    /// has up to 60 s to present the document); also what ends sessions an iOS client before
+    /// 2.13 abandoned after a local NFC error without closing its socket (notes §4.3 E4).
+    pub v2_reading: Duration,
+    /// v2: the whole session (the user's time to present the document included).
+    pub v2_session: Duration,
 }
 
 impl Default for Timeouts {
@@ -50,6 +56,8 @@ impl Default for Timeouts {
             start_message: Duration::from_secs(10),
             response: Duration::from_secs(4),
             session: Duration::from_secs(60),
+            v2_reading: Duration::from_secs(120),
+            v2_session: Duration::from_secs(300),
         }
     }
 }
@@ -89,6 +97,9 @@ pub struct Config {
     pub max_sessions: usize,
     /// Largest WebSocket message from a client (a response APDU is at most 65 538 bytes).
     pub max_message_bytes: usize,
+    /// v2: largest WebSocket message from a client (each file arrives whole, a DG2 with a face
+    /// is tens of kB; notes §2 recommend at least 1 MiB).
+    pub v2_max_message_bytes: usize,
     /// Allow BAC after a failed PACE (reported in `errors`).
     pub bac_fallback: bool,
     /// TLS certificate chain and key (PEM) for wss://.
@@ -115,6 +126,7 @@ impl Default for Config {
             post: PostConfig::default(),
             max_sessions: 10_000,
             max_message_bytes: 70_000,
+            v2_max_message_bytes: (1 << 20) + 64,
             bac_fallback: false,
             tls: None,
             result_signing: None,
@@ -136,6 +148,8 @@ struct FileConfig {
     start_message_timeout_ms: Option<u64>,
     response_timeout_ms: Option<u64>,
     session_timeout_ms: Option<u64>,
+    v2_reading_timeout_ms: Option<u64>,
+    v2_session_timeout_ms: Option<u64>,
     post_timeout_ms: Option<u64>,
     post_retries: Option<u32>,
     max_sessions: Option<usize>,
@@ -182,6 +196,12 @@ impl Config {
         }
         if let Some(v) = f.session_timeout_ms {
             self.timeouts.session = ms(v);
+        }
+        if let Some(v) = f.v2_reading_timeout_ms {
+            self.timeouts.v2_reading = ms(v);
+        }
+        if let Some(v) = f.v2_session_timeout_ms {
+            self.timeouts.v2_session = ms(v);
         }
         if let Some(v) = f.post_timeout_ms {
             self.post.timeout = ms(v);

@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod post;
 pub mod protocol;
 pub mod session;
+pub mod session_v2;
 pub mod signing;
 pub mod trust;
 
@@ -111,24 +112,32 @@ pub fn install_panic_hook() {
     }));
 }
 
+/// The handshake's checks shared by both protocol versions: the required `Authorization`, and
+/// a session slot, counted before the upgrade so the limit holds under a burst.
+fn admit(state: &AppState, headers: &HeaderMap) -> Result<(), (StatusCode, &'static str)> {
+    if let Some(required) = &state.config.required_authorization {
+        let given = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
+        if !authorization_matches(given, required) {
+            return Err((StatusCode::UNAUTHORIZED, "authorization required"));
+        }
+    }
+    let active = state.metrics.sessions_active.fetch_add(1, Ordering::Relaxed);
+    if active as usize >= state.config.max_sessions {
+        state.metrics.sessions_active.fetch_sub(1, Ordering::Relaxed);
+        state.metrics.sessions_refused.fetch_add(1, Ordering::Relaxed);
+        return Err((StatusCode::SERVICE_UNAVAILABLE, "too many sessions"));
+    }
+    Ok(())
+}
+
 async fn validate(
     State(state): State<Arc<AppState>>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if let Some(required) = &state.config.required_authorization {
-        let given = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
-        if !authorization_matches(given, required) {
-            return (StatusCode::UNAUTHORIZED, "authorization required").into_response();
-        }
-    }
-    // Count the session before the upgrade so the limit holds under a burst.
-    let active = state.metrics.sessions_active.fetch_add(1, Ordering::Relaxed);
-    if active as usize >= state.config.max_sessions {
-        state.metrics.sessions_active.fetch_sub(1, Ordering::Relaxed);
-        state.metrics.sessions_refused.fetch_add(1, Ordering::Relaxed);
-        return (StatusCode::SERVICE_UNAVAILABLE, "too many sessions").into_response();
+    if let Err(refused) = admit(&state, &headers) {
+        return refused.into_response();
     }
     let return_result = query.get("return_result").is_some_and(|v| v == "true");
     let max = state.config.max_message_bytes;
@@ -149,6 +158,27 @@ async fn validate(
         .on_upgrade(move |socket| session::run(socket, state, return_result))
 }
 
+/// v2: `return_result=true` (Android appends it) is tolerated and ignored: FINISH's
+/// `sendResult` decides (notes §2, §7.8).
+async fn validate_v2(State(state): State<Arc<AppState>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    if let Err(refused) = admit(&state, &headers) {
+        return refused.into_response();
+    }
+    let max = state.config.v2_max_message_bytes;
+    // The phone sends each file whole as one binary message (no chunking, notes §2).
+    ws.read_buffer_size(8 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_failed_upgrade({
+            let state = state.clone();
+            move |_| {
+                state.metrics.sessions_active.fetch_sub(1, Ordering::Relaxed);
+            }
+        })
+        .on_upgrade(move |socket| session_v2::run(socket, state))
+}
+
 async fn health() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], "{\"status\":\"UP\"}")
 }
@@ -164,6 +194,7 @@ async fn metrics_route(State(state): State<Arc<AppState>>) -> impl IntoResponse 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/ws1/validate", get(validate))
+        .route("/ws2/validate", get(validate_v2))
         .route("/actuator/health", get(health))
         .route("/healthz", get(health))
         .route("/metrics", get(metrics_route))

@@ -10,6 +10,8 @@ use std::time::Duration;
 #[derive(Default)]
 pub struct Metrics {
     pub sessions_started: AtomicU64,
+    /// Sessions on `/ws2/validate` (also counted in `sessions_started`).
+    pub sessions_v2: AtomicU64,
     pub sessions_active: AtomicU64,
     pub sessions_refused: AtomicU64,
     pub apdus: AtomicU64,
@@ -126,6 +128,12 @@ impl Metrics {
             "docval_sessions_started_total",
             "WebSocket sessions started.",
             self.sessions_started.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "docval_sessions_v2_started_total",
+            "WebSocket sessions started on /ws2/validate.",
+            self.sessions_v2.load(Ordering::Relaxed),
         );
         let _ = writeln!(
             out,

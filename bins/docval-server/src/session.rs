@@ -84,7 +84,7 @@ fn failure_reason(f: &ReadFailure) -> CloseReason {
 
 /// Releases the session's slot (counted in `sessions_active` before the upgrade) however the
 /// session ends, a panic included.
-struct Slot<'a>(&'a Metrics);
+pub(crate) struct Slot<'a>(pub(crate) &'a Metrics);
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
@@ -285,7 +285,7 @@ async fn body(ch: &mut WsChannel, state: &AppState, return_result: bool) -> Clos
     CloseReason::Done
 }
 
-fn now_unix() -> i64 {
+pub(crate) fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

@@ -52,6 +52,7 @@ fn quick() -> Config {
             start_message: Duration::from_millis(300),
             response: Duration::from_millis(400),
             session: Duration::from_secs(20),
+            ..Timeouts::default()
         },
         ..Config::default()
     }
@@ -162,6 +163,7 @@ async fn phone_too_slow_and_session_too_long() {
             start_message: Duration::from_secs(2),
             response: Duration::from_secs(2),
             session: Duration::from_millis(500),
+            ..Timeouts::default()
         },
         ..Config::default()
     })

@@ -29,6 +29,7 @@ fn test_config() -> Config {
             start_message: Duration::from_secs(2),
             response: Duration::from_secs(2),
             session: Duration::from_secs(30),
+            ..Timeouts::default()
         },
         ..Config::default()
     }

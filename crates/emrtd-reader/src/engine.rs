@@ -224,7 +224,7 @@ pub struct Reading {
 }
 
 impl Reading {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Reading {
             access: None,
             card_access: None,
@@ -248,8 +248,25 @@ impl Reading {
     }
 }
 
+/// The active authentication key of DG15, with the ECDSA hash DG14's ActiveAuthenticationInfo
+/// names (Doc 9303-11 §6.1) for EC keys.
+pub(crate) fn aa_public_key(dg15: &[u8], dg14: Option<&[u8]>) -> Result<AaPublicKey, String> {
+    let ecdsa_hash = dg14
+        .and_then(dg14_infos)
+        .and_then(|infos| {
+            infos.infos.into_iter().find_map(|i| match i {
+                SecurityInfo::ActiveAuthentication(aa) => aa.signature_algorithm.clone(),
+                _ => None,
+            })
+        })
+        .and_then(|oid| emrtd_chipauth::aa::ecdsa_hash_from_oid(oid.as_bytes()).ok());
+    emrtd_chipauth::keys::parse_dg15(dg15)
+        .map_err(|err| err.to_string())
+        .and_then(|k| AaPublicKey::new(k, ecdsa_hash).map_err(|err| err.to_string()))
+}
+
 /// The SecurityInfos of DG14 (inside its `6E` application tag).
-fn dg14_infos(dg14: &[u8]) -> Option<SecurityInfos> {
+pub(crate) fn dg14_infos(dg14: &[u8]) -> Option<SecurityInfos> {
     let (t, _) = emrtd_apdu::tlv::Tlv::parse(dg14).ok()?;
     if t.tag != emrtd_apdu::tlv::Tag(0x6E) {
         return None;
@@ -793,7 +810,7 @@ fn fail_step<T: Transport, R: CryptoRng>(e: &mut Engine<'_, '_, T, R>, step: Ste
 }
 
 /// Whether SecurityInfos offer PACE-CAM (a PACEInfo with an id-PACE-ECDH-CAM protocol).
-fn announces_cam(infos: &SecurityInfos) -> bool {
+pub(crate) fn announces_cam(infos: &SecurityInfos) -> bool {
     infos.pace_infos().any(|p| {
         p.protocol()
             .is_some_and(|x| x.mapping == PaceMapping::ChipAuthentication)
@@ -801,7 +818,11 @@ fn announces_cam(infos: &SecurityInfos) -> bool {
 }
 
 /// The signed SecurityInfos of EF.CardSecurity, with the passive authentication of the file.
-fn card_security_infos(cs: &[u8], store: &TrustStore, opts: &PaOptions) -> (PaOutcome, Result<SecurityInfos, String>) {
+pub(crate) fn card_security_infos(
+    cs: &[u8],
+    store: &TrustStore,
+    opts: &PaOptions,
+) -> (PaOutcome, Result<SecurityInfos, String>) {
     let pa = emrtd_pa::verify_card_security(cs, store, opts);
     let infos = emrtd_lds::cms::SignedData::from_content_info(cs)
         .map_err(|err| format!("EF.CardSecurity: {err}"))
@@ -987,21 +1008,7 @@ async fn active_authentication<T: Transport, R: CryptoRng>(
     let Some(dg15) = e.reading.data_groups.get(&15) else {
         return Ok(StepOutcome::Skipped("no DG15".into()));
     };
-    let ecdsa_hash = e
-        .reading
-        .data_groups
-        .get(&14)
-        .and_then(|dg14| dg14_infos(dg14))
-        .and_then(|infos| {
-            infos.infos.into_iter().find_map(|i| match i {
-                SecurityInfo::ActiveAuthentication(aa) => aa.signature_algorithm.clone(),
-                _ => None,
-            })
-        })
-        .and_then(|oid| emrtd_chipauth::aa::ecdsa_hash_from_oid(oid.as_bytes()).ok());
-    let key = emrtd_chipauth::keys::parse_dg15(dg15)
-        .map_err(|err| err.to_string())
-        .and_then(|k| AaPublicKey::new(k, ecdsa_hash).map_err(|err| err.to_string()));
+    let key = aa_public_key(dg15, e.reading.data_groups.get(&14).map(|d| d.as_slice()));
     let key = match key {
         Ok(k) => k,
         Err(err) => {
@@ -1058,7 +1065,7 @@ async fn passive_authentication<T: Transport, R: CryptoRng>(
 /// only if passive authentication covers those keys: the hash of DG14 (chip authentication)
 /// and DG15 (active authentication) must be valid, and EF.CardSecurity (PACE-CAM) must chain
 /// to the same CSCA as EF.SOD.
-fn bind_authentications(reading: &mut Reading, pa: &PaOutcome, cam_csca: Option<&str>) {
+pub(crate) fn bind_authentications(reading: &mut Reading, pa: &PaOutcome, cam_csca: Option<&str>) {
     let hash_ok = |dg: u8| pa.data_groups_with_valid_hash.contains(&dg);
     if reading.chip_authentication == AuthResult::Success {
         if reading.data_groups.contains_key(&14) && !hash_ok(14) {

@@ -14,5 +14,6 @@ pub use engine::{
     AccessKey, AccessProtocol, ReadFailure, ReaderConfig, Reading, Step, StepOutcome, StepRecord, read_document,
 };
 pub mod result;
+pub mod uploaded;
 
 pub use result::to_emrtd_passport;

@@ -10,6 +10,8 @@
 //! * images and hashes are standard base64 with padding and no line breaks.
 #![forbid(unsafe_code)]
 
+pub mod v2;
+
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -188,6 +188,7 @@ pub fn quick_config() -> Config {
             start_message: Duration::from_millis(500),
             response: Duration::from_millis(500),
             session: Duration::from_secs(30),
+            ..Timeouts::default()
         },
         ..Config::default()
     }
