@@ -649,3 +649,162 @@ impl ServerSession {
         ]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+
+    const START: &str = r#"{"type":"START","validationId":"v","clientId":"c","platform":"iOS","nfcAdapterSupportsExtendedLength":true,"enableDiagnostics":true}"#;
+    const REF1_DG14: &[u8] = include_bytes!("../../../../fixtures/documents/ref-1/010E.bin");
+
+    fn rng() -> impl CryptoRng {
+        emrtd_crypto::rng::os_rng()
+    }
+
+    fn accepted(limits: Limits) -> ServerSession {
+        let mut s = ServerSession::new([1, 2, 3, 4, 5, 6, 7, 8], limits);
+        assert_eq!(s.timer(), Timer::Start);
+        assert!(matches!(s.on_text(START, &mut rng()).as_slice(), [Event::Started]));
+        assert_eq!(s.start().unwrap().platform_category(), "ios");
+        let ev = s.accept();
+        let [Event::Send(Outgoing::Text(t))] = ev.as_slice() else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(
+            t.as_str(),
+            r#"{"type":"ACCEPT","activeAuthenticationChallenge":"AQIDBAUGBwg="}"#
+        );
+        assert_eq!(s.timer(), Timer::Reading);
+        s
+    }
+
+    fn closed(ev: &[Event]) -> Option<CloseReason> {
+        match ev {
+            [Event::Close(r)] => Some(*r),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn monitoring_is_reported_as_a_step_name_or_withheld() {
+        let mut s = accepted(Limits::default());
+        let ev = s.on_text(r#"{"type":"MONITORING","message":"Step: READ_DG2"}"#, &mut rng());
+        assert!(matches!(ev.as_slice(), [Event::Monitoring(Some(step))] if step == "READ_DG2"));
+        let ev = s.on_text(r#"{"type":"MONITORING","message":"MRZ P<UTOERIKA"}"#, &mut rng());
+        assert!(matches!(ev.as_slice(), [Event::Monitoring(None)]));
+        // Not diagnostic: accepted and dropped.
+        let mut quiet = ServerSession::new([0; 8], Limits::default());
+        quiet.on_text(
+            &START.replace("\"enableDiagnostics\":true", "\"enableDiagnostics\":false"),
+            &mut rng(),
+        );
+        quiet.accept();
+        assert!(
+            quiet
+                .on_text(r#"{"type":"MONITORING","message":"Step: X"}"#, &mut rng())
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn file_limits_are_protocol_errors() {
+        let limits = Limits {
+            max_file_bytes: 10,
+            max_total_bytes: 15,
+            max_files: 2,
+            ..Limits::default()
+        };
+        let frame = |n: &str, len: usize| file_frame(n, &vec![0u8; len]).unwrap();
+        let mut s = accepted(limits.clone());
+        assert_eq!(
+            closed(&s.on_binary(&frame("dg2", 11), &mut rng())),
+            Some(CloseReason::ProtocolError)
+        );
+        let mut s = accepted(limits.clone());
+        assert!(s.on_binary(&frame("dg2", 10), &mut rng()).is_empty());
+        assert_eq!(
+            closed(&s.on_binary(&frame("dg3", 6), &mut rng())),
+            Some(CloseReason::ProtocolError)
+        );
+        let mut s = accepted(limits.clone());
+        assert!(s.on_binary(&frame("dg1", 1), &mut rng()).is_empty());
+        assert!(s.on_binary(&frame("dg2", 1), &mut rng()).is_empty());
+        assert_eq!(
+            closed(&s.on_binary(&frame("dg3", 1), &mut rng())),
+            Some(CloseReason::ProtocolError)
+        );
+        let mut s = accepted(limits);
+        assert_eq!(
+            closed(&s.on_binary(&frame("dg 1", 1), &mut rng())),
+            Some(CloseReason::ProtocolError)
+        );
+        assert!(s.is_done());
+    }
+
+    #[test]
+    fn handover_sends_chip_authentication_under_the_phones_keys() {
+        let mut s = accepted(Limits::default());
+        assert!(
+            s.on_binary(&file_frame("dg14", REF1_DG14).unwrap(), &mut rng())
+                .is_empty()
+        );
+        let handover = r#"{"type":"CA_HANDOVER","maxTransceiveLengthForSecureMessaging":261,"maxBlockSize":223,
+            "secureMessagingInfo":{"algorithm":"AES","encKey":"ABEiM0RVZneImaq7zN3u/w==","macKey":"/+7dzLuqmYh3ZlVEMyIRAA==","ssc":12}}"#;
+        let ev = s.on_text(handover, &mut rng());
+        let [Event::Send(Outgoing::Binary(apdu))] = ev.as_slice() else {
+            panic!("{ev:?}")
+        };
+        // An APDU frame with a protected MSE:Set AT (CLA 0C, INS 22, P1P2 41A4).
+        assert_eq!(&apdu[..5], &[0x02, 0x0C, 0x22, 0x41, 0xA4]);
+        assert_eq!(s.timer(), Timer::Response);
+        // The answer must verify under the phone's keys (SSC 13 now): a forged 9000 does not.
+        assert_eq!(
+            closed(&s.on_binary(&[0x02, 0x90, 0x00], &mut rng())),
+            Some(CloseReason::EmrtdPassportReaderError)
+        );
+    }
+
+    #[test]
+    fn a_second_handover_and_late_dg14_are_refused() {
+        let mut s = accepted(Limits::default());
+        // No DG14 yet.
+        let handover = r#"{"type":"CA_HANDOVER","maxTransceiveLengthForSecureMessaging":261,"maxBlockSize":223,
+            "secureMessagingInfo":{"algorithm":"AES","encKey":"ABEiM0RVZneImaq7zN3u/w==","macKey":"/+7dzLuqmYh3ZlVEMyIRAA==","ssc":0}}"#;
+        assert_eq!(
+            closed(&s.on_text(handover, &mut rng())),
+            Some(CloseReason::ProtocolError)
+        );
+        // Bad keys in the handover.
+        let mut s = accepted(Limits::default());
+        s.on_binary(&file_frame("dg14", REF1_DG14).unwrap(), &mut rng());
+        let bad = handover.replace("\"AES\"", "\"RC4\"");
+        assert_eq!(closed(&s.on_text(&bad, &mut rng())), Some(CloseReason::ProtocolError));
+    }
+
+    #[test]
+    fn timeouts_depend_on_the_phase() {
+        let mut s = ServerSession::new([0; 8], Limits::default());
+        assert_eq!(
+            closed(&s.on_timeout()),
+            Some(CloseReason::TimeoutWhileWaitingForStartMessage)
+        );
+        let mut s = accepted(Limits::default());
+        assert_eq!(
+            closed(&s.on_timeout()),
+            Some(CloseReason::TimeoutWhileWaitingForResponse)
+        );
+        assert_eq!(s.timer(), Timer::None);
+        assert!(s.on_timeout().is_empty());
+    }
+
+    #[test]
+    fn dg1_length_is_taken_from_its_tlv_header() {
+        assert_eq!(tlv_total_len(&[0x61, 0x5B]), Some(93));
+        assert_eq!(tlv_total_len(&[0x61, 0x81, 0x80]), Some(131));
+        assert_eq!(tlv_total_len(&[0x61, 0x82, 0x01]), None);
+        assert_eq!(tlv_total_len(&[0x61, 0x85, 1, 1, 1, 1, 1]), Some(usize::MAX));
+        assert_eq!(monitoring_step("Step: READ_DG1"), Some("READ_DG1".into()));
+        assert_eq!(monitoring_step("Step: read"), None);
+    }
+}
