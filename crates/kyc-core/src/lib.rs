@@ -9,6 +9,7 @@ pub mod error;
 pub mod request;
 pub mod rfc9421;
 pub mod signature;
+pub mod translit;
 
 pub use decision::{
     Check, CheckOutcome, Decision, DecisionDocument, DecisionPerson, DecisionPolicy, Supplied, Verdict, decide,
