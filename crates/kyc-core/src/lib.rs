@@ -8,6 +8,7 @@ pub mod decision;
 pub mod error;
 pub mod request;
 pub mod rfc9421;
+pub mod session_token;
 pub mod signature;
 pub mod translit;
 
