@@ -53,7 +53,8 @@ impl Verdict {
             Verdict::Declined => 9102,
             Verdict::ResubmissionRequested => 9103,
             Verdict::Expired => 9104,
-            Verdict::Abandoned => 9121,
+            // The spec's 9104 row: expired or, when the person started, abandoned.
+            Verdict::Abandoned => 9104,
         }
     }
     /// `verification.status`.
