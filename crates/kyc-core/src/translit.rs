@@ -239,6 +239,11 @@ pub fn name_matches(supplied: &str, chip: &str) -> bool {
     }
     let chars = upper(supplied);
     let n = chars.len();
+    // No character is written with more than 4 letters (Щ → SHCH): a longer chip name cannot
+    // match, and the table below stays small whatever the chip sent.
+    if target.len() > n.saturating_mul(4) {
+        return false;
+    }
     // reach[i][j]: the first i characters of the supplied name can be written as the first j
     // letters of the chip's name.
     let m = target.len();
@@ -581,6 +586,9 @@ mod tests {
         assert!(!name_matches(&long, &long));
         let ok = "A".repeat(MAX_NAME_CHARS);
         assert!(name_matches(&ok, &ok));
+        // A huge chip name is refused before any table is built.
+        assert!(!name_matches("Smith", &"SMITH".repeat(1_000_000)));
+        assert!(name_matches("Щ", "SHCH"));
     }
 
     #[test]
