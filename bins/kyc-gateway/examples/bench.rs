@@ -76,7 +76,8 @@ async fn main() {
             decision_webhook_url: None,
             event_webhook_url: None,
             default_callback: None,
-            allow_public_key_sessions: false,
+            require_signed_session_creation: true,
+            allow_public_key_sessions: None,
         }],
         // Throughput is measured without the per-key rate limit.
         rate_limit: None,

@@ -79,18 +79,20 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// What authentication checks before a body is read: the integration of the API key and the
-/// signature header it sent (or public-key session creation).
+/// signature headers it sent (none: session creation with the API key alone).
 #[derive(Debug)]
 pub struct PreAuth {
     integration: Integration,
-    /// The signature header and its value; `None`: public-key session creation.
-    signature: Option<(&'static str, String)>,
+    /// The signature headers present and their values, `X-HMAC-SIGNATURE` first; empty: an
+    /// unsigned session creation.
+    signatures: Vec<(&'static str, String)>,
 }
 
 /// The first half of authentication, from the headers alone, so that a request with an unknown
 /// key or without a signature is refused (401) before its body is read: the API key must be a
-/// configured integration's, and a signature header must be present unless `public_ok` and the
-/// integration allows public-key session creation.
+/// configured integration's, and a signature header must be present unless `public_ok` (session
+/// creation) and the integration does not require signed session creation. A signature header
+/// that is present counts even when empty: it must then be valid.
 pub fn pre_authenticate(state: &AppState, headers: &HeaderMap, public_ok: bool) -> Result<PreAuth, ApiError> {
     let fail = |e: ApiError| {
         Metrics::inc(&state.metrics.auth_failures);
@@ -102,18 +104,20 @@ pub fn pre_authenticate(state: &AppState, headers: &HeaderMap, public_ok: bool) 
         .integration(key)
         .ok_or_else(|| fail(ApiError::InvalidApiKey))?
         .clone();
+    let mut signatures = Vec::new();
     for h in [HEADER_HMAC_SIGNATURE, HEADER_SIGNATURE] {
-        if let Some(v) = header_str(headers, h) {
-            return Ok(PreAuth {
-                integration,
-                signature: Some((h, v.to_string())),
-            });
+        for v in headers.get_all(h) {
+            let v = v.to_str().map(str::trim).unwrap_or("");
+            if v.is_empty() || signatures.len() >= 4 {
+                return Err(fail(ApiError::NotAuthorized));
+            }
+            signatures.push((h, v.to_string()));
         }
     }
-    if public_ok && integration.allow_public_key_sessions {
+    if !signatures.is_empty() || (public_ok && !integration.require_signed_session_creation) {
         return Ok(PreAuth {
             integration,
-            signature: None,
+            signatures,
         });
     }
     Err(fail(ApiError::NotAuthorized))
@@ -121,19 +125,26 @@ pub fn pre_authenticate(state: &AppState, headers: &HeaderMap, public_ok: bool) 
 
 impl PreAuth {
     /// The second half: the signature over `payload` (raw body or path id).
+    /// Every signature header present must hold; the response is signed like the first.
     pub fn verify(self, state: &AppState, payload: &[u8]) -> Result<Caller, ApiError> {
-        let PreAuth { integration, signature } = self;
-        match signature {
-            Some((header, value)) => match signature::verify(&value, integration.api_secret.as_bytes(), payload) {
-                Some(scheme) => Ok(Caller {
-                    sig: ResponseSig { header, scheme },
-                    integration,
-                }),
+        let PreAuth {
+            integration,
+            signatures,
+        } = self;
+        let mut first = None;
+        for (header, value) in &signatures {
+            match signature::verify(value, integration.api_secret.as_bytes(), payload) {
+                Some(scheme) => {
+                    first.get_or_insert(ResponseSig { header, scheme });
+                }
                 None => {
                     Metrics::inc(&state.metrics.auth_failures);
-                    Err(ApiError::NotAuthorized)
+                    return Err(ApiError::NotAuthorized);
                 }
-            },
+            }
+        }
+        match first {
+            Some(sig) => Ok(Caller { sig, integration }),
             None => {
                 let scheme = integration.scheme;
                 Ok(Caller {
@@ -214,6 +225,7 @@ struct SessionView<'a> {
     host: &'a str,
     status: &'a str,
     session_token: &'a str,
+    base_url: &'a str,
 }
 
 #[derive(Serialize)]
@@ -229,15 +241,48 @@ fn session_response<'a>(state: &'a AppState, s: &'a SessionRow) -> SessionRespon
             id: &s.id,
             url: session_url(state, &s.session_token),
             vendor_data: s.vendor_data.as_deref(),
-            host: state.config.public_url.trim_end_matches('/'),
+            host: public(state),
             status: if s.status == "created" || s.status == "started" {
                 "created"
             } else {
                 &s.status
             },
             session_token: &s.session_token,
+            base_url: public(state),
         },
     }
+}
+
+/// The HS256 key of an integration's session tokens: from `session_token_secret`, or from the
+/// integration's API secret when none is configured.
+pub fn session_token_key(state: &AppState, integration: &Integration) -> [u8; 32] {
+    let secret = state
+        .config
+        .session_token_secret
+        .as_deref()
+        .unwrap_or(&integration.api_secret);
+    kyc_core::session_token::derive_key(secret.as_bytes())
+}
+
+/// How long a session lives, in milliseconds.
+pub fn session_lifetime_ms(state: &AppState) -> i64 {
+    i64::try_from(state.config.session_expiry.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A chip result being decided holds its session this long at most (then the expiry and
+/// no-chip jobs may end the session: the process deciding it died).
+pub const PROCESSING_LEASE_MS: i64 = 5 * 60 * 1000;
+
+/// The status of an attempt (`created`, `started`, `submitted`, or its decision).
+pub async fn attempt_status(
+    tx: &mut Transaction<'static, Any>,
+    attempt_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query("SELECT status FROM attempts WHERE id = $1")
+        .bind(attempt_id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(|r| r.try_get::<String, _>("status")).transpose()
 }
 
 /// `verification` of a decision (GET /decision and the decision webhook).
@@ -444,8 +489,15 @@ async fn create_session(state: &Arc<AppState>, headers: &HeaderMap, body: Body) 
     let req = kyc_core::request::parse_create_session(&raw, &ctx)?;
     let id = new_id();
     let attempt = new_id();
-    let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
     let now = now_ms();
+    let token = kyc_core::session_token::issue(
+        &session_token_key(&state, &caller.integration),
+        &kyc_core::session_token::Claims {
+            session_id: id.clone(),
+            iat: now / 1000,
+            exp: now.saturating_add(session_lifetime_ms(&state)) / 1000,
+        },
+    );
     let stored = json!({
         "person": req.person,
         "document": req.document,
@@ -513,27 +565,33 @@ async fn patch_session(
     let caller = pre.verify(&state, &raw)?;
     kyc_core::request::parse_patch_session(&raw, chrono::Utc::now())?;
     let mut s = owned_session(&state, &caller, &id).await?;
-    if s.status != "created" && s.status != "started" {
+    // After a resubmission request (9103) the session takes a new attempt.
+    if !matches!(s.status.as_str(), "created" | "started" | "resubmission_requested") {
         return Err(ApiError::Conflict("session already submitted").into());
     }
     let now = now_ms();
     let mut tx = state.db.begin().await?;
     let changed = sqlx::query(
-        "UPDATE sessions SET status = 'submitted', submitted_at = $1, updated_at = $1 WHERE id = $2 AND status IN ('created', 'started')",
+        "UPDATE sessions SET status = 'submitted', submitted_at = $1, updated_at = $1 WHERE id = $2 AND status = $3 \
+         AND current_attempt = $4",
     )
     .bind(now)
     .bind(s.id.clone())
+    .bind(s.status.clone())
+    .bind(s.current_attempt.clone())
     .execute(&mut *tx)
     .await?;
     if changed.rows_affected() != 1 {
         return Err(ApiError::Conflict("session already submitted").into());
     }
+    let attempt = attempt_status(&mut tx, &s.current_attempt).await?;
     sqlx::query("UPDATE attempts SET status = 'submitted' WHERE id = $1")
         .bind(s.current_attempt.clone())
         .execute(&mut *tx)
         .await?;
     let seq = now * 1000;
-    if s.started_at.is_none() {
+    // 7001 and 7002 once per attempt.
+    if attempt.as_deref() == Some("created") {
         enqueue_event(&mut tx, &caller.integration, &s, &s.current_attempt, 7001, now, seq).await?;
     }
     enqueue_event(&mut tx, &caller.integration, &s, &s.current_attempt, 7002, now, seq + 1).await?;
@@ -891,13 +949,47 @@ async fn docval_result(
         .cloned()
         .ok_or(ApiError::NotFound)?;
     Metrics::inc(&state.metrics.chip_results);
-    apply_chip_result(&state, &integration, &s, &post.emrtd_passport, &digest).await?;
+    // Mark the session as holding a chip result being decided: the expiry and no-chip jobs leave
+    // it alone (a session with a chip result being processed is never abandoned).
+    let now = now_ms();
+    if !hold_for_chip_result(&state, &s.id, now).await? {
+        return Err(ApiError::Conflict("session already decided").into());
+    }
+    let applied = match db::session_by(&state.db.pool, "id", &s.id).await {
+        Ok(Some(s)) => apply_chip_result(&state, &integration, &s, &post.emrtd_passport, &digest).await,
+        Ok(None) => Err(ApiError::NotFound.into()),
+        Err(e) => Err(e.into()),
+    };
+    if applied.is_err() {
+        // Release the session for the jobs (best effort: the lease ends it anyway).
+        let _ = sqlx::query("UPDATE sessions SET processing_since = NULL WHERE id = $1 AND processing_since = $2")
+            .bind(s.id.clone())
+            .bind(now)
+            .execute(&state.db.pool)
+            .await;
+    }
+    applied?;
     Ok((
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],
         r#"{"status":"success"}"#,
     )
         .into_response())
+}
+
+/// Marks session `id` as holding a chip result being decided since `now` (ms): the expiry and
+/// no-chip jobs leave it alone for [`PROCESSING_LEASE_MS`], or until the decision clears the
+/// mark. `false`: the session has a final decision.
+pub async fn hold_for_chip_result(state: &AppState, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let marked = sqlx::query(
+        "UPDATE sessions SET processing_since = $1 WHERE id = $2 \
+         AND status NOT IN ('approved', 'declined', 'expired', 'abandoned')",
+    )
+    .bind(now)
+    .bind(id.to_string())
+    .execute(&state.db.pool)
+    .await?;
+    Ok(marked.rows_affected() == 1)
 }
 
 /// Decides a session from a chip result: stores the decision, the chip face as a `face` media
@@ -977,7 +1069,7 @@ pub async fn apply_chip_result(
     let changed = sqlx::query(
         "UPDATE sessions SET status = $1, decision_json = $2, chip_json = $3, checks_json = $4, decided_at = $5, \
          updated_at = $5, started_at = COALESCE(started_at, $5), submitted_at = COALESCE(submitted_at, $5), \
-         current_attempt = $6, result_digest = $9 WHERE id = $7 AND status = $8",
+         current_attempt = $6, result_digest = $9, processing_since = NULL WHERE id = $7 AND status = $8",
     )
     .bind(final_status.to_string())
     .bind(decision_json.clone())
@@ -993,6 +1085,7 @@ pub async fn apply_chip_result(
     if changed.rows_affected() != 1 {
         return Err(ApiError::Conflict("session changed concurrently").into());
     }
+    let attempt = attempt_status(&mut tx, &s.current_attempt).await?;
     sqlx::query("UPDATE attempts SET status = $1 WHERE id = $2")
         .bind(final_status.to_string())
         .bind(s.current_attempt.clone())
@@ -1007,10 +1100,11 @@ pub async fn apply_chip_result(
             .await?;
     }
     let seq = now * 1000;
-    if s.started_at.is_none() {
+    // 7001 and 7002 once per attempt: a chip result starts and submits an attempt that was not.
+    if attempt.as_deref() == Some("created") {
         enqueue_event(&mut tx, integration, s, &s.current_attempt, 7001, now, seq).await?;
     }
-    if s.submitted_at.is_none() {
+    if matches!(attempt.as_deref(), Some("created" | "started")) {
         enqueue_event(&mut tx, integration, s, &s.current_attempt, 7002, now, seq + 1).await?;
     }
     enqueue(

@@ -32,9 +32,16 @@ pub struct Integration {
     pub event_webhook_url: Option<String>,
     #[serde(default)]
     pub default_callback: Option<String>,
-    /// Session creation with the API key alone (the browser SDK flow).
+    /// Session creation (`POST /v1/sessions`) must carry a valid `X-HMAC-SIGNATURE` /
+    /// `X-SIGNATURE`. Off (the default, as the vendor's API): the API key alone creates a session
+    /// (the spec's curl sample, the browser SDK). A request that carries a signature header must
+    /// carry a valid one either way.
     #[serde(default)]
-    pub allow_public_key_sessions: bool,
+    pub require_signed_session_creation: bool,
+    /// Deprecated (before issue 15 session creation needed a signature unless this was `true`):
+    /// still accepted in configuration files, without effect.
+    #[serde(default)]
+    pub allow_public_key_sessions: Option<bool>,
 }
 
 /// Webhook delivery schedule: attempt n (n ≥ 1) waits `initial_backoff * 2^(n-1)`, at most
@@ -127,8 +134,15 @@ pub struct Config {
     pub allow_http_loopback_callbacks: bool,
     pub policy: DecisionPolicy,
     pub webhooks: WebhookSchedule,
-    /// Sessions untouched this long expire.
+    /// Sessions not decided this long after their creation end: `expired` (never opened) or
+    /// `abandoned` (opened), both code 9104.
     pub session_expiry: Duration,
+    /// A session submitted (PATCH `submitted`) without a chip reading is answered this long
+    /// after the submission: resubmission 9103 / 201, "the document's chip was not read".
+    pub no_chip_decision_timeout: Duration,
+    /// Secret keying the HS256 session tokens (`sessionToken`, the end-user `url`); `None`: each
+    /// integration's tokens are keyed from its API secret.
+    pub session_token_secret: Option<String>,
     pub expiry_check_interval: Duration,
     pub media_storage: MediaStorage,
     /// Media older than this is deleted; `None` keeps it.
@@ -163,6 +177,8 @@ impl Default for Config {
             policy: DecisionPolicy::default(),
             webhooks: WebhookSchedule::default(),
             session_expiry: Duration::from_secs(7 * 24 * 3600),
+            no_chip_decision_timeout: Duration::from_secs(60),
+            session_token_secret: None,
             expiry_check_interval: Duration::from_secs(60),
             media_storage: MediaStorage::Database,
             media_retention: None,
@@ -201,6 +217,8 @@ struct FileConfig {
     accept_without_chip_authentication: Option<bool>,
     webhooks: Option<FileWebhooks>,
     session_expiry_secs: Option<u64>,
+    no_chip_decision_secs: Option<u64>,
+    session_token_secret: Option<String>,
     expiry_check_interval_secs: Option<u64>,
     media_directory: Option<PathBuf>,
     media_retention_days: Option<u64>,
@@ -277,6 +295,12 @@ impl Config {
         if let Some(v) = f.session_expiry_secs {
             self.session_expiry = Duration::from_secs(v);
         }
+        if let Some(v) = f.no_chip_decision_secs {
+            self.no_chip_decision_timeout = Duration::from_secs(v);
+        }
+        if f.session_token_secret.is_some() {
+            self.session_token_secret = f.session_token_secret;
+        }
         if let Some(v) = f.expiry_check_interval_secs {
             self.expiry_check_interval = Duration::from_secs(v);
         }
@@ -300,17 +324,17 @@ impl Config {
 
     /// Applies the environment: `GATEWAY_INTEGRATIONS=key:secret[;key:secret…]`,
     /// `GATEWAY_DECISION_WEBHOOK_URL`, `GATEWAY_EVENT_WEBHOOK_URL`,
-    /// `GATEWAY_ALLOW_PUBLIC_KEY_SESSIONS`, `GATEWAY_PUBLIC_URL`, `GATEWAY_DOCVAL_WS_URL`,
+    /// `GATEWAY_REQUIRE_SIGNED_SESSION_CREATION`, `GATEWAY_PUBLIC_URL`, `GATEWAY_DOCVAL_WS_URL`,
     /// `GATEWAY_DOCVAL_RESULT_TOKEN`, `GATEWAY_DOCVAL_RESULT_SIGNING_SECRET`, `GATEWAY_ADMIN_TOKEN`, `LISTEN`, `DATABASE_URL`,
     /// `GATEWAY_RATE_LIMIT=RPS/BURST` (per API key; `off` or `0` disables),
     /// `GATEWAY_UNAUTHENTICATED_RATE_LIMIT=RPS/BURST` (per client IP, requests without a
     /// configured key; `off` or `0` disables), `GATEWAY_MAX_IN_FLIGHT=N` (`0`: no limit),
-    /// `GATEWAY_METRICS_TOKEN`.
+    /// `GATEWAY_METRICS_TOKEN`, `GATEWAY_SESSION_TOKEN_SECRET`, `GATEWAY_NO_CHIP_DECISION_SECS`.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(list) = get("GATEWAY_INTEGRATIONS") {
             let decision = get("GATEWAY_DECISION_WEBHOOK_URL");
             let event = get("GATEWAY_EVENT_WEBHOOK_URL");
-            let public = get("GATEWAY_ALLOW_PUBLIC_KEY_SESSIONS").is_some_and(|v| v == "true" || v == "1");
+            let signed = get("GATEWAY_REQUIRE_SIGNED_SESSION_CREATION").is_some_and(|v| v == "true" || v == "1");
             let mut out = Vec::new();
             for item in list.split(';').map(str::trim).filter(|s| !s.is_empty()) {
                 let (key, secret) = item
@@ -326,7 +350,8 @@ impl Config {
                     decision_webhook_url: decision.clone(),
                     event_webhook_url: event.clone(),
                     default_callback: None,
-                    allow_public_key_sessions: public,
+                    require_signed_session_creation: signed,
+                    allow_public_key_sessions: None,
                 });
             }
             self.integrations = out;
@@ -370,6 +395,16 @@ impl Config {
         if let Some(v) = get("GATEWAY_METRICS_TOKEN") {
             self.metrics_token = Some(v);
         }
+        if let Some(v) = get("GATEWAY_SESSION_TOKEN_SECRET") {
+            self.session_token_secret = Some(v);
+        }
+        if let Some(v) = get("GATEWAY_NO_CHIP_DECISION_SECS") {
+            self.no_chip_decision_timeout = Duration::from_secs(
+                v.trim()
+                    .parse()
+                    .map_err(|_| ConfigError::Invalid(format!("GATEWAY_NO_CHIP_DECISION_SECS: not a number: {v}")))?,
+            );
+        }
         Ok(())
     }
 
@@ -388,6 +423,7 @@ impl Config {
         for (name, token) in [
             ("admin_token", &self.admin_token),
             ("metrics_token", &self.metrics_token),
+            ("session_token_secret", &self.session_token_secret),
         ] {
             if token.as_deref().is_some_and(|t| t.trim().is_empty()) {
                 return Err(ConfigError::Invalid(format!("{name}: empty")));
@@ -473,7 +509,7 @@ api_key = "k1"
 api_secret = "s1"
 scheme = "sha256"
 decision_webhook_url = "https://example.com/hook"
-allow_public_key_sessions = true
+require_signed_session_creation = true
 [webhooks]
 initial_backoff_ms = 100
 max_backoff_ms = 1000
@@ -483,6 +519,16 @@ max_backoff_ms = 1000
         .unwrap();
         assert_eq!(c.integrations.len(), 1);
         assert_eq!(c.integrations[0].scheme, Scheme::Sha256);
+        assert!(c.integrations[0].require_signed_session_creation);
+        // Old files with the deprecated key still load.
+        let mut old = Config::default();
+        old.apply_toml(
+            "[[integrations]]\napi_key = \"k\"\napi_secret = \"s\"\nallow_public_key_sessions = true\n",
+            "old.toml",
+        )
+        .unwrap();
+        assert!(!old.integrations[0].require_signed_session_creation);
+        assert_eq!(Config::default().no_chip_decision_timeout, Duration::from_secs(60));
         assert_eq!(c.webhooks.backoff(1), Duration::from_millis(100));
         assert_eq!(c.webhooks.backoff(3), Duration::from_millis(400));
         assert_eq!(c.webhooks.backoff(10), Duration::from_millis(1000));

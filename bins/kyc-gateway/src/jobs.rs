@@ -1,6 +1,6 @@
 //! Background jobs: webhook delivery from the durable outbox, session expiry, media retention.
 
-use crate::api::{DecisionView, decision_webhook_body, enqueue};
+use crate::api::{DecisionView, PROCESSING_LEASE_MS, decision_webhook_body, enqueue, session_lifetime_ms};
 use crate::db::{self, SessionRow};
 use crate::{AppState, Metrics, iso, now_ms};
 use kyc_core::signature::{self, HEADER_AUTH_CLIENT};
@@ -148,17 +148,25 @@ pub async fn expiry_worker(state: Arc<AppState>) {
     }
 }
 
-/// Sessions untouched for `session_expiry`: `created` → expired (9104); `started`, `submitted`
-/// and `resubmission_requested` → abandoned (9121); a decision webhook is enqueued for each.
-/// Returns how many expired.
+/// Sessions not decided `session_expiry` (7 days) after their creation: `created` (never
+/// opened) → expired, `started`, `submitted` and `resubmission_requested` (opened) → abandoned,
+/// both code 9104 (the spec's 9104 row); a decision webhook is enqueued for each. A session
+/// holding a chip result being decided ([`PROCESSING_LEASE_MS`]) is left alone. Returns how
+/// many ended.
 pub async fn expire_sessions(state: &AppState) -> Result<usize, db::DbError> {
     let now = now_ms();
-    let cutoff = now.saturating_sub(i64::try_from(state.config.session_expiry.as_millis()).unwrap_or(i64::MAX));
+    let cutoff = now.saturating_sub(session_lifetime_ms(state));
+    let lease_cutoff = now.saturating_sub(PROCESSING_LEASE_MS);
     let sql = format!(
-        "SELECT {} FROM sessions WHERE status IN ('created', 'started', 'submitted', 'resubmission_requested') AND updated_at < $1 LIMIT 100",
+        "SELECT {} FROM sessions WHERE status IN ('created', 'started', 'submitted', 'resubmission_requested') \
+         AND created_at < $1 AND (processing_since IS NULL OR processing_since < $2) ORDER BY created_at LIMIT 100",
         db::SESSION_COLUMNS
     );
-    let rows = sqlx::query(&sql).bind(cutoff).fetch_all(&state.db.pool).await?;
+    let rows = sqlx::query(&sql)
+        .bind(cutoff)
+        .bind(lease_cutoff)
+        .fetch_all(&state.db.pool)
+        .await?;
     let sessions: Vec<SessionRow> = rows.iter().map(SessionRow::from_row).collect::<Result<_, _>>()?;
     let mut n = 0;
     for s in sessions {
@@ -185,13 +193,15 @@ pub async fn expire_sessions(state: &AppState) -> Result<usize, db::DbError> {
         let decision_json = serde_json::to_string(&view).map_err(|e| db::DbError::Corrupt(e.to_string()))?;
         let mut tx = state.db.begin().await?;
         let changed = sqlx::query(
-            "UPDATE sessions SET status = $1, decision_json = $2, decided_at = $3, updated_at = $3 WHERE id = $4 AND status = $5",
+            "UPDATE sessions SET status = $1, decision_json = $2, decided_at = $3, updated_at = $3 WHERE id = $4 AND status = $5 \
+             AND (processing_since IS NULL OR processing_since < $6)",
         )
         .bind(verdict.status().to_string())
         .bind(decision_json.clone())
         .bind(now)
         .bind(s.id.clone())
         .bind(s.status.clone())
+        .bind(lease_cutoff)
         .execute(&mut *tx)
         .await?;
         if changed.rows_affected() != 1 {
@@ -217,6 +227,120 @@ pub async fn expire_sessions(state: &AppState) -> Result<usize, db::DbError> {
         }
         tx.commit().await?;
         Metrics::inc(&state.metrics.sessions_expired);
+        n += 1;
+    }
+    if n > 0 {
+        state.outbox_wakeup.notify_one();
+    }
+    Ok(n)
+}
+
+/// `reason` of the decision of a session submitted without a chip reading.
+pub const NO_CHIP_REASON: &str = "The document's chip was not read: scan the chip of the passport or identity card \
+with the DocVal app and submit again.";
+
+/// How often the no-chip job looks for due sessions: a quarter of the timeout, between 20 ms
+/// and 1 s.
+pub fn no_chip_poll_interval(timeout: std::time::Duration) -> std::time::Duration {
+    (timeout / 4).clamp(std::time::Duration::from_millis(20), std::time::Duration::from_secs(1))
+}
+
+/// Answers sessions submitted without a chip reading, until the task is aborted.
+pub async fn no_chip_worker(state: Arc<AppState>) {
+    let every = no_chip_poll_interval(state.config.no_chip_decision_timeout);
+    loop {
+        if let Err(e) = decide_unread_submissions(&state).await {
+            tracing::warn!(error = %e, "no-chip job");
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Sessions submitted (PATCH `submitted`) `no_chip_decision_timeout` ago without a chip result:
+/// resubmission 9103 / 201 ("Video and/or photos missing.", the closest documented reason) with
+/// [`NO_CHIP_REASON`]; the attempt ends, a new attempt starts, the decision webhook is enqueued.
+/// A session holding a chip result being decided is left alone. Returns how many were decided.
+pub async fn decide_unread_submissions(state: &AppState) -> Result<usize, db::DbError> {
+    let now = now_ms();
+    let timeout = i64::try_from(state.config.no_chip_decision_timeout.as_millis()).unwrap_or(i64::MAX);
+    let cutoff = now.saturating_sub(timeout);
+    let lease_cutoff = now.saturating_sub(PROCESSING_LEASE_MS);
+    let sql = format!(
+        "SELECT {} FROM sessions WHERE status = 'submitted' AND submitted_at <= $1 \
+         AND (processing_since IS NULL OR processing_since < $2) ORDER BY submitted_at LIMIT 100",
+        db::SESSION_COLUMNS
+    );
+    let rows = sqlx::query(&sql)
+        .bind(cutoff)
+        .bind(lease_cutoff)
+        .fetch_all(&state.db.pool)
+        .await?;
+    let sessions: Vec<SessionRow> = rows.iter().map(SessionRow::from_row).collect::<Result<_, _>>()?;
+    let mut n = 0;
+    for s in sessions {
+        let verdict = Verdict::ResubmissionRequested;
+        let view = DecisionView {
+            id: s.id.clone(),
+            attempt_id: s.current_attempt.clone(),
+            vendor_data: s.vendor_data.clone(),
+            status: verdict.status(),
+            code: verdict.code(),
+            reason: Some(NO_CHIP_REASON.to_string()),
+            reason_code: Some(201),
+            decision_time: iso(now),
+            acceptance_time: iso(s.created_at),
+            person: DecisionPerson::default(),
+            document: DecisionDocument::default(),
+            comments: Vec::new(),
+            additional_verified_data: serde_json::Map::new(),
+        };
+        let decision_json = serde_json::to_string(&view).map_err(|e| db::DbError::Corrupt(e.to_string()))?;
+        let next_attempt = uuid::Uuid::new_v4().to_string();
+        let mut tx = state.db.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE sessions SET status = $1, decision_json = $2, decided_at = $3, updated_at = $3, current_attempt = $4 \
+             WHERE id = $5 AND status = 'submitted' AND current_attempt = $6 \
+             AND (processing_since IS NULL OR processing_since < $7)",
+        )
+        .bind(verdict.status().to_string())
+        .bind(decision_json.clone())
+        .bind(now)
+        .bind(next_attempt.clone())
+        .bind(s.id.clone())
+        .bind(s.current_attempt.clone())
+        .bind(lease_cutoff)
+        .execute(&mut *tx)
+        .await?;
+        if changed.rows_affected() != 1 {
+            continue;
+        }
+        sqlx::query("UPDATE attempts SET status = $1 WHERE id = $2")
+            .bind(verdict.status().to_string())
+            .bind(s.current_attempt.clone())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO attempts (id, session_id, status, created_at) VALUES ($1, $2, 'created', $3)")
+            .bind(next_attempt)
+            .bind(s.id.clone())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(i) = state.config.integration(&s.integration) {
+            enqueue(
+                &mut tx,
+                i,
+                &s.id,
+                "decision",
+                i.decision_webhook_url.as_deref(),
+                decision_webhook_body(&decision_json),
+                now,
+                now * 1000,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Metrics::inc(&state.metrics.decisions_resubmission);
+        tracing::info!(session = %s.id, code = verdict.code(), reason_code = 201, "decision: chip not read");
         n += 1;
     }
     if n > 0 {

@@ -150,7 +150,8 @@ pub fn iso(ms: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// Serves the API on `listener` with the background jobs (outbox delivery, expiry, retention)
+/// Serves the API on `listener` with the background jobs (outbox delivery, expiry, retention,
+/// decisions of sessions submitted without a chip reading)
 /// until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
@@ -159,6 +160,7 @@ pub async fn serve(
 ) -> Result<(), StartError> {
     let outbox = tokio::spawn(jobs::outbox_worker(state.clone()));
     let expiry = tokio::spawn(jobs::expiry_worker(state.clone()));
+    let no_chip = tokio::spawn(jobs::no_chip_worker(state.clone()));
     let app = api::router(state);
     let res = axum::serve(
         listener,
@@ -168,5 +170,6 @@ pub async fn serve(
     .await;
     outbox.abort();
     expiry.abort();
+    no_chip.abort();
     res.map_err(StartError::Io)
 }

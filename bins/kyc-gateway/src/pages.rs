@@ -6,7 +6,7 @@
 //! an expiry time and an HMAC of it keyed with the admin token, not the token itself. The token is
 //! never read from, nor written into, a URL.
 
-use crate::api::{Fail, enqueue_event, media_content};
+use crate::api::{Fail, enqueue_event, media_content, session_token_key};
 use crate::db::{self, SessionRow};
 use crate::{AppState, iso, now_ms};
 use axum::body::Body;
@@ -60,33 +60,60 @@ code{{background:#eee;padding:.1em .3em}}table{{border-collapse:collapse}}td,th{
     r
 }
 
-/// `GET /v/{token}`: the end-user page of a session. The first visit marks the session started
-/// (event 7001).
+/// `GET /v/{token}`: the end-user page of a session. `token` is the session's `sessionToken`: a
+/// JWT (HS256, `session_id`, `iat`, `exp`), or the 64 hex digits of sessions created before
+/// issue 15. The first visit of an attempt marks it started (event 7001): the session's first
+/// attempt, or the new attempt after a resubmission request.
 pub async fn end_user_page(State(state): State<Arc<AppState>>, Path(token): Path<String>) -> Result<Response, Fail> {
-    if token.is_empty() || token.len() > 128 || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    let jwt = kyc_core::session_token::looks_like_jwt(&token);
+    let legacy = (1..=128).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_alphanumeric());
+    if !jwt && !legacy {
         return Err(ApiError::NotFound.into());
     }
     let s = db::session_by(&state.db.pool, "session_token", &token)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if s.status == "created" {
+    let integration = state.config.integration(&s.integration).ok_or(ApiError::NotFound)?;
+    if jwt {
+        let key = session_token_key(&state, integration);
+        match kyc_core::session_token::verify(&key, &token, now_ms() / 1000) {
+            Ok(c) if c.session_id == s.id => {}
+            Err(kyc_core::session_token::TokenError::Expired) if !s.is_final() => {
+                let mut r = page(
+                    "Identity verification",
+                    "<h1>Identity verification</h1><p id=\"expired\">This verification link has expired.</p>",
+                );
+                *r.status_mut() = StatusCode::GONE;
+                return Ok(r);
+            }
+            Err(kyc_core::session_token::TokenError::Expired) => {}
+            _ => return Err(ApiError::NotFound.into()),
+        }
+    }
+    if matches!(s.status.as_str(), "created" | "resubmission_requested") {
         let now = now_ms();
         let mut tx = state.db.begin().await?;
+        // The first attempt starts the session; a later one (after 9103) leaves the session
+        // `resubmission_requested` until it is submitted or decided.
         let changed = sqlx::query(
-            "UPDATE sessions SET status = 'started', started_at = $1, updated_at = $1 WHERE id = $2 AND status = 'created'",
+            "UPDATE sessions SET status = CASE WHEN status = 'created' THEN 'started' ELSE status END, \
+             started_at = COALESCE(started_at, $1), updated_at = $1 WHERE id = $2 AND status = $3 AND current_attempt = $4",
         )
         .bind(now)
         .bind(s.id.clone())
+        .bind(s.status.clone())
+        .bind(s.current_attempt.clone())
         .execute(&mut *tx)
         .await?;
         if changed.rows_affected() == 1
-            && let Some(i) = state.config.integration(&s.integration)
-        {
-            sqlx::query("UPDATE attempts SET status = 'started' WHERE id = $1")
+            && sqlx::query("UPDATE attempts SET status = 'started' WHERE id = $1 AND status = 'created'")
                 .bind(s.current_attempt.clone())
                 .execute(&mut *tx)
-                .await?;
-            enqueue_event(&mut tx, i, &s, &s.current_attempt, 7001, now, now * 1000).await?;
+                .await?
+                .rows_affected()
+                == 1
+        {
+            enqueue_event(&mut tx, integration, &s, &s.current_attempt, 7001, now, now * 1000).await?;
         }
         tx.commit().await?;
         state.outbox_wakeup.notify_one();

@@ -76,7 +76,7 @@ async fn unauthenticated_requests_refused_before_the_body(backend: Backend) {
         ),
         // No key at all.
         ("POST /v1/sessions HTTP/1.1".to_string(), 200_000),
-        // A known key without a signature (the integration does not allow public-key sessions).
+        // A known key without a signature (the integration requires signed session creation).
         (format!("POST /v1/sessions HTTP/1.1\r\nX-AUTH-CLIENT: {KEY}"), 200_000),
         // PATCH and media upload need a signature whatever the integration.
         (

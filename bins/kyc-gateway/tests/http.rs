@@ -202,7 +202,7 @@ async fn rejections(backend: Backend) {
     let r = send(Method::POST, &url, KEY, "not the secret", &body).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.json(), json!({"status": "fail", "message": "Not Authorized."}));
-    // Missing signature for an integration without public-key sessions: 401.
+    // Missing signature for an integration that requires signed session creation: 401.
     let r = send_raw(Method::POST, &url, &[("x-auth-client", KEY.into())], body.clone()).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     // Missing API key: 401.
@@ -218,7 +218,7 @@ async fn rejections(backend: Backend) {
     )
     .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    // Public key alone (browser SDK flow) where allowed: 201.
+    // API key alone (browser SDK flow, the default): 201.
     let r = send_raw(
         Method::POST,
         &url,
@@ -448,11 +448,15 @@ async fn expiry_job(backend: Backend) {
         let v = h.json();
         by_id.insert(
             v["verification"]["id"].as_str().unwrap().to_string(),
-            v["verification"]["code"].as_u64().unwrap(),
+            (
+                v["verification"]["code"].as_u64().unwrap(),
+                v["verification"]["status"].as_str().unwrap().to_string(),
+            ),
         );
     }
-    assert_eq!(by_id[never["id"].as_str().unwrap()], 9104);
-    assert_eq!(by_id[started["id"].as_str().unwrap()], 9121);
+    // The spec's 9104 row: one code, `expired` (never opened) or `abandoned` (opened).
+    assert_eq!(by_id[never["id"].as_str().unwrap()], (9104, "expired".to_string()));
+    assert_eq!(by_id[started["id"].as_str().unwrap()], (9104, "abandoned".to_string()));
     let id = never["id"].as_str().unwrap();
     let r = get(&gw, &format!("/v1/sessions/{id}/decision"), id, KEY, SECRET).await;
     assert_eq!(r.json()["verification"]["status"], "expired");

@@ -310,7 +310,8 @@ fn start_http_gateway() -> Option<HttpGateway> {
         decision_webhook_url: None,
         event_webhook_url: None,
         default_callback: None,
-        allow_public_key_sessions: public,
+        require_signed_session_creation: !public,
+        allow_public_key_sessions: None,
     };
     let config = Config {
         database_url: format!("sqlite://{}?mode=rwc", dir.0.join("gw.sqlite3").display()),

@@ -53,7 +53,8 @@ impl Verdict {
             Verdict::Declined => 9102,
             Verdict::ResubmissionRequested => 9103,
             Verdict::Expired => 9104,
-            Verdict::Abandoned => 9121,
+            // The spec's 9104 row: expired or, when the person started, abandoned.
+            Verdict::Abandoned => 9104,
         }
     }
     /// `verification.status`.
@@ -157,51 +158,16 @@ fn yyyymmdd(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y%m%d").ok()
 }
 
-/// Letters of a name for comparison: uppercase ASCII, common diacritics folded, everything else
-/// dropped (the MRZ writes spaces, hyphens and apostrophes as `<` or omits them).
-fn name_key(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        let folded: &str = match c {
-            'ä' | 'Ä' | 'æ' | 'Æ' => "AE",
-            'ö' | 'Ö' | 'ø' | 'Ø' | 'œ' | 'Œ' => "OE",
-            'ü' | 'Ü' => "UE",
-            'ß' => "SS",
-            'å' | 'Å' => "AA",
-            'à' | 'á' | 'â' | 'ã' | 'À' | 'Á' | 'Â' | 'Ã' => "A",
-            'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => "E",
-            'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => "I",
-            'ò' | 'ó' | 'ô' | 'õ' | 'Ò' | 'Ó' | 'Ô' | 'Õ' => "O",
-            'ù' | 'ú' | 'û' | 'Ù' | 'Ú' | 'Û' => "U",
-            'ñ' | 'Ñ' => "N",
-            'ç' | 'Ç' => "C",
-            'š' | 'Š' => "S",
-            'ž' | 'Ž' => "Z",
-            _ => "",
-        };
-        if !folded.is_empty() {
-            out.push_str(folded);
-        } else if c.is_ascii_alphabetic() {
-            out.push(c.to_ascii_uppercase());
-        }
-    }
-    out
+/// Whether a supplied name matches the chip's after Doc 9303 Part 3 transliteration
+/// ([`crate::translit::name_matches`]: Ä as AE or A, Ø as OE, Cyrillic, Greek, the filler `<`
+/// as a separator).
+fn names_match(supplied: &str, chip: &str) -> bool {
+    crate::translit::name_matches(supplied, chip)
 }
 
-/// Whether a supplied name matches the chip's; the ICAO German-style (Ä → AE) and the plain
-/// (Ä → A) transliterations both match.
-fn names_match(supplied: &str, chip: &str) -> bool {
-    let plain: String = supplied
-        .chars()
-        .map(|c| match c {
-            'ä' | 'Ä' => 'A',
-            'ö' | 'Ö' => 'O',
-            'ü' | 'Ü' => 'U',
-            other => other,
-        })
-        .collect();
-    let chip = name_key(chip);
-    !chip.is_empty() && (name_key(supplied) == chip || name_key(&plain) == chip)
+/// A supplied field: blank or whitespace-only counts as not supplied.
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 /// Document type of the API from the MRZ document code (`P…` passport, `AR`/`CR`/`IR`
@@ -272,42 +238,43 @@ fn person_and_document(p: &EmrtdPassport, mrz: &MrzInfo, today: NaiveDate) -> (D
 }
 
 fn mismatches(person: &DecisionPerson, document: &DecisionDocument, supplied: &Supplied<'_>) -> Vec<&'static str> {
+    use crate::translit::ids_match;
     let mut out = Vec::new();
     if let Some(sp) = supplied.person {
-        if let (Some(s), Some(c)) = (&sp.last_name, &person.last_name)
+        if let (Some(s), Some(c)) = (given(&sp.last_name), &person.last_name)
             && !names_match(s, c)
         {
             out.push("lastName");
         }
-        if let (Some(s), Some(c)) = (&sp.first_name, &person.first_name) {
-            let first_given = c.split(' ').next().unwrap_or("");
+        if let (Some(s), Some(c)) = (given(&sp.first_name), &person.first_name) {
+            let first_given = c.split([' ', '<']).find(|p| !p.is_empty()).unwrap_or("");
             if !names_match(s, c) && !names_match(s, first_given) {
                 out.push("firstName");
             }
         }
-        if let (Some(s), Some(c)) = (&sp.date_of_birth, &person.date_of_birth)
+        if let (Some(s), Some(c)) = (given(&sp.date_of_birth), &person.date_of_birth)
             && s != c
         {
             out.push("dateOfBirth");
         }
-        if let (Some(s), Some(c)) = (&sp.id_number, &person.id_number)
-            && !s.eq_ignore_ascii_case(c)
+        if let (Some(s), Some(c)) = (given(&sp.id_number), &person.id_number)
+            && !ids_match(s, c)
         {
             out.push("idNumber");
         }
     }
     if let Some(sd) = supplied.document {
-        if let (Some(s), Some(c)) = (&sd.number, &document.number)
-            && !s.eq_ignore_ascii_case(c)
+        if let (Some(s), Some(c)) = (given(&sd.number), &document.number)
+            && !ids_match(s, c)
         {
             out.push("document.number");
         }
-        if let (Some(s), Some(c)) = (&sd.doc_type, &document.doc_type)
+        if let (Some(s), Some(c)) = (given(&sd.doc_type), &document.doc_type)
             && s != c
         {
             out.push("document.type");
         }
-        if let (Some(s), Some(c)) = (&sd.country, &document.country)
+        if let (Some(s), Some(c)) = (given(&sd.country), &document.country)
             && s != c
         {
             out.push("document.country");

@@ -8,7 +8,9 @@ pub mod decision;
 pub mod error;
 pub mod request;
 pub mod rfc9421;
+pub mod session_token;
 pub mod signature;
+pub mod translit;
 
 pub use decision::{
     Check, CheckOutcome, Decision, DecisionDocument, DecisionPerson, DecisionPolicy, Supplied, Verdict, decide,

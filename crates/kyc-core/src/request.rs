@@ -85,6 +85,15 @@ fn take_string(m: &Map<String, Value>, key: &'static str) -> Result<Option<Strin
     }
 }
 
+/// A string field where blank or whitespace-only counts as not supplied (`None`); other values
+/// are kept as sent.
+fn take_given(m: &Map<String, Value>, key: &'static str) -> Result<Option<String>, ApiError> {
+    Ok(take_string(m, key)?.filter(|s| !s.trim().is_empty()))
+}
+
+/// Separators accepted inside a supplied document number (`C01 X00-T47`); they are dropped.
+const NUMBER_SEPARATORS: [char; 4] = [' ', '-', '/', '.'];
+
 /// Checks a request `timestamp`: RFC 3339 (1202), not older than one hour (1201).
 pub fn check_timestamp(m: &Map<String, Value>, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, ApiError> {
     let Some(v) = m.get("timestamp") else { return Ok(None) };
@@ -151,32 +160,39 @@ pub fn parse_create_session(body: &[u8], ctx: &ValidationContext) -> Result<Crea
     };
     let mut person = PersonInput::default();
     if let Some(p) = take_object(v, "person")? {
-        person.first_name = take_string(&p, "firstName")?;
-        person.last_name = take_string(&p, "lastName")?;
-        person.id_number = take_string(&p, "idNumber")?;
-        person.gender = take_string(&p, "gender")?;
-        person.date_of_birth = match p.get("dateOfBirth") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) if NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => Some(s.clone()),
+        person.first_name = take_given(&p, "firstName")?;
+        person.last_name = take_given(&p, "lastName")?;
+        person.id_number = take_given(&p, "idNumber")?;
+        person.gender = take_given(&p, "gender")?;
+        person.date_of_birth = match take_string(&p, "dateOfBirth").map_err(|_| ApiError::DateOfBirth)? {
+            None => None,
+            Some(s) if s.trim().is_empty() => None,
+            Some(s) if NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").is_ok() => Some(s.trim().to_string()),
             Some(_) => return Err(ApiError::DateOfBirth),
         };
     }
     let mut document = DocumentInput::default();
     if let Some(d) = take_object(v, "document")? {
-        document.number = take_string(&d, "number")?;
-        if let Some(n) = &document.number
-            && (n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric()))
-        {
-            return Err(ApiError::DocumentNumber);
-        }
-        document.doc_type = match d.get("type") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) if DOCUMENT_TYPES.contains(&s.as_str()) => Some(s.clone()),
+        document.number = match take_given(&d, "number").map_err(|_| ApiError::DocumentNumber)? {
+            None => None,
+            Some(n) => {
+                let kept: String = n.chars().filter(|c| !NUMBER_SEPARATORS.contains(c)).collect();
+                if kept.is_empty() || kept.len() > 64 || !kept.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    return Err(ApiError::DocumentNumber);
+                }
+                Some(kept.to_ascii_uppercase())
+            }
+        };
+        document.doc_type = match take_given(&d, "type").map_err(|_| ApiError::DocumentType)? {
+            None => None,
+            Some(s) if DOCUMENT_TYPES.contains(&s.trim()) => Some(s.trim().to_string()),
             Some(_) => return Err(ApiError::DocumentType),
         };
-        document.country = match d.get("country") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) if s.len() == 2 && s.chars().all(|c| c.is_ascii_uppercase()) => Some(s.clone()),
+        document.country = match take_given(&d, "country").map_err(|_| ApiError::DocumentCountry)? {
+            None => None,
+            Some(s) if s.trim().len() == 2 && s.trim().chars().all(|c| c.is_ascii_uppercase()) => {
+                Some(s.trim().to_string())
+            }
             Some(_) => return Err(ApiError::DocumentCountry),
         };
     }
@@ -367,7 +383,11 @@ mod tests {
             Some(2003)
         );
         assert_eq!(
-            code(serde_json::json!({"verification":{"document":{"number":"AB-12"}}})),
+            code(serde_json::json!({"verification":{"document":{"number":"AB#12"}}})),
+            Some(2102)
+        );
+        assert_eq!(
+            code(serde_json::json!({"verification":{"document":{"number":"- /"}}})),
             Some(2102)
         );
         assert_eq!(
@@ -386,6 +406,26 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    /// Issue 15 point 6: blank or whitespace-only fields count as not supplied; a document
+    /// number may carry separators, which are dropped.
+    #[test]
+    fn blank_fields_are_not_supplied_and_numbers_lose_separators() {
+        let b = body(serde_json::json!({"verification":{
+            "person":{"firstName":"  ","lastName":"","idNumber":" \t","gender":"","dateOfBirth":" "},
+            "document":{"number":"  ","type":"","country":" "},
+            "timestamp":"2026-11-25T11:30:00.000Z"}}));
+        let s = parse_create_session(&b, &ctx()).unwrap();
+        assert_eq!(s.person, PersonInput::default());
+        assert_eq!(s.document, DocumentInput::default());
+        let b = body(serde_json::json!({"verification":{
+            "person":{"firstName":" Erika ","dateOfBirth":" 1984-08-12 "},
+            "document":{"number":"c01 x00-t47","type":"PASSPORT"}}}));
+        let s = parse_create_session(&b, &ctx()).unwrap();
+        assert_eq!(s.person.first_name.as_deref(), Some(" Erika "));
+        assert_eq!(s.person.date_of_birth.as_deref(), Some("1984-08-12"));
+        assert_eq!(s.document.number.as_deref(), Some("C01X00T47"));
     }
 
     #[test]

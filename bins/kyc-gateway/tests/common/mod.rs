@@ -82,6 +82,9 @@ impl Gw {
     }
 }
 
+/// `KEY` requires signed session creation (so that the 401 tests of unsigned requests keep
+/// their meaning); `PUBLIC_KEY` and `LEGACY_KEY` have the default (the API key alone creates a
+/// session).
 pub fn base_config() -> Config {
     Config {
         integrations: vec![
@@ -92,7 +95,8 @@ pub fn base_config() -> Config {
                 decision_webhook_url: None,
                 event_webhook_url: None,
                 default_callback: None,
-                allow_public_key_sessions: false,
+                require_signed_session_creation: true,
+                allow_public_key_sessions: None,
             },
             Integration {
                 api_key: PUBLIC_KEY.into(),
@@ -101,7 +105,8 @@ pub fn base_config() -> Config {
                 decision_webhook_url: None,
                 event_webhook_url: None,
                 default_callback: None,
-                allow_public_key_sessions: true,
+                require_signed_session_creation: false,
+                allow_public_key_sessions: None,
             },
             Integration {
                 api_key: LEGACY_KEY.into(),
@@ -110,7 +115,8 @@ pub fn base_config() -> Config {
                 decision_webhook_url: None,
                 event_webhook_url: None,
                 default_callback: None,
-                allow_public_key_sessions: false,
+                require_signed_session_creation: false,
+                allow_public_key_sessions: None,
             },
         ],
         docval_result_token: Some(RESULT_TOKEN.into()),
