@@ -511,10 +511,17 @@ async fn run<T: Transport>(transport: &mut T, opts: &PhoneV2Options) -> Result<P
     };
     match session(&mut conn, transport, &key, opts).await {
         Ok(()) => Ok(conn.out),
-        // The server may have closed while the phone was busy: what it said is the outcome.
-        Err(PhoneError::WebSocket(e)) if conn.out.close_message.is_some() || conn.out.close_code.is_some() => {
-            conn.out.local_error.get_or_insert(e);
-            Ok(conn.out)
+        Err(PhoneError::WebSocket(e)) => {
+            // The server may have closed while the phone was busy reading the chip: what it
+            // said (CLOSE message, close frame) is the outcome.
+            conn.ended = false;
+            while let Ok(Incoming::Text(_) | Incoming::Binary(_)) = conn.recv(Some(Duration::from_secs(1))).await {}
+            if conn.out.close_message.is_some() || conn.out.close_code.is_some() {
+                conn.out.local_error.get_or_insert(e);
+                Ok(conn.out)
+            } else {
+                Err(PhoneError::WebSocket(e))
+            }
         }
         Err(e) => Err(e),
     }

@@ -325,3 +325,55 @@ async fn link_delay_is_paid_once_per_round_trip() {
     assert_eq!(out.code(), Some(1000), "{out:#?}");
     assert!(out.elapsed >= delay * out.round_trips as u32, "{out:#?}");
 }
+
+#[tokio::test]
+async fn every_fixture_on_both_platforms() {
+    let mut names: Vec<String> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("manifest.toml").is_file())
+        .map(|p| p.file_name().unwrap().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 9, "{names:?}");
+    for name in &names {
+        for platform in [Platform::Android, Platform::Ios] {
+            // Android with an extended-length adapter (CA-DH keys do not fit short APDUs).
+            let (chip, out, run) = session(name, platform, |o| o.nfc_extended_length = true).await;
+            let m = &chip.document().manifest;
+            let dg14 = m.expect.data_groups.contains(&14);
+            if m.expect.verdict == "clone" {
+                assert!(run.ca_failed, "{name} {platform:?}");
+                assert_eq!(out.code(), Some(1011), "{name} {platform:?}");
+                continue;
+            }
+            assert_eq!(out.code(), Some(1000), "{name} {platform:?}: {out:#?}");
+            assert_eq!(out.handed_over, dg14, "{name} {platform:?}");
+            let c = run.collected.unwrap();
+            let expect_ca = if dg14 {
+                RelayedCa::Confirmed
+            } else {
+                RelayedCa::NotRequested
+            };
+            assert_eq!(c.chip_authentication, expect_ca, "{name} {platform:?}");
+            assert_genuine_files(&chip, &c);
+            if let Some(dg1) = &c.server_dg1 {
+                assert_eq!(dg1.as_slice(), dg(&chip, 1).as_slice(), "{name}");
+            }
+            if m.expect.data_groups.contains(&15) {
+                assert!(aa_verifies(&chip, &c), "{name} {platform:?}");
+            }
+            // Every data group EF.SOD lists reached the server (iOS: its eight files only).
+            for n in &m.expect.data_groups {
+                let file = format!("dg{n}");
+                let ios_skips = platform == Platform::Ios && ![1, 2, 7, 11, 12, 14, 15].contains(n);
+                if !ios_skips {
+                    assert!(
+                        c.files.contains_key(&file) || (*n == 1 && c.server_dg1.is_some()),
+                        "{name} {platform:?}: {file}"
+                    );
+                }
+            }
+        }
+    }
+}
