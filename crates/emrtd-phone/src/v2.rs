@@ -94,6 +94,13 @@ pub struct Hostile {
     pub fire_and_forget: bool,
     /// Read everything with the BAC/PACE session; never hand over, even with DG14.
     pub no_ca: bool,
+    /// Protocol errors (the server should close 1008 `PROTOCOL_ERROR`): CA_HANDOVER without
+    /// FILE `dg14` before it,
+    pub handover_without_dg14: bool,
+    /// FINISH right after CA_HANDOVER, before CA_HANDBACK,
+    pub finish_before_handback: bool,
+    /// and `sod` uploaded twice.
+    pub duplicate_file: bool,
 }
 
 /// How the v2 phone presents itself.
@@ -661,8 +668,10 @@ async fn session<T: Transport>(
         let Some(dg14) = files.get("dg14") else {
             return Err(PhoneError::WebSocket("DG14 vanished".into()));
         };
-        conn.send_file("dg14", dg14).await?;
-        sent.push("dg14".into());
+        if !hostile.handover_without_dg14 {
+            conn.send_file("dg14", dg14).await?;
+            sent.push("dg14".into());
+        }
         let Some(sm) = local.sm() else {
             return conn
                 .client_close(EMRTD_PASSPORT_READER_ERROR, "no secure messaging to hand over".into())
@@ -689,6 +698,10 @@ async fn session<T: Transport>(
         drop(handover);
         conn.send_awaiting(Message::Text(text.as_str().into())).await?;
         conn.out.handed_over = true;
+        if hostile.finish_before_handback {
+            conn.send_text(finish_message(opts, None)).await?;
+            return drain(conn).await;
+        }
 
         // The relay: every APDU to the chip, raw; then FILE dg1 and CA_HANDBACK.
         let deadline = Instant::now() + opts.handback_timeout;
@@ -852,6 +865,9 @@ async fn session<T: Transport>(
     for name in order {
         if let Some(data) = files.get(&name) {
             conn.send_file(&name, data).await?;
+            if hostile.duplicate_file && name == "sod" {
+                conn.send_file(&name, data).await?;
+            }
         }
     }
     drop(files);
@@ -859,19 +875,7 @@ async fn session<T: Transport>(
     // FINISH.
     let b64 = signature.map(|s| base64::engine::general_purpose::STANDARD.encode(s));
     conn.out.aa_signature_sent = b64.is_some();
-    let finish = match opts.platform {
-        Platform::Android => ClientMessage::Finish(Finish {
-            send_result: opts.send_result,
-            active_authentication_signature: b64,
-        })
-        .to_json(),
-        Platform::Ios => serde_json::json!({
-            "type": "FINISH",
-            "sendResult": opts.send_result,
-            "activeAuthenticationSignature": b64,
-        })
-        .to_string(),
-    };
+    let finish = finish_message(opts, b64);
     conn.send_text(finish).await?;
     if hostile.fire_and_forget {
         // As iOS's disconnect(): close 1000 without a reason, and do not wait.
@@ -926,4 +930,31 @@ fn step_name(dg: u8) -> Option<&'static str> {
         16 => "READ_DG16",
         _ => return None,
     })
+}
+
+/// FINISH as the platform writes it: Android omits a missing signature, iOS sends `null`.
+fn finish_message(opts: &PhoneV2Options, signature: Option<String>) -> String {
+    match opts.platform {
+        Platform::Android => ClientMessage::Finish(Finish {
+            send_result: opts.send_result,
+            active_authentication_signature: signature,
+        })
+        .to_json(),
+        Platform::Ios => serde_json::json!({
+            "type": "FINISH",
+            "sendResult": opts.send_result,
+            "activeAuthenticationSignature": signature,
+        })
+        .to_string(),
+    }
+}
+
+/// Reads until the server ends the session (its CLOSE message and close frame are recorded).
+async fn drain(conn: &mut Conn) -> Result<(), PhoneError> {
+    loop {
+        match conn.recv(None).await? {
+            Incoming::Text(_) | Incoming::Binary(_) => {}
+            Incoming::Ended | Incoming::TimedOut => return Ok(()),
+        }
+    }
 }

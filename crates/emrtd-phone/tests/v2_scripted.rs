@@ -377,3 +377,20 @@ async fn every_fixture_on_both_platforms() {
         }
     }
 }
+
+#[tokio::test]
+async fn hostile_protocol_errors_end_in_protocol_error() {
+    type Knob = fn(&mut PhoneV2Options);
+    let knobs: [(&str, Knob); 3] = [
+        ("handover_without_dg14", |o| o.hostile.handover_without_dg14 = true),
+        ("finish_before_handback", |o| o.hostile.finish_before_handback = true),
+        ("duplicate_file", |o| o.hostile.duplicate_file = true),
+    ];
+    for (name, knob) in knobs {
+        let (_chip, out, run) = session("ref-1", Platform::Android, knob).await;
+        assert_eq!(run.close, Some(CloseReason::ProtocolError), "{name}");
+        assert!(run.collected.is_none(), "{name}");
+        assert_eq!(out.code(), Some(1008), "{name}: {out:#?}");
+        assert_eq!(out.close_message, Some((1008, Some("PROTOCOL_ERROR".into()))), "{name}");
+    }
+}
