@@ -2,25 +2,40 @@
 //! chip, running full sessions over 127.0.0.1 with a simulated network round trip and a
 //! ramp-up; bounded in count and time. Reports sessions/s, the server's CPU seconds per
 //! session and peak RSS (from `/proc/<pid>` when the server's pid is known), the server's
-//! turnaround per APDU (p50/p99), and the outcomes by close reason.
+//! turnaround per APDU (p50/p99), the round trips over the phone-server link and the session
+//! wall time (p50/p99), and the outcomes by close reason.
+//!
+//! Both protocols: v1 (`/ws1/validate`, the server reads the chip through the phone, one
+//! network round trip per APDU) and v2 (`/ws2/validate`, the phone reads the chip; only START
+//! and the chip-authentication relay cross the network).
 #![forbid(unsafe_code)]
 
-use emrtd_phone::{Access, PhoneOptions, run_phone};
+use emrtd_phone::{Access, PhoneOptions, PhoneV2Options, Platform, run_phone, run_phone_v2};
 use emrtd_sim::{Document, VirtualChip};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
+/// The DocVal WebSocket API version the phones speak.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Protocol {
+    #[default]
+    V1,
+    V2,
+}
+
 /// What to run.
 #[derive(Clone, Debug)]
 pub struct LoadConfig {
-    /// `ws://127.0.0.1:PORT/ws1/validate`.
+    /// `ws://127.0.0.1:PORT/ws1/validate` (v1) or `…/ws2/validate` (v2).
     pub url: String,
+    pub protocol: Protocol,
     pub client_id: String,
     pub sessions: usize,
     pub concurrency: usize,
-    /// Simulated network round trip added by each phone per APDU.
+    /// Simulated network round trip added by each phone per APDU (v1), or per message it
+    /// waits an answer for (v2: START, CA_HANDOVER, each relayed APDU).
     pub rtt: Duration,
     /// Time over which the first `concurrency` sessions are started.
     pub ramp_up: Duration,
@@ -81,9 +96,16 @@ pub struct LoadReport {
     pub elapsed: Duration,
     /// Close reason (or client error) → count.
     pub outcomes: BTreeMap<String, usize>,
+    /// APDUs that crossed the network (v1: all of them; v2: the relayed ones).
     pub apdus: u64,
+    /// Round trips over the phone-server link (v1: one per APDU; v2: START, CA_HANDOVER and
+    /// one per relayed APDU).
+    pub round_trips: u64,
     pub turnaround_p50_us: u64,
     pub turnaround_p99_us: u64,
+    /// Wall time of one session as the phone saw it.
+    pub session_p50_ms: u64,
+    pub session_p99_ms: u64,
     pub server_cpu_seconds: Option<f64>,
     pub server_rss_peak_kib: Option<u64>,
 }
@@ -107,15 +129,24 @@ impl LoadReport {
             .map(|c| c * 1000.0 / self.completed.max(1) as f64)
     }
 
+    /// Round trips over the network per finished session.
+    pub fn round_trips_per_session(&self) -> f64 {
+        self.round_trips as f64 / self.completed.max(1) as f64
+    }
+
     /// A human-readable summary.
     pub fn summary(&self) -> String {
         let mut s = format!(
-            "sessions {} completed {} in {:.2} s: {:.1} sessions/s; APDUs {}; server turnaround per APDU p50 {} µs, p99 {} µs",
+            "sessions {} completed {} in {:.2} s: {:.1} sessions/s; APDUs {}; round trips {} ({:.1}/session); session wall time p50 {} ms, p99 {} ms; server turnaround per APDU p50 {} µs, p99 {} µs",
             self.sessions,
             self.completed,
             self.elapsed.as_secs_f64(),
             self.sessions_per_second(),
             self.apdus,
+            self.round_trips,
+            self.round_trips_per_session(),
+            self.session_p50_ms,
+            self.session_p99_ms,
             self.turnaround_p50_us,
             self.turnaround_p99_us
         );
@@ -160,6 +191,43 @@ fn is_loopback(url: &str) -> bool {
     rest.starts_with("127.") || rest.starts_with("localhost:") || rest.starts_with("[::1]")
 }
 
+/// What one session gave.
+struct SessionFigures {
+    outcome: String,
+    apdus: u64,
+    round_trips: u64,
+    turnaround_us: Vec<u64>,
+    wall: Duration,
+}
+
+impl SessionFigures {
+    fn failed(outcome: String) -> Self {
+        SessionFigures {
+            outcome,
+            apdus: 0,
+            round_trips: 0,
+            turnaround_us: Vec::new(),
+            wall: Duration::ZERO,
+        }
+    }
+}
+
+/// `1000`, or the code and the reason (`1011 FILE_READ_ERROR`), or `no close`.
+fn outcome_label(code: Option<u16>, reason: Option<String>) -> String {
+    code.map(|c| c.to_string()).unwrap_or_else(|| "no close".into())
+        + &reason.map(|r| format!(" {r}")).unwrap_or_default()
+}
+
+/// The `p` quantile (0..=1) of `values` (sorted in place), 0 when empty.
+fn percentile(values: &mut [u64], p: f64) -> u64 {
+    if values.is_empty() {
+        return 0;
+    }
+    values.sort_unstable();
+    let idx = ((values.len() - 1) as f64 * p).round() as usize;
+    values.get(idx).copied().unwrap_or(0)
+}
+
 /// Runs the load; `server_pid` enables CPU and memory figures of the server process.
 pub async fn run_load(cfg: &LoadConfig, document: Document, server_pid: Option<u32>) -> Result<LoadReport, LoadError> {
     if !is_loopback(&cfg.url) {
@@ -188,27 +256,62 @@ pub async fn run_load(cfg: &LoadConfig, document: Document, server_pid: Option<u
         if i < cfg.concurrency && !ramp_step.is_zero() {
             tokio::time::sleep(ramp_step).await;
         }
-        let mut opts = PhoneOptions::new(&cfg.url, &cfg.client_id, access.clone());
-        opts.validation_id = format!("load-{i}");
-        opts.return_result = false;
-        opts.apdu_delay = cfg.rtt;
-        opts.extended_length = cfg.extended_length;
-        opts.session_timeout = deadline.saturating_duration_since(Instant::now());
+        let session_timeout = deadline.saturating_duration_since(Instant::now());
         let doc = document.clone();
+        let access = access.clone();
+        let cfg = cfg.clone();
         tasks.push(tokio::spawn(async move {
             let _permit = permit;
             let mut chip = match VirtualChip::standard(doc) {
                 Ok(c) => c,
-                Err(e) => return (format!("chip: {e}"), 0, Vec::new()),
+                Err(e) => return SessionFigures::failed(format!("chip: {e}")),
             };
-            match run_phone(&mut chip, &opts).await {
-                Ok(out) => (
-                    out.code().map(|c| c.to_string()).unwrap_or_else(|| "no close".into())
-                        + &out.close_reason.map(|r| format!(" {r}")).unwrap_or_default(),
-                    out.apdus,
-                    out.turnaround_us,
-                ),
-                Err(e) => (format!("client: {e}"), 0, Vec::new()),
+            let started = Instant::now();
+            match cfg.protocol {
+                Protocol::V1 => {
+                    let mut opts = PhoneOptions::new(&cfg.url, &cfg.client_id, access);
+                    opts.validation_id = format!("load-{i}");
+                    opts.return_result = false;
+                    opts.apdu_delay = cfg.rtt;
+                    opts.extended_length = cfg.extended_length;
+                    opts.session_timeout = session_timeout;
+                    match run_phone(&mut chip, &opts).await {
+                        Ok(out) => SessionFigures {
+                            outcome: outcome_label(out.code(), out.close_reason.clone()),
+                            apdus: out.apdus,
+                            round_trips: out.apdus,
+                            turnaround_us: out.turnaround_us,
+                            wall: started.elapsed(),
+                        },
+                        Err(e) => SessionFigures::failed(format!("client: {e}")),
+                    }
+                }
+                Protocol::V2 => {
+                    let platform = if cfg.extended_length {
+                        Platform::Ios
+                    } else {
+                        Platform::Android
+                    };
+                    let mut opts = PhoneV2Options::new(&cfg.url, &cfg.client_id, access, platform);
+                    opts.validation_id = format!("load-{i}");
+                    opts.send_result = false;
+                    opts.link_delay = cfg.rtt;
+                    opts.nfc_extended_length = cfg.extended_length;
+                    opts.session_timeout = session_timeout;
+                    match run_phone_v2(&mut chip, &opts).await {
+                        Ok(out) => SessionFigures {
+                            outcome: match &out.client_close {
+                                Some((code, reason)) => format!("client close {code} {reason}"),
+                                None => outcome_label(out.code(), out.reason()),
+                            },
+                            apdus: out.relayed_apdus,
+                            round_trips: out.round_trips,
+                            turnaround_us: out.turnaround_us,
+                            wall: started.elapsed(),
+                        },
+                        Err(e) => SessionFigures::failed(format!("client: {e}")),
+                    }
+                }
             }
         }));
     }
@@ -217,26 +320,23 @@ pub async fn run_load(cfg: &LoadConfig, document: Document, server_pid: Option<u
         ..LoadReport::default()
     };
     let mut turnarounds = Vec::new();
+    let mut walls_ms = Vec::new();
     for t in tasks {
-        let (outcome, apdus, ta) = t.await.unwrap_or_else(|e| (format!("task: {e}"), 0, Vec::new()));
-        if outcome == "1000" {
+        let f = t.await.unwrap_or_else(|e| SessionFigures::failed(format!("task: {e}")));
+        if f.outcome == "1000" {
             report.completed += 1;
+            report.round_trips += f.round_trips;
+            walls_ms.push(f.wall.as_millis() as u64);
         }
-        *report.outcomes.entry(outcome).or_default() += 1;
-        report.apdus += apdus;
-        turnarounds.extend(ta);
+        *report.outcomes.entry(f.outcome).or_default() += 1;
+        report.apdus += f.apdus;
+        turnarounds.extend(f.turnaround_us);
     }
     report.elapsed = start.elapsed();
-    turnarounds.sort_unstable();
-    let pct = |p: f64| -> u64 {
-        if turnarounds.is_empty() {
-            return 0;
-        }
-        let idx = ((turnarounds.len() - 1) as f64 * p).round() as usize;
-        turnarounds.get(idx).copied().unwrap_or(0)
-    };
-    report.turnaround_p50_us = pct(0.50);
-    report.turnaround_p99_us = pct(0.99);
+    report.turnaround_p50_us = percentile(&mut turnarounds, 0.50);
+    report.turnaround_p99_us = percentile(&mut turnarounds, 0.99);
+    report.session_p50_ms = percentile(&mut walls_ms, 0.50);
+    report.session_p99_ms = percentile(&mut walls_ms, 0.99);
     if let (Some(b), Some(a)) = (before, server_pid.and_then(|p| proc_stat(p, ticks))) {
         report.server_cpu_seconds = Some(a.cpu_seconds - b.cpu_seconds);
         report.server_rss_peak_kib = Some(a.rss_peak_kib);

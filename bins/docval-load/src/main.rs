@@ -11,7 +11,7 @@
 #![forbid(unsafe_code)]
 
 use clap::Parser;
-use docval_load::{LoadConfig, run_load};
+use docval_load::{LoadConfig, Protocol, run_load};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -19,9 +19,14 @@ use std::time::Duration;
 #[derive(Parser)]
 #[command(name = "docval-load", about = "Load generator for docval-server (127.0.0.1 only)")]
 struct Cli {
-    /// URL of a running server (ws://127.0.0.1:PORT/ws1/validate).
+    /// URL of a running server (ws://127.0.0.1:PORT/ws1/validate, or …/ws2/validate with
+    /// `--protocol v2`).
     #[arg(long)]
     server: Option<String>,
+    /// Protocol of the phones: v1 (the server reads the chip through the phone) or v2 (the
+    /// phone reads the chip; chip authentication relayed).
+    #[arg(long, value_enum, default_value = "v1")]
+    protocol: ProtocolArg,
     /// The pid of that server, for CPU and memory figures.
     #[arg(long)]
     server_pid: Option<u32>,
@@ -37,7 +42,8 @@ struct Cli {
     sessions: usize,
     #[arg(long, default_value_t = 50)]
     concurrency: usize,
-    /// Simulated network round trip per APDU, in milliseconds.
+    /// Simulated network round trip in milliseconds: per APDU (v1), per message the phone
+    /// waits an answer for (v2).
     #[arg(long, default_value_t = 0)]
     rtt_ms: u64,
     #[arg(long, default_value_t = 0)]
@@ -45,9 +51,16 @@ struct Cli {
     /// Upper bound of the whole run, in seconds.
     #[arg(long, default_value_t = 600)]
     max_seconds: u64,
-    /// Use short APDUs (Android-like) instead of extended length.
+    /// Use short APDUs (Android-like) instead of extended length (v2: the Android phone
+    /// instead of the iOS one).
     #[arg(long)]
     short: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ProtocolArg {
+    V1,
+    V2,
 }
 
 fn free_port() -> Option<u16> {
@@ -100,7 +113,11 @@ async fn main() -> ExitCode {
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            (format!("ws://127.0.0.1:{port}/ws1/validate"), Some(pid))
+            let path = match cli.protocol {
+                ProtocolArg::V1 => "ws1",
+                ProtocolArg::V2 => "ws2",
+            };
+            (format!("ws://127.0.0.1:{port}/{path}/validate"), Some(pid))
         }
         _ => {
             eprintln!("docval-load: give either --server URL or --spawn-server PATH");
@@ -109,6 +126,10 @@ async fn main() -> ExitCode {
     };
     let cfg = LoadConfig {
         url,
+        protocol: match cli.protocol {
+            ProtocolArg::V1 => Protocol::V1,
+            ProtocolArg::V2 => Protocol::V2,
+        },
         client_id: cli.client_id,
         sessions: cli.sessions,
         concurrency: cli.concurrency,

@@ -116,3 +116,43 @@ fn virtual_phone_rejects_a_malformed_mrz_key() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected DOCUMENT_NUMBER"));
 }
+
+/// `--protocol v2` against the scripted v2 server of emrtd-phone (the server's state machine,
+/// no verification): the phone reads the chip itself and hands over for chip authentication.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn virtual_phone_v2_hands_over_and_prints_the_passport() {
+    for platform in ["android", "ios"] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}/ws2/validate", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move { emrtd_phone::v2::scripted::serve_one(&listener).await });
+        let mut args = base_args(&url, "ci-client", "ref-1");
+        args.extend(
+            [
+                "--protocol",
+                "v2",
+                "--platform",
+                platform,
+                "--return-result",
+                "--diagnostics",
+            ]
+            .map(String::from),
+        );
+        let out = run_cli(args).await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{platform}: {stderr}");
+        assert!(stderr.contains("access control (on the phone): PACE"), "{stderr}");
+        assert!(stderr.contains("handback SUCCESS"), "{stderr}");
+        assert!(stderr.contains("close code: 1000"), "{stderr}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(v["passport"]["errors"].is_array(), "{v}");
+        let run = server.await.unwrap();
+        assert!(!run.ca_failed);
+        assert!(run.monitoring.len() >= 8, "{platform}");
+        let c = run.collected.unwrap();
+        assert!(
+            c.files.contains_key("dg2") && !c.files.contains_key("dg1"),
+            "{platform}"
+        );
+        assert!(c.server_dg1.is_some());
+    }
+}

@@ -2,7 +2,14 @@
 //! StartMessage, relays each command APDU (binary frame) to a virtual chip and sends back the
 //! response, and collects the status frames, the result and the close code — exactly as the
 //! vendor's phone SDKs do.
+//!
+//! [`v2`] is the phone of DocVal WebSocket API v2 (`/ws2/validate`): it reads the chip itself
+//! and hands its secure-messaging session to the server for chip authentication.
 #![forbid(unsafe_code)]
+
+pub mod v2;
+
+pub use v2::{Hostile, PhoneV2Options, PhoneV2Outcome, Platform, run_phone_v2, run_phone_v2_with};
 
 use emrtd_sim::VirtualChip;
 use futures_util::{SinkExt, StreamExt};
@@ -23,6 +30,8 @@ pub enum PhoneError {
     WebSocket(String),
     #[error("the session did not end within {0:?}")]
     Timeout(Duration),
+    #[error("access key: {0}")]
+    Access(String),
 }
 
 /// The access key the phone sends.

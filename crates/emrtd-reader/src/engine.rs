@@ -278,22 +278,22 @@ fn select_aid(aid: &[u8]) -> CommandApdu {
     CommandApdu::new(0x00, 0xA4, 0x04, 0x0C).with_data(aid.to_vec())
 }
 
-struct Engine<'a, 't, T, R> {
-    ch: Channel<'t, T>,
-    key: &'a AccessKey,
-    cfg: &'a ReaderConfig,
-    rng: &'a mut R,
-    reading: Reading,
-    pace: Option<PaceOutcome>,
+pub(crate) struct Engine<'a, 't, T, R> {
+    pub(crate) ch: Channel<'t, T>,
+    pub(crate) key: &'a AccessKey,
+    pub(crate) cfg: &'a ReaderConfig,
+    pub(crate) rng: &'a mut R,
+    pub(crate) reading: Reading,
+    pub(crate) pace: Option<PaceOutcome>,
     /// The CSCA (SHA-256 fingerprint) EF.CardSecurity chained to when PACE-CAM succeeded:
     /// passive authentication must find EF.SOD under the same CSCA.
-    cam_csca: Option<String>,
+    pub(crate) cam_csca: Option<String>,
     /// Extended length in use (the link allows it and the chip announced it).
-    extended: bool,
-    max_response_bytes: Option<usize>,
+    pub(crate) extended: bool,
+    pub(crate) max_response_bytes: Option<usize>,
 }
 
-enum StepError {
+pub(crate) enum StepError {
     /// Stop the reading.
     Fatal(ReadFailure),
 }
@@ -318,7 +318,7 @@ fn file_failure(file: &str, e: FileError) -> StepError {
 }
 
 impl<'t, T: Transport, R: CryptoRng> Engine<'_, 't, T, R> {
-    fn limits(&self) -> ReadLimits {
+    pub(crate) fn limits(&self) -> ReadLimits {
         let block = self.ch.sm().map(|s| s.suite().block_len());
         let short = ReadLimits::short(block, self.cfg.max_file_size);
         if self.extended {
@@ -555,7 +555,7 @@ async fn pipeline<T: Transport, R: CryptoRng>(
     Ok(())
 }
 
-async fn access_control<T: Transport, R: CryptoRng>(
+pub(crate) async fn access_control<T: Transport, R: CryptoRng>(
     e: &mut Engine<'_, '_, T, R>,
     key: &AccessKey,
 ) -> Result<StepOutcome, StepError> {

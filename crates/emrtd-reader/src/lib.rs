@@ -9,11 +9,14 @@
 pub mod channel;
 pub mod engine;
 pub mod files;
+pub mod local;
 
 pub use engine::{
     AccessKey, AccessProtocol, ReadFailure, ReaderConfig, Reading, Step, StepOutcome, StepRecord, read_document,
 };
 pub mod result;
 pub mod uploaded;
+
+pub use local::{LocalSession, listed_data_groups, open_session};
 
 pub use result::to_emrtd_passport;

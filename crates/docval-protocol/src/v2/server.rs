@@ -168,6 +168,12 @@ struct RelayState {
     dg1: Zeroizing<Vec<u8>>,
     apdus: u32,
     ca_note: Option<String>,
+    /// Ne of the last command sent (to shrink a DG1 read the chip refused for its length).
+    last_ne: u32,
+    /// DG1 reads retried with a smaller Ne.
+    shrinks: u8,
+    /// The Ne the chip took after a shrink (continuation reads stay at or below it).
+    ne_cap: u32,
 }
 
 struct Session {
@@ -188,6 +194,15 @@ pub struct ServerSession {
 
 fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
+}
+
+/// The largest Ne of a DG1 read: the phone's `maxBlockSize`, at most 223 (the largest plain
+/// chunk whose AES-protected answer fits a short response; DG1 is under 100 bytes anyway).
+/// Never Le = 00: chips that answer 6B00 to Le 256 exist (Doc 9303 readers use 223 too).
+const MAX_DG1_NE: u32 = 223;
+
+fn dg1_block(handover: &CaHandover) -> u32 {
+    handover.max_block_size.clamp(1, MAX_DG1_NE)
 }
 
 /// READ BINARY of EF.DG1 by short file identifier 01 (Doc 9303-10 §3.6.2), `ne` bytes.
@@ -352,7 +367,25 @@ impl ServerSession {
                 }
                 _ => self.protocol_error(),
             },
-            State::Validating(_) | State::Done => self.protocol_error(),
+            // MONITORING is accepted in every state (§3.2: iOS sends it from independent
+            // tasks at any point after START, so it can overtake ACCEPT or follow FINISH).
+            State::Validating(start) => match msg {
+                ClientMessage::Monitoring(m) => {
+                    let ev = if start.enable_diagnostics {
+                        vec![Event::Monitoring(monitoring_step(&m.message))]
+                    } else {
+                        Vec::new()
+                    };
+                    self.state = State::Validating(start);
+                    ev
+                }
+                _ => self.protocol_error(),
+            },
+            // After FINISH (the driver verifies) a late MONITORING is ignored (§4.4 FINALIZE).
+            State::Done => match msg {
+                ClientMessage::Monitoring(_) => Vec::new(),
+                _ => self.protocol_error(),
+            },
             State::Reading(session) => self.reading_text(session, msg, rng),
             State::CaRelay(session, relay) => match msg {
                 ClientMessage::Monitoring(m) => {
@@ -423,7 +456,7 @@ impl ServerSession {
                     return self.protocol_error();
                 }
                 session.handed_over = true;
-                let block = handover.max_block_size.clamp(1, 256);
+                let block = dg1_block(&handover);
                 let (relay, first, ca_note) =
                     match CaParams::from_dg14(dg14, None).and_then(|p| CaTerminal::new(p, rng)) {
                         Ok(mut terminal) => match terminal.start() {
@@ -455,6 +488,9 @@ impl ServerSession {
                     dg1: Zeroizing::new(Vec::new()),
                     apdus: 0,
                     ca_note,
+                    last_ne: 0,
+                    shrinks: 0,
+                    ne_cap: MAX_DG1_NE,
                 };
                 self.send_relay(session, relay_state, first)
             }
@@ -462,12 +498,13 @@ impl ServerSession {
     }
 
     fn block(&self, handover: &CaHandover) -> u32 {
-        handover.max_block_size.clamp(1, 256)
+        dg1_block(handover)
     }
 
     /// Wraps `cmd` under the relay's current keys and sends it.
     fn send_relay(&mut self, session: Box<Session>, mut rs: RelayState, cmd: CommandApdu) -> Vec<Event> {
         rs.apdus += 1;
+        rs.last_ne = cmd.ne.unwrap_or(0);
         if rs.apdus > self.limits.max_relay_apdus {
             return self.close(CloseReason::EmrtdPassportReaderError);
         }
@@ -592,6 +629,27 @@ impl ServerSession {
     /// A plain READ BINARY answer while reading DG1.
     fn on_dg1_part(&mut self, session: Box<Session>, mut rs: RelayState, plain: ResponseApdu) -> Vec<Event> {
         let sw = plain.sw;
+        if plain.data.is_empty() && rs.shrinks < 4 {
+            // The chip refused the length (6Cxx gives the right one; 6700 and 6B00 say
+            // nothing): ask again for less, as the reading engine does.
+            let ne = rs.last_ne;
+            let smaller = match sw.sw1() {
+                0x6C if sw.sw2() != 0 => u32::from(sw.sw2()),
+                0x67 | 0x6B => ne / 2,
+                _ => 0,
+            };
+            if smaller >= 2 && smaller < ne {
+                rs.shrinks += 1;
+                rs.ne_cap = smaller;
+                let offset = rs.dg1.len();
+                let cmd = if offset == 0 {
+                    read_dg1_sfi(smaller)
+                } else {
+                    read_at(offset, smaller)
+                };
+                return self.send_relay(session, rs, cmd);
+            }
+        }
         if (sw != StatusWord::SUCCESS && sw != StatusWord::END_OF_FILE) || plain.data.is_empty() {
             return self.close(CloseReason::FileReadError);
         }
@@ -610,7 +668,10 @@ impl ServerSession {
             _ => {
                 let offset = rs.dg1.len();
                 let remaining = total.map_or(256, |t| t - offset);
-                let ne = self.block(&rs.handover).min(u32::try_from(remaining).unwrap_or(256));
+                let ne = self
+                    .block(&rs.handover)
+                    .min(rs.ne_cap)
+                    .min(u32::try_from(remaining).unwrap_or(256));
                 if offset > 0x7FFF {
                     return self.close(CloseReason::FileReadError);
                 }
@@ -806,5 +867,124 @@ mod tests {
         assert_eq!(tlv_total_len(&[0x61, 0x85, 1, 1, 1, 1, 1]), Some(usize::MAX));
         assert_eq!(monitoring_step("Step: READ_DG1"), Some("READ_DG1".into()));
         assert_eq!(monitoring_step("Step: read"), None);
+    }
+}
+
+#[cfg(test)]
+mod relay_tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+    use std::collections::VecDeque;
+
+    const START: &str = r#"{"type":"START","validationId":"v","clientId":"c","platform":"iOS","nfcAdapterSupportsExtendedLength":true,"enableDiagnostics":true}"#;
+    const MONITORING: &str = r#"{"type":"MONITORING","message":"Step: READ_SOD"}"#;
+
+    #[test]
+    fn monitoring_is_accepted_before_accept_and_after_finish() {
+        let mut rng = emrtd_crypto::rng::os_rng();
+        let mut s = ServerSession::new([7; 8], Limits::default());
+        assert!(matches!(s.on_text(START, &mut rng).as_slice(), [Event::Started]));
+        // iOS sends MONITORING from its own tasks: it may arrive while the driver checks the
+        // client id, before ACCEPT went out.
+        match s.on_text(MONITORING, &mut rng).as_slice() {
+            [Event::Monitoring(Some(step))] => assert_eq!(step, "READ_SOD"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(s.accept().as_slice(), [Event::Send(Outgoing::Text(_))]));
+        assert!(matches!(
+            s.on_text(r#"{"type":"FINISH","sendResult":true}"#, &mut rng).as_slice(),
+            [Event::Finished(_)]
+        ));
+        // A late MONITORING while the driver verifies does not end the session in an error.
+        assert!(s.on_text(MONITORING, &mut rng).is_empty());
+        assert!(s.is_done());
+        // Anything else after FINISH is still a protocol error.
+        assert!(matches!(
+            s.on_text(r#"{"type":"FINISH","sendResult":true}"#, &mut rng).as_slice(),
+            [Event::Close(CloseReason::ProtocolError)]
+        ));
+    }
+
+    /// A phone that did BAC with a virtual ref-1 hands over; the events are relayed to the
+    /// chip until CA_HANDBACK. Returns the dg1 the server sent and the handback.
+    fn relay_with_chip(doc: emrtd_sim::Document, max_block_size: u32) -> (Vec<u8>, CaHandback) {
+        use emrtd_access::{BacTerminal, MrzKey};
+        let mut rng = emrtd_crypto::rng::os_rng();
+        let dg14 = doc.file(emrtd_sim::Df::Emrtd, 0x010E).unwrap().to_vec();
+        let m = doc.manifest.mrz.clone().unwrap();
+        let mut chip = emrtd_sim::VirtualChip::standard(doc).unwrap();
+        let mut send = |c: &CommandApdu| ResponseApdu::parse(&chip.transmit(&c.to_bytes().unwrap())).unwrap();
+        let select = CommandApdu::new(0, 0xA4, 0x04, 0x0C).with_data(emrtd_sim::EMRTD_AID.to_vec());
+        assert!(send(&select).sw.is_success());
+        let mut bac = BacTerminal::new(&MrzKey::new(&m.document_number, &m.date_of_birth, &m.date_of_expiry).unwrap());
+        let challenge = send(&bac.get_challenge());
+        let ea = bac.external_authenticate(&challenge, &mut rng).unwrap();
+        let sm = bac.finish(&send(&ea)).unwrap();
+
+        let mut s = ServerSession::new([1; 8], Limits::default());
+        assert!(matches!(s.on_text(START, &mut rng).as_slice(), [Event::Started]));
+        s.accept();
+        assert!(s.on_binary(&file_frame("dg14", &dg14).unwrap(), &mut rng).is_empty());
+        let handover = ClientMessage::CaHandover(CaHandover {
+            max_transceive_length_for_secure_messaging: 65_546,
+            max_block_size,
+            secure_messaging_info: SecureMessagingInfo::from_session(&sm).unwrap(),
+        });
+        let mut events: VecDeque<Event> = s.on_text(&handover.to_json(), &mut rng).into();
+        let mut dg1 = None;
+        while let Some(ev) = events.pop_front() {
+            match ev {
+                Event::Send(Outgoing::Binary(b)) => match BinaryFrame::parse(&b).unwrap() {
+                    BinaryFrame::Apdu(cmd) => {
+                        let resp = chip.transmit(cmd);
+                        events.extend(s.on_binary(&apdu_frame(&resp), &mut rng));
+                    }
+                    BinaryFrame::File { name, data } => {
+                        assert_eq!(name, "dg1");
+                        dg1 = Some(data.to_vec());
+                    }
+                },
+                Event::Send(Outgoing::Text(t)) => match ServerMessage::parse(&t).unwrap() {
+                    ServerMessage::CaHandback(h) => {
+                        // The handed-back session carries on with the chip.
+                        let mut sm = h.secure_messaging_info.as_ref().unwrap().to_session().unwrap();
+                        let read = CommandApdu::new(0x00, 0xB0, 0x82, 0x00).with_ne(4);
+                        let resp = ResponseApdu::parse(&chip.transmit(&sm.protect(&read).unwrap().to_bytes().unwrap()))
+                            .unwrap();
+                        let plain = sm.unprotect(&resp).unwrap();
+                        assert_eq!(plain.data.first(), Some(&0x75), "DG2 under the handed-back keys");
+                        return (dg1.unwrap(), h);
+                    }
+                    other => panic!("{other:?}"),
+                },
+                other => panic!("{other:?}"),
+            }
+        }
+        panic!("no CA_HANDBACK")
+    }
+
+    #[test]
+    fn dg1_is_read_under_the_new_keys_even_from_chips_that_refuse_long_reads() {
+        // Before the fix the server asked Le = 00 (256) whenever the phone's maxBlockSize was
+        // 256 or more, and gave up on any refusal of the length: FILE_READ_ERROR on genuine
+        // chips that answer 6B00 to Le 256 or 6700 above their buffer.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/documents/ref-1");
+        for (quirk, block) in [
+            ("none", 223),
+            ("6b00", 65_536),
+            ("max_le 64", 65_536),
+            ("max_le 64", 40),
+        ] {
+            let mut doc = emrtd_sim::Document::from_dir(&dir).unwrap();
+            let genuine = doc.file(emrtd_sim::Df::Emrtd, 0x0101).unwrap().to_vec();
+            match quirk {
+                "6b00" => doc.manifest.quirks.sw_6b00_on_le_256 = true,
+                "max_le 64" => doc.manifest.quirks.max_le = Some(64),
+                _ => {}
+            }
+            let (dg1, handback) = relay_with_chip(doc, block);
+            assert_eq!(dg1, genuine, "{quirk}");
+            assert_eq!(handback.check_result, CheckResult::Success, "{quirk}");
+        }
     }
 }
