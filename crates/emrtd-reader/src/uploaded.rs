@@ -240,14 +240,25 @@ pub fn verify_uploaded(doc: UploadedDocument, store: &TrustStore, opts: &PaOptio
         }
         None => {
             r.errors.push("passive authentication: EF.SOD was not provided".into());
+            // Without EF.SOD no key is authentic, and what the document offers is unknown:
+            // neither SUCCESS nor UNAVAILABLE can be claimed.
             for (auth, label) in [
                 (&mut r.chip_authentication, "chip authentication"),
                 (&mut r.active_authentication, "active authentication"),
             ] {
-                if *auth == AuthResult::Success {
-                    *auth = AuthResult::Failed;
-                    r.errors
-                        .push(format!("{label}: without EF.SOD its key is not authentic"));
+                match *auth {
+                    AuthResult::Success => {
+                        *auth = AuthResult::Failed;
+                        r.errors
+                            .push(format!("{label}: without EF.SOD its key is not authentic"));
+                    }
+                    AuthResult::Unavailable => {
+                        *auth = AuthResult::Failed;
+                        r.errors.push(format!(
+                            "{label}: without EF.SOD it is unknown whether the document offers it"
+                        ));
+                    }
+                    AuthResult::Failed => {}
                 }
             }
         }
