@@ -1,10 +1,13 @@
 //! `docval-server demo`: the whole product in one command. Starts docval-server on its
 //! embedded defaults plus the TEST PKI (REF-1 is signed by it; the demo says so on stderr;
 //! client id `YOUR CLIENT ID`) on 127.0.0.1, reads the REF-1 virtual passport through a
-//! virtual phone, and prints the verified result.
+//! virtual phone over both protocols (v1: the server drives every APDU; v2: the phone reads
+//! and the server runs chip authentication through it), and prints both verdicts and the
+//! verified result.
 
 use crate::config::Config;
 use crate::{AppState, serve, trust};
+use emrtd_phone::v2::{PhoneV2Options, Platform, run_phone_v2};
 use emrtd_phone::{Access, PhoneOptions, run_phone};
 use emrtd_sim::VirtualChip;
 use std::path::Path;
@@ -57,7 +60,7 @@ pub async fn run(fixture: &Path) -> u8 {
     let server = tokio::spawn(serve(listener, state, async {
         let _ = stop_rx.await;
     }));
-    eprintln!("docval-server listening on ws://{addr}/ws1/validate");
+    eprintln!("docval-server listening on ws://{addr}/ws1/validate and ws://{addr}/ws2/validate");
     eprintln!(
         "demo: trusting the TEST PKI of fixtures/pki (its private keys are public: virtual documents only; `docval-server` without `demo` does not trust it unless started with --test-pki)"
     );
@@ -91,11 +94,57 @@ pub async fn run(fixture: &Path) -> u8 {
     let opts = PhoneOptions::new(
         &format!("ws://{addr}/ws1/validate"),
         crate::config::DEFAULT_CLIENT_ID,
-        access,
+        access.clone(),
     );
+    eprintln!("v1 (/ws1/validate): the server drives every APDU through the phone");
     let out = run_phone(&mut chip, &opts).await;
+    // v2 on a fresh copy of the chip: the phone reads it and hands over for chip
+    // authentication.
+    let v2 = match VirtualChip::load(fixture) {
+        Ok(mut chip2) => {
+            let opts2 = PhoneV2Options::new(
+                &format!("ws://{addr}/ws2/validate"),
+                crate::config::DEFAULT_CLIENT_ID,
+                access,
+                Platform::Android,
+            );
+            Some(run_phone_v2(&mut chip2, &opts2).await)
+        }
+        Err(_) => None,
+    };
     let _ = stop_tx.send(());
     let _ = server.await;
+    let mut v2_lines = Vec::new();
+    let v2_ok = match v2 {
+        Some(Ok(o)) => {
+            let r = o.result.clone().unwrap_or_default();
+            let pa = field(&r, "passiveAuthentication").as_bool().unwrap_or(false);
+            let ca = field(&r, "chipAuthenticationResult")
+                .as_str()
+                .unwrap_or("?")
+                .to_string();
+            let aa = field(&r, "activeAuthenticationResult")
+                .as_str()
+                .unwrap_or("?")
+                .to_string();
+            v2_lines.push(format!(
+                "v2 (/ws2/validate): the phone read the chip ({} APDUs) and relayed {} for chip authentication; {} round trips over the network; closed with {}",
+                o.local_apdus,
+                o.relayed_apdus,
+                o.round_trips,
+                o.code().unwrap_or(0),
+            ));
+            v2_lines.push(format!(
+                "verified (v2): passive_authentication={pa} chip_authentication={ca} active_authentication={aa}"
+            ));
+            o.code() == Some(1000) && pa && ca == "SUCCESS" && aa == "SUCCESS"
+        }
+        Some(Err(e)) => {
+            v2_lines.push(format!("demo: v2: {e}"));
+            false
+        }
+        None => false,
+    };
     let out = match out {
         Ok(o) => o,
         Err(e) => {
@@ -127,7 +176,7 @@ pub async fn run(fixture: &Path) -> u8 {
         .to_string();
     let mrz = field(&result, "mrz_info");
     eprintln!(
-        "verified: passive_authentication={pa} chip_authentication={ca} active_authentication={aa}  holder={} {} document={} {}",
+        "verified (v1): passive_authentication={pa} chip_authentication={ca} active_authentication={aa}  holder={} {} document={} {}",
         field(mrz, "secondary_identifier")
             .as_array()
             .map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(" "))
@@ -136,8 +185,11 @@ pub async fn run(fixture: &Path) -> u8 {
         field(mrz, "issuing_state").as_str().unwrap_or(""),
         field(mrz, "document_number").as_str().unwrap_or(""),
     );
+    for line in &v2_lines {
+        eprintln!("{line}");
+    }
     println!("{}", serde_json::json!({ "emrtd_passport": result }));
-    if out.code() == Some(1000) && pa && ca == "SUCCESS" && aa == "SUCCESS" {
+    if out.code() == Some(1000) && pa && ca == "SUCCESS" && aa == "SUCCESS" && v2_ok {
         0
     } else {
         1

@@ -308,6 +308,13 @@ fn demo_trusts_the_test_pki_and_says_so() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("trusting the TEST PKI"), "{stderr}");
+    // Both protocols read the document and verify it.
+    for line in [
+        "verified (v1): passive_authentication=true chip_authentication=SUCCESS active_authentication=SUCCESS",
+        "verified (v2): passive_authentication=true chip_authentication=SUCCESS active_authentication=SUCCESS",
+    ] {
+        assert!(stderr.contains(line), "{stderr}");
+    }
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["emrtd_passport"]["passive_authentication"], true);
     assert_eq!(v["emrtd_passport"]["chip_authentication_result"], "SUCCESS");
