@@ -344,3 +344,29 @@ async fn fire_and_forget_still_posts() {
     assert_eq!(p["chip_authentication_result"], "SUCCESS");
     assert_eq!(p["active_authentication_result"], "SUCCESS");
 }
+
+/// A chip whose data groups were changed after signing (DG1, DG2, DG15), read by an honest v2
+/// phone: passive authentication fails over v2 as over v1; a tampered DG15 (the AA key) also
+/// fails active authentication.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampered_documents_fail_over_v2_as_over_v1() {
+    let server = start().await;
+    for dg in [1u8, 2, 15] {
+        let tampered = || chip("ref-1").with_adversarial(emrtd_sim::Adversarial::TamperedDataGroup { dg });
+        let mut c = tampered();
+        let mut v1 = PhoneOptions::new(&server.v1(), "ci-client", access_for(&c));
+        v1.validation_id = format!("tampered-v1-{dg}");
+        run_phone(&mut c, &v1).await.unwrap();
+        let mut c = tampered();
+        let opts = v2_opts(&server, &c, Platform::Android, &format!("tampered-v2-{dg}"));
+        let out = run_phone_v2(&mut c, &opts).await.unwrap();
+        assert_eq!(out.code(), Some(1000), "DG{dg}: {out:?}");
+        let p1 = server.post(&format!("tampered-v1-{dg}")).await;
+        let p2 = server.post(&format!("tampered-v2-{dg}")).await;
+        assert_eq!(p2["passive_authentication"], false, "DG{dg}");
+        assert_eq!(verdict(&p2), verdict(&p1), "DG{dg}: v2 {} / v1 {}", p2["errors"], p1["errors"]);
+        if dg == 15 {
+            assert_eq!(p2["active_authentication_result"], "FAILED");
+        }
+    }
+}
