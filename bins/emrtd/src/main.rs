@@ -48,8 +48,9 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         index: usize,
     },
-    /// Present a virtual chip (fixture directory) to a DocVal server as a phone. Statuses and
-    /// the close code on stderr, the result JSON line on stdout; exit 0 only for close code 1000.
+    /// Present a virtual chip (fixture directory) to a DocVal server as a phone (API v1, or v2
+    /// with --protocol v2). Statuses and the close code on stderr, the result JSON line on
+    /// stdout; exit 0 only for close code 1000.
     VirtualPhone(virtual_phone::VirtualPhoneArgs),
     /// Read a document from a PC/SC reader (progress on stderr, result JSON on stdout, raw
     /// files with --out for `emrtd verify`), or relay it to a DocVal server with --docval.

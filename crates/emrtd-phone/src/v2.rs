@@ -135,6 +135,9 @@ pub struct PhoneV2Options {
     pub handback_timeout: Duration,
     /// Ping right after the upgrade and require the pong within 3 s (iOS does).
     pub ping_at_connect: bool,
+    /// iOS before 2.13: after a local error (wrong CAN/MRZ, chip gone) the phone neither
+    /// closes nor sends anything; only the server's timeout ends the session.
+    pub legacy_ios_no_close_on_error: bool,
     pub hostile: Hostile,
 }
 
@@ -156,6 +159,7 @@ impl PhoneV2Options {
             session_timeout: Duration::from_secs(120),
             handback_timeout: Duration::from_secs(20),
             ping_at_connect: platform == Platform::Ios,
+            legacy_ios_no_close_on_error: false,
             hostile: Hostile::default(),
         }
     }
@@ -312,6 +316,8 @@ struct Conn {
     diagnostics: bool,
     /// When the phone last sent a message it waits an answer for.
     waiting_since: Option<Instant>,
+    /// iOS < 2.13: no close after a local error.
+    legacy_ios_silent: bool,
 }
 
 impl Conn {
@@ -431,6 +437,14 @@ impl Conn {
     /// The phone ends the session itself: Android with its reason's code and phrase, iOS with
     /// 1000 and no reason (v2 notes §5.3). Waits briefly for the server's close.
     async fn client_close(&mut self, reason: ClientCloseReason, why: String) -> Result<(), PhoneError> {
+        if self.legacy_ios_silent && reason != PROTOCOL_ERROR {
+            // iOS before 2.13 drops its objects without closing after a local NFC or access
+            // error (notes §4.3 E4): the socket stays open until the server's own timeout
+            // ends it. (Messages it does not understand it still answers with a close, E11.)
+            self.out.local_error = Some(why);
+            while let Ok(Incoming::Text(_) | Incoming::Binary(_)) = self.recv(None).await {}
+            return Ok(());
+        }
         let (code, phrase) = match self.platform {
             Platform::Android => reason,
             Platform::Ios => (1000, ""),
@@ -515,6 +529,7 @@ async fn run<T: Transport>(transport: &mut T, opts: &PhoneV2Options) -> Result<P
         platform: opts.platform,
         diagnostics: opts.enable_diagnostics,
         waiting_since: None,
+        legacy_ios_silent: opts.platform == Platform::Ios && opts.legacy_ios_no_close_on_error,
     };
     match session(&mut conn, transport, &key, opts).await {
         Ok(()) => Ok(conn.out),

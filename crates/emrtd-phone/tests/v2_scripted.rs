@@ -8,7 +8,7 @@
 use docval_protocol::CloseReason;
 use docval_protocol::v2::CheckResult;
 use docval_protocol::v2::server::{Collected, RelayedCa};
-use emrtd_phone::v2::scripted::{ScriptedRun, serve_one};
+use emrtd_phone::v2::scripted::{ScriptedRun, Timeouts, serve_one, serve_one_with};
 use emrtd_phone::{Access, PhoneV2Options, PhoneV2Outcome, Platform, run_phone_v2};
 use emrtd_sim::{Df, VirtualChip};
 use std::path::{Path, PathBuf};
@@ -393,4 +393,25 @@ async fn hostile_protocol_errors_end_in_protocol_error() {
         assert_eq!(out.code(), Some(1008), "{name}: {out:#?}");
         assert_eq!(out.close_message, Some((1008, Some("PROTOCOL_ERROR".into()))), "{name}");
     }
+}
+
+#[tokio::test]
+async fn legacy_ios_stays_silent_after_a_wrong_can_until_the_server_times_out() {
+    let mut chip = VirtualChip::load(&fixtures().join("ref-1")).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/ws2/validate", listener.local_addr().unwrap());
+    let timeouts = Timeouts {
+        reading: std::time::Duration::from_millis(300),
+        ..Timeouts::default()
+    };
+    let server = tokio::spawn(async move { serve_one_with(&listener, timeouts).await });
+    let mut opts = PhoneV2Options::new(&url, "ci-client", Access::Can("000000".into()), Platform::Ios);
+    opts.legacy_ios_no_close_on_error = true;
+    let out = run_phone_v2(&mut chip, &opts).await.unwrap();
+    let run = server.await.unwrap();
+    assert!(out.client_close.is_none(), "{out:#?}");
+    assert!(out.local_error.is_some());
+    assert_eq!(run.close, Some(CloseReason::TimeoutWhileWaitingForResponse));
+    assert_eq!(out.code(), Some(1001));
+    assert_eq!(out.reason().as_deref(), Some("TIMEOUT_WHILE_WAITING_FOR_RESPONSE"));
 }

@@ -6,10 +6,11 @@
 //! test looks at [`ScriptedRun::collected`].
 
 use docval_protocol::CloseReason;
-use docval_protocol::v2::server::{Collected, Event, Limits, Outgoing, ServerSession};
+use docval_protocol::v2::server::{Collected, Event, Limits, Outgoing, ServerSession, Timer};
 use futures_util::{SinkExt, StreamExt};
 use rand_core::Rng;
 use std::collections::VecDeque;
+use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -31,6 +32,24 @@ pub struct ScriptedRun {
     pub handshake_error: Option<String>,
 }
 
+/// The server's timeouts ([`Timer`] of the state machine).
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    pub start: Duration,
+    pub reading: Duration,
+    pub response: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            start: Duration::from_secs(30),
+            reading: Duration::from_secs(90),
+            response: Duration::from_secs(10),
+        }
+    }
+}
+
 /// The RESULT stub sent when FINISH asks for it.
 pub fn stub_result() -> String {
     serde_json::json!({
@@ -42,8 +61,13 @@ pub fn stub_result() -> String {
 
 /// Accepts one connection on `listener` and runs a session on it.
 pub async fn serve_one(listener: &TcpListener) -> ScriptedRun {
+    serve_one_with(listener, Timeouts::default()).await
+}
+
+/// [`serve_one`] with other timeouts.
+pub async fn serve_one_with(listener: &TcpListener, timeouts: Timeouts) -> ScriptedRun {
     match listener.accept().await {
-        Ok((tcp, _)) => serve_connection(tcp).await,
+        Ok((tcp, _)) => serve_connection_with(tcp, timeouts).await,
         Err(e) => ScriptedRun {
             handshake_error: Some(e.to_string()),
             ..ScriptedRun::default()
@@ -60,6 +84,11 @@ pub async fn serve_forever(listener: TcpListener) {
 
 /// Runs one session on an accepted TCP connection.
 pub async fn serve_connection(tcp: TcpStream) -> ScriptedRun {
+    serve_connection_with(tcp, Timeouts::default()).await
+}
+
+/// [`serve_connection`] with other timeouts.
+pub async fn serve_connection_with(tcp: TcpStream, timeouts: Timeouts) -> ScriptedRun {
     let mut run = ScriptedRun::default();
     let mut ws = match tokio_tungstenite::accept_async(tcp).await {
         Ok(ws) => ws,
@@ -72,19 +101,32 @@ pub async fn serve_connection(tcp: TcpStream) -> ScriptedRun {
     let mut challenge = [0u8; 8];
     rng.fill_bytes(&mut challenge);
     let mut session = ServerSession::new(challenge, Limits::default());
-    while let Some(msg) = ws.next().await {
-        let Ok(msg) = msg else {
-            run.client_closed = true;
-            break;
+    loop {
+        let wait = match session.timer() {
+            Timer::Start => timeouts.start,
+            Timer::Reading => timeouts.reading,
+            Timer::Response => timeouts.response,
+            Timer::None => Duration::from_secs(3600),
         };
-        let events = match msg {
-            Message::Text(t) => session.on_text(t.as_str(), &mut rng),
-            Message::Binary(b) => session.on_binary(&b, &mut rng),
-            Message::Close(_) => {
+        let msg = match tokio::time::timeout(wait, ws.next()).await {
+            Err(_) => None,
+            Ok(Some(Ok(msg))) => Some(msg),
+            Ok(_) => {
                 run.client_closed = true;
                 break;
             }
-            _ => continue,
+        };
+        let events = match msg {
+            None => session.on_timeout(),
+            Some(msg) => match msg {
+                Message::Text(t) => session.on_text(t.as_str(), &mut rng),
+                Message::Binary(b) => session.on_binary(&b, &mut rng),
+                Message::Close(_) => {
+                    run.client_closed = true;
+                    break;
+                }
+                _ => continue,
+            },
         };
         let mut queue: VecDeque<Event> = events.into();
         let mut close = None;
