@@ -701,7 +701,8 @@ impl ServerSession {
             dg1_data: Some(b64().encode(&*rs.dg1)),
             error_message: rs.ca_note.clone(),
         });
-        // A DG1 the phone uploaded before the handover is replaced by the one read here.
+        // A DG1 the phone uploaded before the handover stays in `files`: verification uses this
+        // one and reports a phone's DG1 that differs from it.
         session.server_dg1 = Some(rs.dg1.clone());
         self.state = State::Reading(session);
         vec![
