@@ -37,6 +37,8 @@ pub struct LoadConfig {
     /// Simulated network round trip added by each phone per APDU (v1), or per message it
     /// waits an answer for (v2: START, CA_HANDOVER, each relayed APDU).
     pub rtt: Duration,
+    /// v2: time each phone reads the chip locally after ACCEPT (idle on the server).
+    pub phone_read: Duration,
     /// Time over which the first `concurrency` sessions are started.
     pub ramp_up: Duration,
     /// Hard bound on the whole run.
@@ -296,6 +298,7 @@ pub async fn run_load(cfg: &LoadConfig, document: Document, server_pid: Option<u
                     opts.validation_id = format!("load-{i}");
                     opts.send_result = false;
                     opts.link_delay = cfg.rtt;
+                    opts.local_reading_delay = cfg.phone_read;
                     opts.nfc_extended_length = cfg.extended_length;
                     opts.session_timeout = session_timeout;
                     match run_phone_v2(&mut chip, &opts).await {

@@ -48,6 +48,10 @@ struct Cli {
     rtt_ms: u64,
     #[arg(long, default_value_t = 0)]
     ramp_up_ms: u64,
+    /// v2: milliseconds each phone spends reading the chip locally after ACCEPT (the session
+    /// waits idle on the server meanwhile, as real v2 sessions do).
+    #[arg(long, default_value_t = 0)]
+    phone_read_ms: u64,
     /// Upper bound of the whole run, in seconds.
     #[arg(long, default_value_t = 600)]
     max_seconds: u64,
@@ -134,6 +138,7 @@ async fn main() -> ExitCode {
         sessions: cli.sessions,
         concurrency: cli.concurrency,
         rtt: Duration::from_millis(cli.rtt_ms),
+        phone_read: Duration::from_millis(cli.phone_read_ms),
         ramp_up: Duration::from_millis(cli.ramp_up_ms),
         max_duration: Duration::from_secs(cli.max_seconds),
         extended_length: !cli.short,

@@ -128,6 +128,10 @@ pub struct PhoneV2Options {
     /// Simulated network delay for each phone → server message the phone waits an answer
     /// for (START, CA_HANDOVER, each relayed APDU response): one round trip of the link.
     pub link_delay: Duration,
+    /// Time the phone spends reading the chip locally after ACCEPT before its first upload
+    /// (the user presenting the document, NFC reading): sessions then sit idle on the server
+    /// in the reading phase, as real v2 sessions do (load tests).
+    pub local_reading_delay: Duration,
     /// The longest the whole session may take.
     pub session_timeout: Duration,
     /// How long to wait for CA_HANDBACK after CA_HANDOVER (Android: 20 s, then it closes
@@ -156,6 +160,7 @@ impl PhoneV2Options {
             enable_diagnostics: false,
             authorization: None,
             link_delay: Duration::ZERO,
+            local_reading_delay: Duration::ZERO,
             session_timeout: Duration::from_secs(120),
             handback_timeout: Duration::from_secs(20),
             ping_at_connect: platform == Platform::Ios,
@@ -606,6 +611,9 @@ async fn session<T: Transport>(
     };
 
     // Local reading: access control, EF.SOD, DG14.
+    if !opts.local_reading_delay.is_zero() {
+        tokio::time::sleep(opts.local_reading_delay).await;
+    }
     let cfg = ReaderConfig {
         read_atr_info: opts.nfc_extended_length || opts.platform == Platform::Ios,
         extended_length: opts.nfc_extended_length || opts.platform == Platform::Ios,
