@@ -140,43 +140,40 @@ async fn validate(
         return refused.into_response();
     }
     let return_result = query.get("return_result").is_some_and(|v| v == "true");
-    let max = state.config.max_message_bytes;
-    // A relay session reads small frames (a response APDU of at most ~64 KiB, usually a few
-    // hundred bytes); an 8 KiB read buffer (tungstenite's default is 128 KiB, all touched on
-    // the first read) keeps thousands of idle sessions small. Larger frames still arrive
-    // whole, up to `max`.
-    ws.read_buffer_size(8 * 1024)
-        .write_buffer_size(0)
-        .max_message_size(max)
-        .max_frame_size(max)
-        .on_failed_upgrade({
-            let state = state.clone();
-            move |_| {
-                state.metrics.sessions_active.fetch_sub(1, Ordering::Relaxed);
-            }
-        })
-        .on_upgrade(move |socket| session::run(socket, state, return_result))
+    upgrade(ws, state.clone(), state.config.max_message_bytes, move |socket| {
+        session::run(socket, state, return_result)
+    })
 }
 
 /// v2: `return_result=true` (Android appends it) is tolerated and ignored: FINISH's
-/// `sendResult` decides (notes §2, §7.8).
+/// `sendResult` decides (notes §2, §7.8). The phone sends each file whole as one binary
+/// message (no chunking, notes §2), hence the larger message limit.
 async fn validate_v2(State(state): State<Arc<AppState>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
     if let Err(refused) = admit(&state, &headers) {
         return refused.into_response();
     }
-    let max = state.config.v2_max_message_bytes;
-    // The phone sends each file whole as one binary message (no chunking, notes §2).
+    upgrade(ws, state.clone(), state.config.v2_max_message_bytes, move |socket| {
+        session_v2::run(socket, state)
+    })
+}
+
+/// The upgrade of an admitted session: messages up to `max` bytes, and the slot counted by
+/// [`admit`] released if the upgrade fails. A session reads mostly small frames; an 8 KiB read
+/// buffer (tungstenite's default is 128 KiB, all touched on the first read) keeps thousands of
+/// idle sessions small. Larger frames still arrive whole, up to `max`.
+fn upgrade<F, Fut>(ws: WebSocketUpgrade, state: Arc<AppState>, max: usize, session: F) -> Response
+where
+    F: FnOnce(axum::extract::ws::WebSocket) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     ws.read_buffer_size(8 * 1024)
         .write_buffer_size(0)
         .max_message_size(max)
         .max_frame_size(max)
-        .on_failed_upgrade({
-            let state = state.clone();
-            move |_| {
-                state.metrics.sessions_active.fetch_sub(1, Ordering::Relaxed);
-            }
+        .on_failed_upgrade(move |_| {
+            state.metrics.sessions_active.fetch_sub(1, Ordering::Relaxed);
         })
-        .on_upgrade(move |socket| session_v2::run(socket, state))
+        .on_upgrade(session)
 }
 
 async fn health() -> impl IntoResponse {

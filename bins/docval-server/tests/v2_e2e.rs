@@ -4,45 +4,23 @@
 //! same verdict; clones, forgeries and hostile phones get theirs.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use axum::Router;
-use axum::routing::post;
+mod common;
+
+use common::{access_for, chip, fixtures, result_server, start_server};
 use docval_protocol::v2::CheckResult;
 use docval_server::config::{ClientConfig, Config};
-use docval_server::{AppState, serve, trust};
+use emrtd_phone::PhoneOptions;
+use emrtd_phone::run_phone;
 use emrtd_phone::v2::{Hostile, PhoneV2Options, Platform, run_phone_v2};
-use emrtd_phone::{Access, PhoneOptions, run_phone};
 use emrtd_sim::VirtualChip;
 use serde_json::Value;
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/documents")
-}
-
-fn chip(name: &str) -> VirtualChip {
-    VirtualChip::load(&fixtures().join(name)).unwrap()
-}
-
-fn access_for(chip: &VirtualChip) -> Access {
-    let m = &chip.document().manifest;
-    match (&m.can, &m.mrz) {
-        (Some(can), _) if m.access.pace => Access::Can(can.clone()),
-        (_, Some(mrz)) => Access::Mrz {
-            document_number: mrz.document_number.clone(),
-            date_of_birth: mrz.date_of_birth.clone(),
-            date_of_expiry: mrz.date_of_expiry.clone(),
-        },
-        _ => panic!("fixture without an access key"),
-    }
-}
-
 struct Server {
     addr: std::net::SocketAddr,
-    /// POST bodies by `client_validation_id`.
-    posts: Arc<Mutex<HashMap<String, Value>>>,
+    /// POST bodies in arrival order.
+    posts: Arc<Mutex<Vec<Value>>>,
 }
 
 impl Server {
@@ -58,9 +36,13 @@ impl Server {
     async fn post(&self, id: &str) -> Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
-            if let Some(v) = self.posts.lock().unwrap().get(id) {
+            let posts = self.posts.lock().unwrap();
+            let mine: Vec<&Value> = posts.iter().filter(|v| v["client_validation_id"] == id).collect();
+            assert!(mine.len() <= 1, "one POST per session: {id}");
+            if let Some(v) = mine.first() {
                 return v["emrtd_passport"].clone();
             }
+            drop(posts);
             assert!(tokio::time::Instant::now() < deadline, "no POST for {id}");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -68,43 +50,15 @@ impl Server {
 }
 
 async fn start() -> Server {
-    let posts: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
-    let p = posts.clone();
-    let app = Router::new().route(
-        "/results",
-        post(move |body: String| {
-            let p = p.clone();
-            async move {
-                let v: Value = serde_json::from_str(&body).unwrap();
-                let id = v["client_validation_id"].as_str().unwrap().to_string();
-                assert!(p.lock().unwrap().insert(id, v).is_none(), "one POST per session");
-                "ok"
-            }
-        }),
-    );
-    let rs = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let rs_addr = rs.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(rs, app).await;
-    });
-    let config = Config {
+    let (url, posts) = result_server().await;
+    let addr = start_server(Config {
         clients: vec![ClientConfig {
             id: "ci-client".into(),
-            result_server_url: Some(format!("http://{rs_addr}/results")),
+            result_server_url: Some(url),
         }],
         ..Config::default()
-    };
-    let (store, _) = trust::load(&docval_server::config::TrustConfig {
-        test_pki: true,
-        ..config.trust.clone()
     })
-    .unwrap();
-    let state = Arc::new(AppState::new(config, store).unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = serve(listener, state, std::future::pending()).await;
-    });
+    .await;
     Server { addr, posts }
 }
 
@@ -326,7 +280,12 @@ async fn phone_protocol_errors_close_1008_without_a_result() {
         assert!(out.result.is_none());
     }
     assert!(
-        server.posts.lock().unwrap().keys().all(|k| !k.starts_with("proto-")),
+        server
+            .posts
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|v| !v["client_validation_id"].as_str().unwrap().starts_with("proto-")),
         "no result for a protocol error"
     );
 }
@@ -364,7 +323,13 @@ async fn tampered_documents_fail_over_v2_as_over_v1() {
         let p1 = server.post(&format!("tampered-v1-{dg}")).await;
         let p2 = server.post(&format!("tampered-v2-{dg}")).await;
         assert_eq!(p2["passive_authentication"], false, "DG{dg}");
-        assert_eq!(verdict(&p2), verdict(&p1), "DG{dg}: v2 {} / v1 {}", p2["errors"], p1["errors"]);
+        assert_eq!(
+            verdict(&p2),
+            verdict(&p1),
+            "DG{dg}: v2 {} / v1 {}",
+            p2["errors"],
+            p1["errors"]
+        );
         if dg == 15 {
             assert_eq!(p2["active_authentication_result"], "FAILED");
         }

@@ -4,14 +4,13 @@
 //! fixture documents' elementary files, byte for byte.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use axum::Router;
-use axum::routing::post;
+mod common;
+
 use base64::Engine;
+use common::{fixtures, result_server, start_server};
 use docval_server::config::{ClientConfig, Config, Timeouts};
-use docval_server::{AppState, serve, trust};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
@@ -19,10 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 fn doc_file(doc: &str, fid: &str) -> Vec<u8> {
-    let p: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/documents")
-        .join(doc)
-        .join(format!("{fid}.bin"));
+    let p = fixtures().join(doc).join(format!("{fid}.bin"));
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -48,42 +44,16 @@ struct Server {
 }
 
 async fn start(timeouts: Timeouts) -> Server {
-    let posts: Arc<Mutex<Vec<Value>>> = Arc::new(Mutex::new(Vec::new()));
-    let p = posts.clone();
-    let app = Router::new().route(
-        "/results",
-        post(move |body: String| {
-            let p = p.clone();
-            async move {
-                p.lock().unwrap().push(serde_json::from_str(&body).unwrap());
-                "ok"
-            }
-        }),
-    );
-    let rs = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let rs_addr = rs.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(rs, app).await;
-    });
-    let config = Config {
+    let (url, posts) = result_server().await;
+    let addr = start_server(Config {
         clients: vec![ClientConfig {
             id: "example_client".into(),
-            result_server_url: Some(format!("http://{rs_addr}/results")),
+            result_server_url: Some(url),
         }],
         timeouts,
         ..Config::default()
-    };
-    let (store, _) = trust::load(&docval_server::config::TrustConfig {
-        test_pki: true,
-        ..config.trust.clone()
     })
-    .unwrap();
-    let state = Arc::new(AppState::new(config, store).unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = serve(listener, state, std::future::pending()).await;
-    });
+    .await;
     Server {
         base: format!("ws://{addr}"),
         posts,

@@ -255,15 +255,7 @@ pub fn run(a: &VerifyArgs) -> Result<(Value, bool), String> {
 /// checked by passive authentication; possession can only be proven by the chip), and
 /// "UNAVAILABLE" when the signed data offers no such protocol.
 fn authentication_keys(sod: &[u8], dgs: &BTreeMap<u8, (PathBuf, Vec<u8>)>) -> (&'static str, &'static str) {
-    let listed: Vec<u8> = emrtd_lds::sod::EfSod::parse(sod)
-        .map(|s| {
-            s.lds_security_object
-                .data_group_hashes
-                .iter()
-                .map(|h| h.number)
-                .collect()
-        })
-        .unwrap_or_default();
+    let listed: Vec<u8> = emrtd_lds::sod::listed_data_groups(sod);
     let parsed = |n: u8| dgs.get(&n).map(|(_, d)| LdsFile::parse(d, None).ok());
     let ca = match parsed(14) {
         None if listed.contains(&14) => "FAILED",

@@ -87,7 +87,21 @@ pub struct EfSod {
     pub lds_security_object: LdsSecurityObject,
 }
 
+/// The data group numbers an EF.SOD lists, in its order (empty when it does not parse).
+pub fn listed_data_groups(sod: &[u8]) -> Vec<u8> {
+    EfSod::parse(sod).map(|s| s.data_group_numbers()).unwrap_or_default()
+}
+
 impl EfSod {
+    /// The numbers of the data groups whose hashes the LDS security object holds.
+    pub fn data_group_numbers(&self) -> Vec<u8> {
+        self.lds_security_object
+            .data_group_hashes
+            .iter()
+            .map(|h| h.number)
+            .collect()
+    }
+
     /// Parses an EF.SOD file (tag `77`); a bare ContentInfo is accepted as well.
     pub fn parse(input: &[u8]) -> Result<Self, LdsError> {
         let outer = asn1::first(input)?;

@@ -417,34 +417,10 @@ async fn pipeline<T: Transport, R: CryptoRng>(
         let start = Instant::now();
         let rt0 = e.ch.round_trips();
         e.status(Step::ReadAtrInfo).await.map_err(|StepError::Fatal(f)| f)?;
-        // A short read: EF.ATR/INFO is small, and it is what tells whether the chip takes
-        // extended length at all.
-        let limits = ReadLimits::short(None, e.cfg.max_file_size);
-        match read_file(&mut e.ch, Some(SFI_ATR_INFO), limits).await {
-            Ok(data) => {
-                // Extended length only when the chip announces it (Doc 9303-10 §3.11.4 7F66),
-                // within the sizes it gives.
-                let info = emrtd_lds::misc::AtrInfo::parse(&data)
-                    .ok()
-                    .and_then(|a| a.extended_length_info);
-                match info {
-                    Some(i) => {
-                        if let Some(r) = i.max_response_length {
-                            let r = usize::try_from(r).unwrap_or(usize::MAX).max(258);
-                            e.max_response_bytes = Some(e.max_response_bytes.map_or(r, |m| m.min(r)));
-                        }
-                    }
-                    None => e.extended = false,
-                }
-                e.reading.atr_info = Some(data);
-                e.record(Step::ReadAtrInfo, StepOutcome::Done, start, rt0);
-            }
-            Err(FileError::Channel(ChannelError::Transport(t))) => return Err(ReadFailure::Transport(t)),
-            Err(err) => {
-                // Optional: the chip may not have it; then it does not announce extended length.
-                e.extended = false;
-                e.record(Step::ReadAtrInfo, StepOutcome::Skipped(err.to_string()), start, rt0);
-            }
+        match read_atr_info(e).await? {
+            Ok(_) => e.record(Step::ReadAtrInfo, StepOutcome::Done, start, rt0),
+            // Optional: the chip may not have it; then it does not announce extended length.
+            Err(why) => e.record(Step::ReadAtrInfo, StepOutcome::Skipped(why), start, rt0),
         }
     }
 
@@ -455,14 +431,7 @@ async fn pipeline<T: Transport, R: CryptoRng>(
         .reading
         .sod
         .as_deref()
-        .and_then(|sod| emrtd_lds::sod::EfSod::parse(sod).ok())
-        .map(|s| {
-            s.lds_security_object
-                .data_group_hashes
-                .iter()
-                .map(|h| h.number)
-                .collect()
-        })
+        .map(|sod| emrtd_lds::sod::listed_data_groups(sod))
         .unwrap_or_default();
 
     // DG14 and Chip Authentication. What the signed data offers decides between FAILED and
@@ -553,6 +522,41 @@ async fn pipeline<T: Transport, R: CryptoRng>(
         elapsed: Duration::ZERO,
     });
     Ok(())
+}
+
+/// Reads EF.ATR/INFO with a short read (it is small, and it is what tells whether the chip takes
+/// extended length at all) and applies it: extended length only when the chip announces it
+/// (Doc 9303-10 §3.11.4, DO'7F66), within the response size it gives. `Ok(Ok(announced))`
+/// says whether it announced extended length; `Ok(Err(why))` when the chip has no readable
+/// EF.ATR/INFO (optional; then no extended length); `Err` only when the transport failed.
+pub(crate) async fn read_atr_info<T: Transport, R: CryptoRng>(
+    e: &mut Engine<'_, '_, T, R>,
+) -> Result<Result<bool, String>, ReadFailure> {
+    let limits = ReadLimits::short(None, e.cfg.max_file_size);
+    match read_file(&mut e.ch, Some(SFI_ATR_INFO), limits).await {
+        Ok(data) => {
+            let info = emrtd_lds::misc::AtrInfo::parse(&data)
+                .ok()
+                .and_then(|a| a.extended_length_info);
+            let announced = info.is_some();
+            match info {
+                Some(i) => {
+                    if let Some(r) = i.max_response_length {
+                        let r = usize::try_from(r).unwrap_or(usize::MAX).max(258);
+                        e.max_response_bytes = Some(e.max_response_bytes.map_or(r, |m| m.min(r)));
+                    }
+                }
+                None => e.extended = false,
+            }
+            e.reading.atr_info = Some(data);
+            Ok(Ok(announced))
+        }
+        Err(FileError::Channel(ChannelError::Transport(t))) => Err(ReadFailure::Transport(t)),
+        Err(err) => {
+            e.extended = false;
+            Ok(Err(err.to_string()))
+        }
+    }
 }
 
 pub(crate) async fn access_control<T: Transport, R: CryptoRng>(

@@ -7,10 +7,10 @@
 //!
 //! Nothing here verifies anything: the phone of v2 only reads; the server verifies.
 
-use crate::channel::{Channel, ChannelError};
+use crate::channel::Channel;
 use crate::engine::{
-    AccessKey, AccessProtocol, Engine, ReadFailure, ReaderConfig, Reading, SFI_ATR_INFO, SFI_SOD, StepError,
-    access_control,
+    AccessKey, AccessProtocol, Engine, ReadFailure, ReaderConfig, Reading, SFI_SOD, StepError, access_control,
+    read_atr_info,
 };
 use crate::files::{FileError, ReadLimits, read_file};
 use emrtd_apdu::{CommandApdu, LengthForm, StatusWord, SwMeaning};
@@ -66,29 +66,9 @@ pub async fn open_session<'t, T: Transport, R: CryptoRng>(
     let mut notes = Vec::new();
     let mut chip_extended = None;
     if cfg.read_atr_info {
-        let limits = ReadLimits::short(None, cfg.max_file_size);
-        match read_file(&mut engine.ch, Some(SFI_ATR_INFO), limits).await {
-            Ok(data) => {
-                let info = emrtd_lds::misc::AtrInfo::parse(&data)
-                    .ok()
-                    .and_then(|a| a.extended_length_info);
-                chip_extended = Some(info.is_some());
-                match info {
-                    Some(i) => {
-                        if let Some(r) = i.max_response_length {
-                            let r = usize::try_from(r).unwrap_or(usize::MAX).max(258);
-                            engine.max_response_bytes = Some(engine.max_response_bytes.map_or(r, |m| m.min(r)));
-                        }
-                    }
-                    None => engine.extended = false,
-                }
-                engine.reading.atr_info = Some(data);
-            }
-            Err(FileError::Channel(ChannelError::Transport(t))) => return Err(ReadFailure::Transport(t)),
-            Err(err) => {
-                engine.extended = false;
-                notes.push(format!("EF.ATR/INFO: {err}"));
-            }
+        match read_atr_info(&mut engine).await? {
+            Ok(announced) => chip_extended = Some(announced),
+            Err(why) => notes.push(format!("EF.ATR/INFO: {why}")),
         }
     }
     match access_control(&mut engine, key).await {
@@ -121,18 +101,7 @@ pub async fn open_session<'t, T: Transport, R: CryptoRng>(
     })
 }
 
-/// The data group numbers EF.SOD lists (empty when it does not parse).
-pub fn listed_data_groups(sod: &[u8]) -> Vec<u8> {
-    emrtd_lds::sod::EfSod::parse(sod)
-        .map(|s| {
-            s.lds_security_object
-                .data_group_hashes
-                .iter()
-                .map(|h| h.number)
-                .collect()
-        })
-        .unwrap_or_default()
-}
+pub use emrtd_lds::sod::listed_data_groups;
 
 impl<'t, T: Transport> LocalSession<'t, T> {
     /// How access control was done.

@@ -92,14 +92,7 @@ pub fn verify_uploaded(doc: UploadedDocument, store: &TrustStore, opts: &PaOptio
     let listed: Vec<u8> = r
         .sod
         .as_deref()
-        .and_then(|sod| emrtd_lds::sod::EfSod::parse(sod).ok())
-        .map(|s| {
-            s.lds_security_object
-                .data_group_hashes
-                .iter()
-                .map(|h| h.number)
-                .collect()
-        })
+        .map(|sod| emrtd_lds::sod::listed_data_groups(sod))
         .unwrap_or_default();
 
     // Chip authentication.

@@ -240,8 +240,8 @@ pub enum ClientMessage {
     Monitoring(Monitoring),
 }
 
-fn typed(text: &str) -> Result<(String, serde_json::Value), MessageError> {
-    if text.len() > MAX_TEXT_BYTES {
+fn typed(text: &str, max_bytes: usize) -> Result<(String, serde_json::Value), MessageError> {
+    if text.len() > max_bytes {
         return Err(MessageError::TooLong(text.len()));
     }
     let value: serde_json::Value = serde_json::from_str(text).map_err(|_| MessageError::NotTyped)?;
@@ -265,7 +265,7 @@ impl ClientMessage {
     /// Parses a client text frame. Type names are case-sensitive; a server-only type is
     /// [`MessageError::UnknownType`] here.
     pub fn parse(text: &str) -> Result<Self, MessageError> {
-        let (ty, value) = typed(text)?;
+        let (ty, value) = typed(text, MAX_TEXT_BYTES)?;
         Ok(match ty.as_str() {
             "START" => ClientMessage::Start(fields("START", value)?),
             "CA_HANDOVER" => ClientMessage::CaHandover(fields("CA_HANDOVER", value)?),
@@ -342,18 +342,8 @@ pub enum ServerMessage {
 impl ServerMessage {
     /// Parses a server text frame (the phone's side).
     pub fn parse(text: &str) -> Result<Self, MessageError> {
-        let (ty, value) = if text.len() > 4 * MAX_TEXT_BYTES {
-            // RESULT with photos is large: the phone side takes any size the socket took.
-            let value: serde_json::Value = serde_json::from_str(text).map_err(|_| MessageError::NotTyped)?;
-            let ty = value
-                .get("type")
-                .and_then(|t| t.as_str())
-                .ok_or(MessageError::NotTyped)?
-                .to_owned();
-            (ty, value)
-        } else {
-            typed(text)?
-        };
+        // RESULT with photos is large: the phone takes any size its socket took.
+        let (ty, value) = typed(text, usize::MAX)?;
         Ok(match ty.as_str() {
             "ACCEPT" => ServerMessage::Accept(fields("ACCEPT", value)?),
             "CA_HANDBACK" => ServerMessage::CaHandback(fields("CA_HANDBACK", value)?),
