@@ -9,7 +9,7 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use kyc_core::signature::{self, HEADER_AUTH_CLIENT, HEADER_HMAC_SIGNATURE, HEADER_SIGNATURE, Scheme};
+use kyc_core::signature::{self, HEADER_AUTH_CLIENT, HEADER_HMAC_SIGNATURE, HEADER_SIGNATURE, HeaderSchemes, Scheme};
 use kyc_core::{ApiError, DecisionDocument, DecisionPerson, Verdict, check_query_id};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -56,18 +56,13 @@ impl IntoResponse for Fail {
 
 type ApiResult = Result<Response, Fail>;
 
-/// How the response is signed: the header the request used and the algorithm that matched.
-#[derive(Clone, Copy, Debug)]
-pub struct ResponseSig {
-    pub header: &'static str,
-    pub scheme: Scheme,
-}
-
 /// An authenticated caller.
 #[derive(Clone, Debug)]
 pub struct Caller {
     pub integration: Integration,
-    pub sig: ResponseSig,
+    /// The algorithms of the response's two signature headers (each header's own, unless the
+    /// request sent the other algorithm under that name).
+    pub sig: HeaderSchemes,
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -125,37 +120,25 @@ pub fn pre_authenticate(state: &AppState, headers: &HeaderMap, public_ok: bool) 
 
 impl PreAuth {
     /// The second half: the signature over `payload` (raw body or path id).
-    /// Every signature header present must hold; the response is signed like the first.
+    /// Every signature header present must hold. The response carries both signature headers;
+    /// a header whose request value used the other algorithm is answered in kind.
     pub fn verify(self, state: &AppState, payload: &[u8]) -> Result<Caller, ApiError> {
         let PreAuth {
             integration,
             signatures,
         } = self;
-        let mut first = None;
-        for (header, value) in &signatures {
+        let mut sig = HeaderSchemes::default();
+        for (header, value) in signatures.iter().rev() {
             match signature::verify(value, integration.api_secret.as_bytes(), payload) {
-                Some(scheme) => {
-                    first.get_or_insert(ResponseSig { header, scheme });
-                }
+                // Reversed: the first value under a header name decides its answer.
+                Some(scheme) => sig.answer_in_kind(header, scheme),
                 None => {
                     Metrics::inc(&state.metrics.auth_failures);
                     return Err(ApiError::NotAuthorized);
                 }
             }
         }
-        match first {
-            Some(sig) => Ok(Caller { sig, integration }),
-            None => {
-                let scheme = integration.scheme;
-                Ok(Caller {
-                    sig: ResponseSig {
-                        header: scheme.header(),
-                        scheme,
-                    },
-                    integration,
-                })
-            }
-        }
+        Ok(Caller { sig, integration })
     }
 }
 
@@ -171,21 +154,64 @@ pub fn authenticate(
     pre_authenticate(state, headers, public_ok)?.verify(state, payload)
 }
 
+/// Sets `X-AUTH-CLIENT` and both signature headers over `body` (the exact bytes sent).
+pub fn insert_signature_headers(h: &mut HeaderMap, integration: &Integration, schemes: HeaderSchemes, body: &[u8]) {
+    if let Ok(v) = HeaderValue::from_str(&integration.api_key) {
+        h.insert(HEADER_AUTH_CLIENT, v);
+    }
+    for (name, sig) in signature::signature_headers(integration.api_secret.as_bytes(), body, schemes) {
+        if let Ok(v) = HeaderValue::from_str(&sig) {
+            h.insert(name, v);
+        }
+    }
+}
+
 /// A response whose body is signed for the caller.
 pub fn signed(status: StatusCode, caller: &Caller, content_type: &str, body: Vec<u8>) -> Response {
-    let sig = signature::sign(caller.sig.scheme, caller.integration.api_secret.as_bytes(), &body);
-    let mut r = (status, body).into_response();
-    let h = r.headers_mut();
+    let mut h = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(content_type) {
         h.insert(header::CONTENT_TYPE, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&caller.integration.api_key) {
-        h.insert(HEADER_AUTH_CLIENT, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&sig) {
-        h.insert(caller.sig.header, v);
-    }
+    insert_signature_headers(&mut h, &caller.integration, caller.sig, &body);
+    let mut r = (status, body).into_response();
+    r.headers_mut().extend(h);
     r
+}
+
+/// Largest error body the signing layer reads (error bodies are a few hundred bytes).
+const MAX_SIGNED_ERROR_BODY: usize = 16 * 1024;
+
+/// Signs error responses (4xx, 429, 5xx) of `/v1/` requests whose `X-AUTH-CLIENT` is a configured
+/// integration's, whatever answered them (a handler, the limits, the router): `X-AUTH-CLIENT`
+/// and both signature headers over the body. Error bodies are fixed texts: nothing of the
+/// request is echoed, so the signatures sign nothing a caller chose.
+pub async fn sign_errors(
+    State(state): State<Arc<AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let integration = if req.uri().path().starts_with("/v1/") {
+        header_str(req.headers(), HEADER_AUTH_CLIENT)
+            .and_then(|k| state.config.integration(k))
+            .cloned()
+    } else {
+        None
+    };
+    let res = next.run(req).await;
+    let Some(integration) = integration else { return res };
+    if res.status().as_u16() < 400
+        || res.headers().contains_key(HEADER_SIGNATURE)
+        || res.headers().contains_key(HEADER_HMAC_SIGNATURE)
+    {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_SIGNED_ERROR_BODY)
+        .await
+        .unwrap_or_default();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    insert_signature_headers(&mut parts.headers, &integration, HeaderSchemes::default(), &bytes);
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 fn signed_json(status: StatusCode, caller: &Caller, v: &impl Serialize) -> ApiResult {
@@ -850,7 +876,8 @@ async fn get_media(State(state): State<Arc<AppState>>, Path(id): Path<String>, h
     check_query_id(&id)?;
     let (m, bytes) = media_content(&state, &id).await?.ok_or(ApiError::NotFound)?;
     owned_session(&state, &caller, &m.session_id).await?;
-    let sig = signature::sign(caller.sig.scheme, caller.integration.api_secret.as_bytes(), &bytes);
+    let mut signature_headers = HeaderMap::new();
+    insert_signature_headers(&mut signature_headers, &caller.integration, caller.sig, &bytes);
     // Chunked transfer: a stream body without a known length.
     let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = bytes
         .chunks(64 * 1024)
@@ -862,12 +889,7 @@ async fn get_media(State(state): State<Arc<AppState>>, Path(id): Path<String>, h
     if let Ok(v) = HeaderValue::from_str(&m.mimetype) {
         h.insert(header::CONTENT_TYPE, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&caller.integration.api_key) {
-        h.insert(HEADER_AUTH_CLIENT, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&sig) {
-        h.insert(caller.sig.header, v);
-    }
+    h.extend(signature_headers);
     Ok(r)
 }
 
@@ -1237,5 +1259,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             state.clone(),
             crate::ratelimit::middleware,
         ))
+        // Outermost: error answers of every layer within are signed.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), sign_errors))
         .with_state(state)
 }

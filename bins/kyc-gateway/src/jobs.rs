@@ -3,7 +3,7 @@
 use crate::api::{DecisionView, PROCESSING_LEASE_MS, decision_webhook_body, enqueue, session_lifetime_ms};
 use crate::db::{self, SessionRow};
 use crate::{AppState, Metrics, iso, now_ms};
-use kyc_core::signature::{self, HEADER_AUTH_CLIENT};
+use kyc_core::signature::{self, HEADER_AUTH_CLIENT, HeaderSchemes};
 use kyc_core::{DecisionDocument, DecisionPerson, Verdict};
 use sqlx::Row;
 use std::sync::Arc;
@@ -71,13 +71,16 @@ async fn deliver_due(state: &AppState) -> Result<usize, db::DbError> {
         let outcome = match state.config.integration(&d.integration) {
             None => Err("integration no longer configured".to_string()),
             Some(i) => {
-                let sig = signature::sign(i.scheme, i.api_secret.as_bytes(), d.body.as_bytes());
+                // Both signature headers, so that a listener written to either scheme accepts it.
+                let [(h1, s1), (h2, s2)] =
+                    signature::signature_headers(i.api_secret.as_bytes(), d.body.as_bytes(), HeaderSchemes::default());
                 let res = state
                     .http
                     .post(&d.url)
                     .header("content-type", "application/json")
                     .header(HEADER_AUTH_CLIENT, &i.api_key)
-                    .header(i.scheme.header(), sig)
+                    .header(h1, s1)
+                    .header(h2, s2)
                     .header("x-event-id", &d.id)
                     .body(d.body.clone())
                     .send()
