@@ -485,9 +485,16 @@ fn media_json(state: &AppState, m: &MediaRow) -> Value {
         "context": m.context,
         "url": format!("{base}/v1/media/{}", m.id),
         "timestamp": {"url": format!("{base}/v1/timestamps/{}", m.timestamp_id), "id": m.timestamp_id},
-        "size": m.size,
+        "size": size_in_kb(m.size),
         "mimetype": m.mimetype,
     })
+}
+
+/// `size` of a media listing as the spec types it: a string, in KB (1024 bytes, rounded up: a
+/// non-empty file is never "0").
+pub fn size_in_kb(bytes: i64) -> String {
+    let bytes = bytes.max(0);
+    (bytes / 1024 + i64::from(bytes % 1024 != 0)).to_string()
 }
 
 // ---- handlers ----
@@ -625,6 +632,98 @@ async fn patch_session(
     state.outbox_wakeup.notify_one();
     s.status = "submitted".into();
     signed_json(StatusCode::OK, &caller, &session_response(&state, &s))
+}
+
+/// `DELETE /v1/sessions/{id}` (the vendor's current API, signed over the session id as GETs
+/// are): deletes the session with its attempts, media and timestamps, and the webhooks already
+/// delivered for it. Refused (409) while a decision is coming: a session `submitted`, or holding
+/// a chip result being decided. A session not yet decided (`created`, `started`,
+/// `resubmission_requested`) first gets its 9104 decision webhook (`expired` if never opened,
+/// else `abandoned`), which is still delivered.
+async fn delete_session(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> ApiResult {
+    let caller = get_caller(&state, &headers, &id).await?;
+    let s = owned_session(&state, &caller, &id).await?;
+    const NOT_COMPLETED: &str = "Session is not in a completed status.";
+    if s.status == "submitted" {
+        return Err(ApiError::Conflict(NOT_COMPLETED).into());
+    }
+    let now = now_ms();
+    let lease_cutoff = now.saturating_sub(PROCESSING_LEASE_MS);
+    let mut tx = state.db.begin().await?;
+    let deleted = sqlx::query(
+        "DELETE FROM sessions WHERE id = $1 AND status = $2 AND current_attempt = $3 \
+         AND (processing_since IS NULL OR processing_since < $4)",
+    )
+    .bind(s.id.clone())
+    .bind(s.status.clone())
+    .bind(s.current_attempt.clone())
+    .bind(lease_cutoff)
+    .execute(&mut *tx)
+    .await?;
+    if deleted.rows_affected() != 1 {
+        return Err(ApiError::Conflict(NOT_COMPLETED).into());
+    }
+    if !s.is_final() {
+        let verdict = if s.status == "created" {
+            Verdict::Expired
+        } else {
+            Verdict::Abandoned
+        };
+        let view = DecisionView {
+            id: s.id.clone(),
+            attempt_id: s.current_attempt.clone(),
+            vendor_data: s.vendor_data.clone(),
+            status: verdict.status(),
+            code: verdict.code(),
+            reason: None,
+            reason_code: None,
+            decision_time: iso(now),
+            acceptance_time: iso(s.created_at),
+            person: DecisionPerson::default(),
+            document: DecisionDocument::default(),
+            comments: Vec::new(),
+            additional_verified_data: serde_json::Map::new(),
+        };
+        let decision_json = serde_json::to_string(&view).map_err(|_| ApiError::Internal)?;
+        enqueue(
+            &mut tx,
+            &caller.integration,
+            &s.id,
+            "decision",
+            caller.integration.decision_webhook_url.as_deref(),
+            decision_webhook_body(&decision_json),
+            now,
+            now * 1000,
+        )
+        .await?;
+    }
+    let files = sqlx::query("SELECT path FROM media WHERE session_id = $1 AND path IS NOT NULL")
+        .bind(s.id.clone())
+        .fetch_all(&mut *tx)
+        .await?;
+    for table in ["media", "timestamps", "attempts"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE session_id = $1"))
+            .bind(s.id.clone())
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("DELETE FROM outbox WHERE session_id = $1 AND (delivered_at IS NOT NULL OR failed_at IS NOT NULL)")
+        .bind(s.id.clone())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    for r in &files {
+        if let Ok(Some(p)) = r.try_get::<Option<String>, _>("path") {
+            let _ = tokio::fs::remove_file(p).await;
+        }
+    }
+    state.outbox_wakeup.notify_one();
+    tracing::info!(session = %s.id, "session deleted");
+    signed_json(
+        StatusCode::OK,
+        &caller,
+        &json!({"status": "success", "verification": {"id": s.id, "status": "deleted"}}),
+    )
 }
 
 async fn post_media(
@@ -1229,7 +1328,10 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/sessions", post(post_sessions).options(sessions_preflight))
         .route("/v1/sessions/", post(post_sessions).options(sessions_preflight))
-        .route("/v1/sessions/{id}", axum::routing::patch(patch_session))
+        .route(
+            "/v1/sessions/{id}",
+            axum::routing::patch(patch_session).delete(delete_session),
+        )
         .route("/v1/sessions/{id}/media", post(post_media).get(get_session_media))
         .route("/v1/sessions/{id}/person", get(get_person))
         .route("/v1/sessions/{id}/attempts", get(get_attempts))

@@ -463,7 +463,8 @@ pub async fn openapi(State(state): State<Arc<AppState>>) -> Response {
             "/v1/sessions": {"post": {"summary": "Create a session", "parameters": signed,
                 "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
                 "responses": {"201": {"description": "created"}, "400": {"description": "validation error"}, "401": {"description": "Not Authorized"}}}},
-            "/v1/sessions/{id}": {"patch": {"summary": "Submit a session", "parameters": params, "responses": ok("session")}},
+            "/v1/sessions/{id}": {"patch": {"summary": "Submit a session", "parameters": params, "responses": ok("session")},
+                "delete": {"summary": "Delete a session (signed over the id)", "parameters": params, "responses": ok("deleted")}},
             "/v1/sessions/{id}/media": {
                 "post": {"summary": "Upload an image", "parameters": params, "responses": ok("image")},
                 "get": {"summary": "List media of a session", "parameters": params, "responses": ok("media")}},
