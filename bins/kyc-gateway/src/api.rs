@@ -330,6 +330,34 @@ pub struct DecisionView {
     pub additional_verified_data: serde_json::Map<String, Value>,
 }
 
+impl DecisionView {
+    /// The decision of session `s`'s current attempt without a chip result (9103 when nothing
+    /// was read, 9104 expired / abandoned): no person or document data.
+    pub fn without_result(
+        s: &SessionRow,
+        verdict: Verdict,
+        reason: Option<String>,
+        reason_code: Option<u16>,
+        now: i64,
+    ) -> DecisionView {
+        DecisionView {
+            id: s.id.clone(),
+            attempt_id: s.current_attempt.clone(),
+            vendor_data: s.vendor_data.clone(),
+            status: verdict.status(),
+            code: verdict.code(),
+            reason,
+            reason_code,
+            decision_time: iso(now),
+            acceptance_time: iso(s.created_at),
+            person: DecisionPerson::default(),
+            document: DecisionDocument::default(),
+            comments: Vec::new(),
+            additional_verified_data: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Compact decision webhook body around a stored `verification` object.
 pub fn decision_webhook_body(decision_json: &str) -> Vec<u8> {
     format!(r#"{{"status":"success","verification":{decision_json},"technicalData":{{"ip":null}}}}"#).into_bytes()
@@ -669,21 +697,7 @@ async fn delete_session(State(state): State<Arc<AppState>>, Path(id): Path<Strin
         } else {
             Verdict::Abandoned
         };
-        let view = DecisionView {
-            id: s.id.clone(),
-            attempt_id: s.current_attempt.clone(),
-            vendor_data: s.vendor_data.clone(),
-            status: verdict.status(),
-            code: verdict.code(),
-            reason: None,
-            reason_code: None,
-            decision_time: iso(now),
-            acceptance_time: iso(s.created_at),
-            person: DecisionPerson::default(),
-            document: DecisionDocument::default(),
-            comments: Vec::new(),
-            additional_verified_data: serde_json::Map::new(),
-        };
+        let view = DecisionView::without_result(&s, verdict, None, None, now);
         let decision_json = serde_json::to_string(&view).map_err(|_| ApiError::Internal)?;
         enqueue(
             &mut tx,
