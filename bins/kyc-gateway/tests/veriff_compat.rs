@@ -1382,3 +1382,133 @@ both_backends!(
     media_listing_contexts_and_session_deletion,
     end_user_page_sends_the_person_to_the_callback,
 );
+
+/// Point 9 in a real browser: headless Chromium (`KYC_TEST_CHROMIUM`) opens the session URL,
+/// stays on the page, and follows its reload to the merchant's callback page once the attempt
+/// has ended. The chip result is posted when the first reload reaches the gateway (a proxy in
+/// front of it does it), so the order is fixed whatever the machine's load; the test waits (at
+/// most 60 s) for the browser's request to the merchant's page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_is_sent_to_the_callback_when_the_attempt_ends() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let Ok(chrome) = std::env::var("KYC_TEST_CHROMIUM") else {
+        println!(
+            "SKIP chromium redirect test: KYC_TEST_CHROMIUM is not set (.ci/kyc-deps.sh installs Debian chromium)"
+        );
+        return;
+    };
+    // The merchant's page records who arrived, with which query.
+    let arrivals: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let a = arrivals.clone();
+    let merchant = axum::Router::new().route(
+        "/thanks",
+        axum::routing::get(move |uri: axum::http::Uri, headers: axum::http::HeaderMap| {
+            let a = a.clone();
+            async move {
+                let agent = headers
+                    .get("user-agent")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                a.lock().unwrap().push((uri.query().unwrap_or("").to_string(), agent));
+                axum::response::Html("<!doctype html><html><body><h1>Thanks from the merchant</h1></body></html>")
+            }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let callback = format!("http://{}/thanks?user=42", l.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(l, merchant).await;
+    });
+    let gw = start(Backend::Sqlite, |_| {}).await.unwrap();
+    let s = create_session(&gw, json!({"callback": callback})).await;
+    let id = s["id"].as_str().unwrap().to_string();
+    // The proxy: the first reload (`?attempt=`) posts the chip result before it is forwarded.
+    let decided = Arc::new(AtomicBool::new(false));
+    let (d, base, sid) = (decided.clone(), gw.base.clone(), id.clone());
+    let proxy = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let (d, base, sid) = (d.clone(), base.clone(), sid.clone());
+        async move {
+            if uri.query().is_some_and(|q| q.contains("attempt=")) && !d.swap(true, Ordering::SeqCst) {
+                let r = send_raw(
+                    Method::POST,
+                    &format!("{base}/docval/results/{RESULT_TOKEN}"),
+                    &[],
+                    chip_result(&sid, None),
+                )
+                .await;
+                assert_eq!(r.status, StatusCode::OK);
+            }
+            let c = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap();
+            let r = c
+                .get(format!("{base}{}", uri.path_and_query().map_or("", |p| p.as_str())))
+                .send()
+                .await
+                .unwrap();
+            let mut out = axum::http::Response::builder().status(r.status().as_u16());
+            for h in ["location", "content-type", "content-security-policy", "cache-control"] {
+                if let Some(v) = r.headers().get(h) {
+                    out = out.header(h, v.as_bytes());
+                }
+            }
+            out.body(axum::body::Body::from(r.bytes().await.unwrap())).unwrap()
+        }
+    });
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_base = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(l, proxy).await;
+    });
+    let page = format!("{proxy_base}/v/{}", s["sessionToken"].as_str().unwrap());
+    let profile = tempfile::tempdir().unwrap();
+    let mut child = match std::process::Command::new(chrome)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(page)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            println!("SKIP chromium redirect test: chromium did not start: {e}");
+            gw.shutdown().await;
+            return;
+        }
+    };
+    let end = Instant::now() + Duration::from_secs(60);
+    let arrived = loop {
+        if let Some(a) = arrivals.lock().unwrap().first().cloned() {
+            break Some(a);
+        }
+        if Instant::now() > end || child.try_wait().ok().flatten().is_some() {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let (query, agent) = arrived.unwrap_or_else(|| {
+        panic!(
+            "the browser never reached the callback (page reloaded: {})",
+            decided.load(Ordering::SeqCst)
+        )
+    });
+    assert!(decided.load(Ordering::SeqCst));
+    assert_eq!(query, "user=42");
+    assert!(agent.contains("Chrome"), "{agent}");
+    let v = wait_decision(&gw, &id, 10, |v| !v.is_null()).await;
+    assert_eq!(v["code"], 9001);
+    gw.shutdown().await;
+}
