@@ -60,9 +60,17 @@ async fn node_integration_demo_flow(backend: Backend) {
         })
         .await
         .unwrap();
-        let port = serde_json::from_str::<Value>(&first).unwrap_or_else(|e| panic!("{e}: {first:?}"))["listening"]
-            .as_u64()
-            .unwrap();
+        let Some(port) = serde_json::from_str::<Value>(&first)
+            .ok()
+            .and_then(|v| v["listening"].as_u64())
+        else {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "{scheme}: the demo client did not start: {first:?}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
         let Some(gw) = start(backend, |c| {
             c.integrations[0].decision_webhook_url = Some(format!("http://127.0.0.1:{port}/decision"));
             c.integrations[0].event_webhook_url = Some(format!("http://127.0.0.1:{port}/events"));
