@@ -187,19 +187,17 @@ pub async fn end_user_page(
         esc(&token),
         esc(&s.current_attempt)
     );
-    let body = {
-        format!(
-            "<h1>Identity verification</h1>\
+    let body = format!(
+        "<h1>Identity verification</h1>\
 <p>Open the DocVal app on your phone and scan the chip of your passport or identity card.</p>\
 <dl><dt>DocVal server</dt><dd><code id=\"ws-url\">{}</code></dd>\
 <dt>Client id</dt><dd><code id=\"client-id\">{}</code></dd>\
 <dt>Validation id</dt><dd><code id=\"validation-id\">{}</code></dd></dl>\
 <p>Hold the document against the back of the phone until the app says it is done.</p>",
-            esc(&state.config.docval_ws_url),
-            esc(&state.config.docval_client_id),
-            esc(&s.id)
-        )
-    };
+        esc(&state.config.docval_ws_url),
+        esc(&state.config.docval_client_id),
+        esc(&s.id)
+    );
     Ok(page_with_head("Identity verification", &refresh, &body))
 }
 
