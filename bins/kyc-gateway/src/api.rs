@@ -183,8 +183,10 @@ const MAX_SIGNED_ERROR_BODY: usize = 16 * 1024;
 
 /// Signs error responses (4xx, 429, 5xx) of `/v1/` requests whose `X-AUTH-CLIENT` is a configured
 /// integration's, whatever answered them (a handler, the limits, the router): `X-AUTH-CLIENT`
-/// and both signature headers over the body. Error bodies are fixed texts: nothing of the
-/// request is echoed, so the signatures sign nothing a caller chose.
+/// and both signature headers over the body. Error bodies are fixed texts (a body not of the
+/// gateway's own, such as the framework's empty 405, is replaced by
+/// `{"status":"fail","message":"<reason>."}`): nothing of the request is echoed, so the
+/// signatures sign nothing a caller chose.
 pub async fn sign_errors(
     State(state): State<Arc<AppState>>,
     req: axum::extract::Request,
@@ -206,9 +208,24 @@ pub async fn sign_errors(
         return res;
     }
     let (mut parts, body) = res.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_SIGNED_ERROR_BODY)
-        .await
-        .unwrap_or_default();
+    let json = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/json");
+    let bytes = if json {
+        // The gateway's own error bodies (`ApiError::body`): fixed texts.
+        axum::body::to_bytes(body, MAX_SIGNED_ERROR_BODY)
+            .await
+            .unwrap_or_default()
+    } else {
+        // The framework's (an empty 405, a rejected path): replaced by a fixed JSON body, so
+        // that nothing of the request is ever signed.
+        parts
+            .headers
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let message = parts.status.canonical_reason().unwrap_or("Error");
+        bytes::Bytes::from(format!(r#"{{"status":"fail","message":"{message}."}}"#))
+    };
     parts.headers.remove(header::CONTENT_LENGTH);
     insert_signature_headers(&mut parts.headers, &integration, HeaderSchemes::default(), &bytes);
     Response::from_parts(parts, Body::from(bytes))

@@ -881,7 +881,7 @@ async fn every_webhook_and_response_carries_both_signatures(backend: Backend) {
             )
             .await,
             StatusCode::METHOD_NOT_ALLOWED,
-            None,
+            Some(br#"{"status":"fail","message":"Method Not Allowed."}"#.to_vec()),
         ),
         (
             "409 decided",
