@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Test dependencies of kyc-gateway: PostgreSQL (Debian), Node with @veriff/js-sdk and jsdom
-# (npm), Chromium (Debian). Meant to be SOURCED from .ci/run before the tests:
+# (npm), curl and Python requests (Debian), Chromium (Debian). Meant to be SOURCED from .ci/run
+# before the tests:
 #
 #     source .ci/kyc-deps.sh
 #
@@ -92,6 +93,17 @@ _kyc_install() {
         fi
     else
         echo "kyc-deps: npm not available"
+    fi
+
+    # --- curl and Python requests: the API documentation's samples (tests/third_party.rs) ---
+    command -v curl >/dev/null 2>&1 || apt_install curl
+    if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import requests' >/dev/null 2>&1; then
+        apt_install python3-requests
+    fi
+    if command -v curl >/dev/null 2>&1 && python3 -c 'import requests' >/dev/null 2>&1; then
+        echo "kyc-deps: curl and python3 requests available"
+    else
+        echo "kyc-deps: curl or python3 requests not available (their documentation samples will SKIP)"
     fi
 
     # --- Chromium ---

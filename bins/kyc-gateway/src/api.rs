@@ -9,7 +9,7 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use kyc_core::signature::{self, HEADER_AUTH_CLIENT, HEADER_HMAC_SIGNATURE, HEADER_SIGNATURE, Scheme};
+use kyc_core::signature::{self, HEADER_AUTH_CLIENT, HEADER_HMAC_SIGNATURE, HEADER_SIGNATURE, HeaderSchemes, Scheme};
 use kyc_core::{ApiError, DecisionDocument, DecisionPerson, Verdict, check_query_id};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -56,18 +56,13 @@ impl IntoResponse for Fail {
 
 type ApiResult = Result<Response, Fail>;
 
-/// How the response is signed: the header the request used and the algorithm that matched.
-#[derive(Clone, Copy, Debug)]
-pub struct ResponseSig {
-    pub header: &'static str,
-    pub scheme: Scheme,
-}
-
 /// An authenticated caller.
 #[derive(Clone, Debug)]
 pub struct Caller {
     pub integration: Integration,
-    pub sig: ResponseSig,
+    /// The algorithms of the response's two signature headers (each header's own, unless the
+    /// request sent the other algorithm under that name).
+    pub sig: HeaderSchemes,
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -125,37 +120,25 @@ pub fn pre_authenticate(state: &AppState, headers: &HeaderMap, public_ok: bool) 
 
 impl PreAuth {
     /// The second half: the signature over `payload` (raw body or path id).
-    /// Every signature header present must hold; the response is signed like the first.
+    /// Every signature header present must hold. The response carries both signature headers;
+    /// a header whose request value used the other algorithm is answered in kind.
     pub fn verify(self, state: &AppState, payload: &[u8]) -> Result<Caller, ApiError> {
         let PreAuth {
             integration,
             signatures,
         } = self;
-        let mut first = None;
-        for (header, value) in &signatures {
+        let mut sig = HeaderSchemes::default();
+        for (header, value) in signatures.iter().rev() {
             match signature::verify(value, integration.api_secret.as_bytes(), payload) {
-                Some(scheme) => {
-                    first.get_or_insert(ResponseSig { header, scheme });
-                }
+                // Reversed: the first value under a header name decides its answer.
+                Some(scheme) => sig.answer_in_kind(header, scheme),
                 None => {
                     Metrics::inc(&state.metrics.auth_failures);
                     return Err(ApiError::NotAuthorized);
                 }
             }
         }
-        match first {
-            Some(sig) => Ok(Caller { sig, integration }),
-            None => {
-                let scheme = integration.scheme;
-                Ok(Caller {
-                    sig: ResponseSig {
-                        header: scheme.header(),
-                        scheme,
-                    },
-                    integration,
-                })
-            }
-        }
+        Ok(Caller { sig, integration })
     }
 }
 
@@ -171,21 +154,81 @@ pub fn authenticate(
     pre_authenticate(state, headers, public_ok)?.verify(state, payload)
 }
 
+/// Sets `X-AUTH-CLIENT` and both signature headers over `body` (the exact bytes sent).
+pub fn insert_signature_headers(h: &mut HeaderMap, integration: &Integration, schemes: HeaderSchemes, body: &[u8]) {
+    if let Ok(v) = HeaderValue::from_str(&integration.api_key) {
+        h.insert(HEADER_AUTH_CLIENT, v);
+    }
+    for (name, sig) in signature::signature_headers(integration.api_secret.as_bytes(), body, schemes) {
+        if let Ok(v) = HeaderValue::from_str(&sig) {
+            h.insert(name, v);
+        }
+    }
+}
+
 /// A response whose body is signed for the caller.
 pub fn signed(status: StatusCode, caller: &Caller, content_type: &str, body: Vec<u8>) -> Response {
-    let sig = signature::sign(caller.sig.scheme, caller.integration.api_secret.as_bytes(), &body);
-    let mut r = (status, body).into_response();
-    let h = r.headers_mut();
+    let mut h = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(content_type) {
         h.insert(header::CONTENT_TYPE, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&caller.integration.api_key) {
-        h.insert(HEADER_AUTH_CLIENT, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&sig) {
-        h.insert(caller.sig.header, v);
-    }
+    insert_signature_headers(&mut h, &caller.integration, caller.sig, &body);
+    let mut r = (status, body).into_response();
+    r.headers_mut().extend(h);
     r
+}
+
+/// Largest error body the signing layer reads (error bodies are a few hundred bytes).
+const MAX_SIGNED_ERROR_BODY: usize = 16 * 1024;
+
+/// Signs error responses (4xx, 429, 5xx) of `/v1/` requests whose `X-AUTH-CLIENT` is a configured
+/// integration's, whatever answered them (a handler, the limits, the router): `X-AUTH-CLIENT`
+/// and both signature headers over the body. Error bodies are fixed texts (a body not of the
+/// gateway's own, such as the framework's empty 405, is replaced by
+/// `{"status":"fail","message":"<reason>."}`): nothing of the request is echoed, so the
+/// signatures sign nothing a caller chose.
+pub async fn sign_errors(
+    State(state): State<Arc<AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let integration = if req.uri().path().starts_with("/v1/") {
+        header_str(req.headers(), HEADER_AUTH_CLIENT)
+            .and_then(|k| state.config.integration(k))
+            .cloned()
+    } else {
+        None
+    };
+    let res = next.run(req).await;
+    let Some(integration) = integration else { return res };
+    if res.status().as_u16() < 400
+        || res.headers().contains_key(HEADER_SIGNATURE)
+        || res.headers().contains_key(HEADER_HMAC_SIGNATURE)
+    {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let json = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/json");
+    let bytes = if json {
+        // The gateway's own error bodies (`ApiError::body`): fixed texts.
+        axum::body::to_bytes(body, MAX_SIGNED_ERROR_BODY)
+            .await
+            .unwrap_or_default()
+    } else {
+        // The framework's (an empty 405, a rejected path): replaced by a fixed JSON body, so
+        // that nothing of the request is ever signed.
+        parts
+            .headers
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let message = parts.status.canonical_reason().unwrap_or("Error");
+        bytes::Bytes::from(format!(r#"{{"status":"fail","message":"{message}."}}"#))
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    insert_signature_headers(&mut parts.headers, &integration, HeaderSchemes::default(), &bytes);
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 fn signed_json(status: StatusCode, caller: &Caller, v: &impl Serialize) -> ApiResult {
@@ -302,6 +345,34 @@ pub struct DecisionView {
     pub document: DecisionDocument,
     pub comments: Vec<Value>,
     pub additional_verified_data: serde_json::Map<String, Value>,
+}
+
+impl DecisionView {
+    /// The decision of session `s`'s current attempt without a chip result (9103 when nothing
+    /// was read, 9104 expired / abandoned): no person or document data.
+    pub fn without_result(
+        s: &SessionRow,
+        verdict: Verdict,
+        reason: Option<String>,
+        reason_code: Option<u16>,
+        now: i64,
+    ) -> DecisionView {
+        DecisionView {
+            id: s.id.clone(),
+            attempt_id: s.current_attempt.clone(),
+            vendor_data: s.vendor_data.clone(),
+            status: verdict.status(),
+            code: verdict.code(),
+            reason,
+            reason_code,
+            decision_time: iso(now),
+            acceptance_time: iso(s.created_at),
+            person: DecisionPerson::default(),
+            document: DecisionDocument::default(),
+            comments: Vec::new(),
+            additional_verified_data: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Compact decision webhook body around a stored `verification` object.
@@ -459,9 +530,16 @@ fn media_json(state: &AppState, m: &MediaRow) -> Value {
         "context": m.context,
         "url": format!("{base}/v1/media/{}", m.id),
         "timestamp": {"url": format!("{base}/v1/timestamps/{}", m.timestamp_id), "id": m.timestamp_id},
-        "size": m.size,
+        "size": size_in_kb(m.size),
         "mimetype": m.mimetype,
     })
+}
+
+/// `size` of a media listing as the spec types it: a string, in KB (1024 bytes, rounded up: a
+/// non-empty file is never "0").
+pub fn size_in_kb(bytes: i64) -> String {
+    let bytes = bytes.max(0);
+    (bytes / 1024 + i64::from(bytes % 1024 != 0)).to_string()
 }
 
 // ---- handlers ----
@@ -599,6 +677,84 @@ async fn patch_session(
     state.outbox_wakeup.notify_one();
     s.status = "submitted".into();
     signed_json(StatusCode::OK, &caller, &session_response(&state, &s))
+}
+
+/// `DELETE /v1/sessions/{id}` (the vendor's current API, signed over the session id as GETs
+/// are): deletes the session with its attempts, media and timestamps, and the webhooks already
+/// delivered for it. Refused (409) while a decision is coming: a session `submitted`, or holding
+/// a chip result being decided. A session not yet decided (`created`, `started`,
+/// `resubmission_requested`) first gets its 9104 decision webhook (`expired` if never opened,
+/// else `abandoned`), which is still delivered.
+async fn delete_session(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> ApiResult {
+    let caller = get_caller(&state, &headers, &id).await?;
+    let s = owned_session(&state, &caller, &id).await?;
+    const NOT_COMPLETED: &str = "Session is not in a completed status.";
+    if s.status == "submitted" {
+        return Err(ApiError::Conflict(NOT_COMPLETED).into());
+    }
+    let now = now_ms();
+    let lease_cutoff = now.saturating_sub(PROCESSING_LEASE_MS);
+    let mut tx = state.db.begin().await?;
+    let deleted = sqlx::query(
+        "DELETE FROM sessions WHERE id = $1 AND status = $2 AND current_attempt = $3 \
+         AND (processing_since IS NULL OR processing_since < $4)",
+    )
+    .bind(s.id.clone())
+    .bind(s.status.clone())
+    .bind(s.current_attempt.clone())
+    .bind(lease_cutoff)
+    .execute(&mut *tx)
+    .await?;
+    if deleted.rows_affected() != 1 {
+        return Err(ApiError::Conflict(NOT_COMPLETED).into());
+    }
+    if !s.is_final() {
+        let verdict = if s.status == "created" {
+            Verdict::Expired
+        } else {
+            Verdict::Abandoned
+        };
+        let view = DecisionView::without_result(&s, verdict, None, None, now);
+        let decision_json = serde_json::to_string(&view).map_err(|_| ApiError::Internal)?;
+        enqueue(
+            &mut tx,
+            &caller.integration,
+            &s.id,
+            "decision",
+            caller.integration.decision_webhook_url.as_deref(),
+            decision_webhook_body(&decision_json),
+            now,
+            now * 1000,
+        )
+        .await?;
+    }
+    let files = sqlx::query("SELECT path FROM media WHERE session_id = $1 AND path IS NOT NULL")
+        .bind(s.id.clone())
+        .fetch_all(&mut *tx)
+        .await?;
+    for table in ["media", "timestamps", "attempts"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE session_id = $1"))
+            .bind(s.id.clone())
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("DELETE FROM outbox WHERE session_id = $1 AND (delivered_at IS NOT NULL OR failed_at IS NOT NULL)")
+        .bind(s.id.clone())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    for r in &files {
+        if let Ok(Some(p)) = r.try_get::<Option<String>, _>("path") {
+            let _ = tokio::fs::remove_file(p).await;
+        }
+    }
+    state.outbox_wakeup.notify_one();
+    tracing::info!(session = %s.id, "session deleted");
+    signed_json(
+        StatusCode::OK,
+        &caller,
+        &json!({"status": "success", "verification": {"id": s.id, "status": "deleted"}}),
+    )
 }
 
 async fn post_media(
@@ -850,7 +1006,8 @@ async fn get_media(State(state): State<Arc<AppState>>, Path(id): Path<String>, h
     check_query_id(&id)?;
     let (m, bytes) = media_content(&state, &id).await?.ok_or(ApiError::NotFound)?;
     owned_session(&state, &caller, &m.session_id).await?;
-    let sig = signature::sign(caller.sig.scheme, caller.integration.api_secret.as_bytes(), &bytes);
+    let mut signature_headers = HeaderMap::new();
+    insert_signature_headers(&mut signature_headers, &caller.integration, caller.sig, &bytes);
     // Chunked transfer: a stream body without a known length.
     let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = bytes
         .chunks(64 * 1024)
@@ -862,12 +1019,7 @@ async fn get_media(State(state): State<Arc<AppState>>, Path(id): Path<String>, h
     if let Ok(v) = HeaderValue::from_str(&m.mimetype) {
         h.insert(header::CONTENT_TYPE, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&caller.integration.api_key) {
-        h.insert(HEADER_AUTH_CLIENT, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&sig) {
-        h.insert(caller.sig.header, v);
-    }
+    h.extend(signature_headers);
     Ok(r)
 }
 
@@ -1207,7 +1359,10 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/sessions", post(post_sessions).options(sessions_preflight))
         .route("/v1/sessions/", post(post_sessions).options(sessions_preflight))
-        .route("/v1/sessions/{id}", axum::routing::patch(patch_session))
+        .route(
+            "/v1/sessions/{id}",
+            axum::routing::patch(patch_session).delete(delete_session),
+        )
         .route("/v1/sessions/{id}/media", post(post_media).get(get_session_media))
         .route("/v1/sessions/{id}/person", get(get_person))
         .route("/v1/sessions/{id}/attempts", get(get_attempts))
@@ -1237,5 +1392,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             state.clone(),
             crate::ratelimit::middleware,
         ))
+        // Outermost: error answers of every layer within are signed.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), sign_errors))
         .with_state(state)
 }

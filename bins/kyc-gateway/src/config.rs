@@ -23,13 +23,17 @@ pub enum ConfigError {
 pub struct Integration {
     pub api_key: String,
     pub api_secret: String,
-    /// Scheme of webhook signatures (responses use the scheme of their request).
+    /// Accepted for older configuration files; no effect since issue 15: every webhook and
+    /// signed response carries both `X-SIGNATURE` (SHA-256(body || secret)) and
+    /// `X-HMAC-SIGNATURE` (HMAC-SHA256), so that listeners written to either scheme accept it.
     #[serde(default)]
     pub scheme: Scheme,
     #[serde(default)]
     pub decision_webhook_url: Option<String>,
     #[serde(default)]
     pub event_webhook_url: Option<String>,
+    /// Where the end-user page sends the person when their attempt ends, for sessions created
+    /// without a `callback`.
     #[serde(default)]
     pub default_callback: Option<String>,
     /// Session creation (`POST /v1/sessions`) must carry a valid `X-HMAC-SIGNATURE` /

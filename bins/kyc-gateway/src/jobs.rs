@@ -2,9 +2,9 @@
 
 use crate::api::{DecisionView, PROCESSING_LEASE_MS, decision_webhook_body, enqueue, session_lifetime_ms};
 use crate::db::{self, SessionRow};
-use crate::{AppState, Metrics, iso, now_ms};
-use kyc_core::signature::{self, HEADER_AUTH_CLIENT};
-use kyc_core::{DecisionDocument, DecisionPerson, Verdict};
+use crate::{AppState, Metrics, now_ms};
+use kyc_core::Verdict;
+use kyc_core::signature::{self, HEADER_AUTH_CLIENT, HeaderSchemes};
 use sqlx::Row;
 use std::sync::Arc;
 
@@ -71,13 +71,16 @@ async fn deliver_due(state: &AppState) -> Result<usize, db::DbError> {
         let outcome = match state.config.integration(&d.integration) {
             None => Err("integration no longer configured".to_string()),
             Some(i) => {
-                let sig = signature::sign(i.scheme, i.api_secret.as_bytes(), d.body.as_bytes());
+                // Both signature headers, so that a listener written to either scheme accepts it.
+                let [(h1, s1), (h2, s2)] =
+                    signature::signature_headers(i.api_secret.as_bytes(), d.body.as_bytes(), HeaderSchemes::default());
                 let res = state
                     .http
                     .post(&d.url)
                     .header("content-type", "application/json")
                     .header(HEADER_AUTH_CLIENT, &i.api_key)
-                    .header(i.scheme.header(), sig)
+                    .header(h1, s1)
+                    .header(h2, s2)
                     .header("x-event-id", &d.id)
                     .body(d.body.clone())
                     .send()
@@ -175,21 +178,7 @@ pub async fn expire_sessions(state: &AppState) -> Result<usize, db::DbError> {
         } else {
             Verdict::Abandoned
         };
-        let view = DecisionView {
-            id: s.id.clone(),
-            attempt_id: s.current_attempt.clone(),
-            vendor_data: s.vendor_data.clone(),
-            status: verdict.status(),
-            code: verdict.code(),
-            reason: None,
-            reason_code: None,
-            decision_time: iso(now),
-            acceptance_time: iso(s.created_at),
-            person: DecisionPerson::default(),
-            document: DecisionDocument::default(),
-            comments: Vec::new(),
-            additional_verified_data: serde_json::Map::new(),
-        };
+        let view = DecisionView::without_result(&s, verdict, None, None, now);
         let decision_json = serde_json::to_string(&view).map_err(|e| db::DbError::Corrupt(e.to_string()))?;
         let mut tx = state.db.begin().await?;
         let changed = sqlx::query(
@@ -279,21 +268,7 @@ pub async fn decide_unread_submissions(state: &AppState) -> Result<usize, db::Db
     let mut n = 0;
     for s in sessions {
         let verdict = Verdict::ResubmissionRequested;
-        let view = DecisionView {
-            id: s.id.clone(),
-            attempt_id: s.current_attempt.clone(),
-            vendor_data: s.vendor_data.clone(),
-            status: verdict.status(),
-            code: verdict.code(),
-            reason: Some(NO_CHIP_REASON.to_string()),
-            reason_code: Some(201),
-            decision_time: iso(now),
-            acceptance_time: iso(s.created_at),
-            person: DecisionPerson::default(),
-            document: DecisionDocument::default(),
-            comments: Vec::new(),
-            additional_verified_data: serde_json::Map::new(),
-        };
+        let view = DecisionView::without_result(&s, verdict, Some(NO_CHIP_REASON.to_string()), Some(201), now);
         let decision_json = serde_json::to_string(&view).map_err(|e| db::DbError::Corrupt(e.to_string()))?;
         let next_attempt = uuid::Uuid::new_v4().to_string();
         let mut tx = state.db.begin().await?;

@@ -43,8 +43,13 @@ pub fn esc(s: &str) -> String {
 }
 
 fn page(title: &str, body: &str) -> Response {
+    page_with_head(title, "", body)
+}
+
+/// A page with `head` (trusted markup) added to its `<head>`.
+fn page_with_head(title: &str, head: &str, body: &str) -> Response {
     let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">{head}\
 <title>{}</title><style>body{{font-family:sans-serif;max-width:50em;margin:2em auto;padding:0 1em}}\
 code{{background:#eee;padding:.1em .3em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3em}}\
 .passed{{color:#060}}.failed{{color:#a00}}.unavailable{{color:#666}}</style></head><body>{body}</body></html>",
@@ -60,11 +65,41 @@ code{{background:#eee;padding:.1em .3em}}table{{border-collapse:collapse}}td,th{
     r
 }
 
+/// How often the end-user page of an attempt in progress reloads itself (seconds).
+pub const END_USER_PAGE_REFRESH_SECS: u32 = 3;
+
+#[derive(Deserialize)]
+pub struct EndUserQuery {
+    /// The attempt the page was showing (its reloads carry it).
+    attempt: Option<String>,
+}
+
+/// Where the person goes when their attempt ends: the session's `callback` (the integration's
+/// default when the session was created without one), or the integration's current default; only
+/// an `http(s)` URL.
+fn callback_of(s: &SessionRow, integration: &crate::config::Integration) -> Option<String> {
+    s.callback
+        .clone()
+        .or_else(|| integration.default_callback.clone())
+        .filter(|c| c.starts_with("https://") || c.starts_with("http://"))
+}
+
 /// `GET /v/{token}`: the end-user page of a session. `token` is the session's `sessionToken`: a
 /// JWT (HS256, `session_id`, `iat`, `exp`), or the 64 hex digits of sessions created before
 /// issue 15. The first visit of an attempt marks it started (event 7001): the session's first
 /// attempt, or the new attempt after a resubmission request.
-pub async fn end_user_page(State(state): State<Arc<AppState>>, Path(token): Path<String>) -> Result<Response, Fail> {
+///
+/// While an attempt is in progress the page reloads itself every
+/// [`END_USER_PAGE_REFRESH_SECS`] as `/v/{token}?attempt={attempt id}`; once that attempt has
+/// ended (a decision: 9001, 9102, 9103, 9104), the reload answers `303 See Other` to the session's
+/// `callback` (or the integration's default), as the vendor sends the person back at the end of
+/// the flow. A reload never starts an attempt. Opening the plain URL of a decided session shows
+/// that nothing is left to do, with a link to the callback.
+pub async fn end_user_page(
+    State(state): State<Arc<AppState>>,
+    Path(token): Path<String>,
+    Query(q): Query<EndUserQuery>,
+) -> Result<Response, Fail> {
     let jwt = kyc_core::session_token::looks_like_jwt(&token);
     let legacy = (1..=128).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_alphanumeric());
     if !jwt && !legacy {
@@ -88,6 +123,25 @@ pub async fn end_user_page(State(state): State<Arc<AppState>>, Path(token): Path
             }
             Err(kyc_core::session_token::TokenError::Expired) => {}
             _ => return Err(ApiError::NotFound.into()),
+        }
+    }
+    if let Some(a) = q.attempt.as_deref() {
+        kyc_core::check_query_id(a).map_err(|_| ApiError::NotFound)?;
+        if s.is_final() || s.current_attempt != a {
+            // The attempt this page showed has ended: send the person on.
+            if let Some(cb) = callback_of(&s, integration)
+                && let Ok(location) = HeaderValue::from_str(&cb)
+            {
+                let mut r = StatusCode::SEE_OTHER.into_response();
+                r.headers_mut().insert(header::LOCATION, location);
+                r.headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                return Ok(r);
+            }
+            return Ok(page(
+                "Identity verification",
+                "<h1>Identity verification</h1><p id=\"done\">Your part is done. You can close this page.</p>",
+            ));
         }
     }
     if matches!(s.status.as_str(), "created" | "resubmission_requested") {
@@ -118,28 +172,33 @@ pub async fn end_user_page(State(state): State<Arc<AppState>>, Path(token): Path
         tx.commit().await?;
         state.outbox_wakeup.notify_one();
     }
-    let body = if s.is_final() {
+    if s.is_final() {
         let mut b =
             "<h1>Identity verification</h1><p id=\"done\">This verification is complete. Nothing else to do here.</p>"
                 .to_string();
-        if let Some(cb) = &s.callback {
-            b.push_str(&format!("<p><a id=\"callback\" href=\"{}\">Continue</a></p>", esc(cb)));
+        if let Some(cb) = callback_of(&s, integration) {
+            b.push_str(&format!("<p><a id=\"callback\" href=\"{}\">Continue</a></p>", esc(&cb)));
         }
-        b
-    } else {
-        format!(
-            "<h1>Identity verification</h1>\
+        return Ok(page("Identity verification", &b));
+    }
+    // The attempt shown: after a first visit marked it started, the session's current attempt.
+    let refresh = format!(
+        "<meta http-equiv=\"refresh\" id=\"refresh\" content=\"{END_USER_PAGE_REFRESH_SECS};url=/v/{}?attempt={}\">",
+        esc(&token),
+        esc(&s.current_attempt)
+    );
+    let body = format!(
+        "<h1>Identity verification</h1>\
 <p>Open the DocVal app on your phone and scan the chip of your passport or identity card.</p>\
 <dl><dt>DocVal server</dt><dd><code id=\"ws-url\">{}</code></dd>\
 <dt>Client id</dt><dd><code id=\"client-id\">{}</code></dd>\
 <dt>Validation id</dt><dd><code id=\"validation-id\">{}</code></dd></dl>\
 <p>Hold the document against the back of the phone until the app says it is done.</p>",
-            esc(&state.config.docval_ws_url),
-            esc(&state.config.docval_client_id),
-            esc(&s.id)
-        )
-    };
-    Ok(page("Identity verification", &body))
+        esc(&state.config.docval_ws_url),
+        esc(&state.config.docval_client_id),
+        esc(&s.id)
+    );
+    Ok(page_with_head("Identity verification", &refresh, &body))
 }
 
 /// The HMAC of a review cookie's expiry time, keyed with the admin token.
@@ -463,7 +522,8 @@ pub async fn openapi(State(state): State<Arc<AppState>>) -> Response {
             "/v1/sessions": {"post": {"summary": "Create a session", "parameters": signed,
                 "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
                 "responses": {"201": {"description": "created"}, "400": {"description": "validation error"}, "401": {"description": "Not Authorized"}}}},
-            "/v1/sessions/{id}": {"patch": {"summary": "Submit a session", "parameters": params, "responses": ok("session")}},
+            "/v1/sessions/{id}": {"patch": {"summary": "Submit a session", "parameters": params, "responses": ok("session")},
+                "delete": {"summary": "Delete a session (signed over the id)", "parameters": params, "responses": ok("deleted")}},
             "/v1/sessions/{id}/media": {
                 "post": {"summary": "Upload an image", "parameters": params, "responses": ok("image")},
                 "get": {"summary": "List media of a session", "parameters": params, "responses": ok("media")}},

@@ -273,6 +273,21 @@ pub fn sniff_media(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// The `image.context` values an upload may carry: the spec's `face`, `document-front`,
+/// `document-back`, and the vendor's current names of the same captures (`-pre`: the first of
+/// two images; `document-and-face`: the person holding the document). Anything else is refused
+/// with 1104.
+pub const MEDIA_CONTEXTS: [&str; 8] = [
+    "face",
+    "face-pre",
+    "document-front",
+    "document-front-pre",
+    "document-back",
+    "document-back-pre",
+    "document-and-face",
+    "document-and-face-pre",
+];
+
 /// Validates a `POST /v1/sessions/{id}/media` body.
 pub fn parse_media_upload(body: &[u8], now: DateTime<Utc>) -> Result<MediaUpload, ApiError> {
     let root = parse_object(body)?;
@@ -283,7 +298,7 @@ pub fn parse_media_upload(body: &[u8], now: DateTime<Utc>) -> Result<MediaUpload
     };
     check_timestamp(img, now)?;
     let context = take_string(img, "context")?.ok_or(ApiError::MissingParameters("context"))?;
-    if context.is_empty() || context.len() > 64 || !context.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+    if !MEDIA_CONTEXTS.contains(&context.as_str()) {
         return Err(ApiError::InvalidParameters("context"));
     }
     let content = take_string(img, "content")?.ok_or(ApiError::MissingParameters("content"))?;
@@ -484,5 +499,17 @@ mod tests {
         assert_eq!(e.unwrap_err().code(), Some(1104));
         let e = parse_media_upload(&body(serde_json::json!({"image":{"content":png}})), now);
         assert_eq!(e.unwrap_err().code(), Some(1102));
+        for ctx in MEDIA_CONTEXTS {
+            assert!(
+                parse_media_upload(&body(serde_json::json!({"image":{"context":ctx,"content":png}})), now).is_ok(),
+                "{ctx}"
+            );
+        }
+        for ctx in ["selfie", "Face", "face ", "", "document", "face-nfc", "../face"] {
+            let e = parse_media_upload(&body(serde_json::json!({"image":{"context":ctx,"content":png}})), now);
+            assert_eq!(e.unwrap_err().code(), Some(1104), "{ctx:?}");
+        }
+        let e = parse_media_upload(&body(serde_json::json!({"image":{"context":7,"content":png}})), now);
+        assert_eq!(e.unwrap_err().code(), Some(1104));
     }
 }

@@ -4,6 +4,8 @@
 //! current `X-HMAC-SIGNATURE` (lowercase hex HMAC-SHA256 keyed with the secret). The payload is
 //! the raw body for POST/PATCH and the path id for GET. Some client libraries send the HMAC value
 //! under the legacy header name, so a received signature is checked against both algorithms.
+//! Responses and webhooks carry both headers ([`signature_headers`]), so that a listener written
+//! to either scheme accepts them.
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
@@ -63,6 +65,47 @@ pub fn digest(scheme: Scheme, secret: &[u8], payload: &[u8]) -> [u8; 32] {
 /// Lowercase hex signature of `payload`.
 pub fn sign(scheme: Scheme, secret: &[u8], payload: &[u8]) -> String {
     hex::encode(digest(scheme, secret, payload))
+}
+
+/// The algorithm of each response / webhook signature header. By default each header carries
+/// its own algorithm (`X-SIGNATURE`: SHA-256(payload || secret), `X-HMAC-SIGNATURE`: HMAC); a
+/// response to a request that sent the other algorithm under a header name answers in kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeaderSchemes {
+    /// Algorithm of the `X-SIGNATURE` value.
+    pub x_signature: Scheme,
+    /// Algorithm of the `X-HMAC-SIGNATURE` value.
+    pub x_hmac_signature: Scheme,
+}
+
+impl Default for HeaderSchemes {
+    fn default() -> Self {
+        HeaderSchemes {
+            x_signature: Scheme::Sha256,
+            x_hmac_signature: Scheme::Hmac,
+        }
+    }
+}
+
+impl HeaderSchemes {
+    /// Records that a request's `header` value matched `scheme`.
+    pub fn answer_in_kind(&mut self, header: &str, scheme: Scheme) {
+        if header.eq_ignore_ascii_case(HEADER_SIGNATURE) {
+            self.x_signature = scheme;
+        } else if header.eq_ignore_ascii_case(HEADER_HMAC_SIGNATURE) {
+            self.x_hmac_signature = scheme;
+        }
+    }
+}
+
+/// Both signature headers of a response or webhook over `payload` (the exact body bytes sent):
+/// `[("x-signature", …), ("x-hmac-signature", …)]`, so that a listener written to either scheme
+/// accepts it.
+pub fn signature_headers(secret: &[u8], payload: &[u8], schemes: HeaderSchemes) -> [(&'static str, String); 2] {
+    [
+        (HEADER_SIGNATURE, sign(schemes.x_signature, secret, payload)),
+        (HEADER_HMAC_SIGNATURE, sign(schemes.x_hmac_signature, secret, payload)),
+    ]
 }
 
 /// Checks a received hex signature (either case) against `payload`, trying the HMAC algorithm
@@ -157,6 +200,24 @@ mod tests {
         assert_eq!(verify("zz", SECRET, BODY1.as_bytes()), None);
         assert_eq!(verify(&h[..62], SECRET, BODY1.as_bytes()), None);
         assert_eq!(verify("", SECRET, BODY1.as_bytes()), None);
+    }
+
+    /// veriff-api.txt's decision webhook sample (`x-signature` with secret
+    /// `3c184872-6929-43d9-91d5-9e68468b5aa1`): both headers, each in its own algorithm.
+    #[test]
+    fn both_headers_of_the_spec_webhook_sample() {
+        let body = r#"{"status":"success","verification":{"id":"a4c0a230-859a-4861-b99b-ac39e4a05bfd","status":"resubmission_requested","code":9103,"reason":"Photos are not from the same document.","acceptanceTime":"2017-09-26T12:27:55.000Z","decisionTime":"2017-09-26T12:34:21.000Z","person":{"firstName":"Morton","lastName":"Stracke","idNumber":"48002020011"},"document":{"number":"AA0052283","type":"ID_CARD","validFrom": "2017-02-27", "validUntil": "2022-02-27"},"comments":[{"type": "General Comment", "comment": "Person refuses to take off hat.", "timestamp": "2017-10-10T13:18:44.009Z"}],"technicalData":{"ip":"124.153.46.66"}}}"#;
+        let secret = b"3c184872-6929-43d9-91d5-9e68468b5aa1";
+        let [(h1, v1), (h2, v2)] = signature_headers(secret, body.as_bytes(), HeaderSchemes::default());
+        assert_eq!(h1, "x-signature");
+        assert_eq!(v1, "cdffd99617c46e20d37d1db6e4f1bfefb929409e36a59122b6de25c6924d3c65");
+        assert_eq!(h2, "x-hmac-signature");
+        assert_eq!(v2, sign(Scheme::Hmac, secret, body.as_bytes()));
+        // A request that sent the HMAC value under X-SIGNATURE is answered in kind.
+        let mut kind = HeaderSchemes::default();
+        kind.answer_in_kind("X-SIGNATURE", Scheme::Hmac);
+        let [(_, v1), (_, v2)] = signature_headers(secret, body.as_bytes(), kind);
+        assert_eq!(v1, v2);
     }
 
     #[test]
