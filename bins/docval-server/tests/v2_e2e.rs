@@ -36,13 +36,18 @@ impl Server {
     async fn post(&self, id: &str) -> Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
-            let posts = self.posts.lock().unwrap();
-            let mine: Vec<&Value> = posts.iter().filter(|v| v["client_validation_id"] == id).collect();
+            let mine: Vec<Value> = {
+                let posts = self.posts.lock().unwrap();
+                posts
+                    .iter()
+                    .filter(|v| v["client_validation_id"] == id)
+                    .cloned()
+                    .collect()
+            };
             assert!(mine.len() <= 1, "one POST per session: {id}");
             if let Some(v) = mine.first() {
                 return v["emrtd_passport"].clone();
             }
-            drop(posts);
             assert!(tokio::time::Instant::now() < deadline, "no POST for {id}");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
