@@ -2,13 +2,11 @@
 
 use crate::config::{Integration, MediaStorage};
 use crate::db::{self, MediaRow, SessionRow};
-use crate::{AppState, Metrics, iso, now_ms, pages};
-use axum::Router;
+use crate::{AppState, Metrics, iso, now_ms};
 use axum::body::Body;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use kyc_core::signature::{self, HEADER_AUTH_CLIENT, HEADER_HMAC_SIGNATURE, HEADER_SIGNATURE, HeaderSchemes, Scheme};
 use kyc_core::{ApiError, DecisionDocument, DecisionPerson, Verdict, check_query_id};
 use serde::Serialize;
@@ -544,7 +542,7 @@ pub fn size_in_kb(bytes: i64) -> String {
 
 // ---- handlers ----
 
-async fn post_sessions(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> ApiResult {
+pub(crate) async fn post_sessions(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> ApiResult {
     let mut r = match create_session(&state, &headers, body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
@@ -631,7 +629,7 @@ async fn create_session(state: &Arc<AppState>, headers: &HeaderMap, body: Body) 
     signed_json(StatusCode::CREATED, &caller, &session_response(&state, &row))
 }
 
-async fn patch_session(
+pub(crate) async fn patch_session(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -685,7 +683,11 @@ async fn patch_session(
 /// a chip result being decided. A session not yet decided (`created`, `started`,
 /// `resubmission_requested`) first gets its 9104 decision webhook (`expired` if never opened,
 /// else `abandoned`), which is still delivered.
-async fn delete_session(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> ApiResult {
+pub(crate) async fn delete_session(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
     let caller = get_caller(&state, &headers, &id).await?;
     let s = owned_session(&state, &caller, &id).await?;
     const NOT_COMPLETED: &str = "Session is not in a completed status.";
@@ -757,7 +759,7 @@ async fn delete_session(State(state): State<Arc<AppState>>, Path(id): Path<Strin
     )
 }
 
-async fn post_media(
+pub(crate) async fn post_media(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -814,7 +816,7 @@ async fn get_caller(state: &AppState, headers: &HeaderMap, id: &str) -> Result<C
     Ok(authenticate(state, headers, id.as_bytes(), false)?)
 }
 
-async fn get_session_media(
+pub(crate) async fn get_session_media(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -830,7 +832,7 @@ async fn get_session_media(
     )
 }
 
-async fn get_attempt_media(
+pub(crate) async fn get_attempt_media(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -860,7 +862,11 @@ fn supplied(s: &SessionRow) -> (kyc_core::PersonInput, kyc_core::DocumentInput) 
     (p, d)
 }
 
-async fn get_person(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> ApiResult {
+pub(crate) async fn get_person(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
     let caller = get_caller(&state, &headers, &id).await?;
     let s = owned_session(&state, &caller, &id).await?;
     let decided: Option<Value> = s.decision_json.as_deref().and_then(|d| serde_json::from_str(d).ok());
@@ -903,7 +909,11 @@ async fn get_person(State(state): State<Arc<AppState>>, Path(id): Path<String>, 
     signed_json(StatusCode::OK, &caller, &json!({"status": "success", "person": person}))
 }
 
-async fn get_attempts(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> ApiResult {
+pub(crate) async fn get_attempts(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
     let caller = get_caller(&state, &headers, &id).await?;
     let s = owned_session(&state, &caller, &id).await?;
     let rows = sqlx::query("SELECT id, status FROM attempts WHERE session_id = $1 ORDER BY created_at, id")
@@ -923,7 +933,11 @@ async fn get_attempts(State(state): State<Arc<AppState>>, Path(id): Path<String>
     )
 }
 
-async fn get_decision(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> ApiResult {
+pub(crate) async fn get_decision(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
     let caller = get_caller(&state, &headers, &id).await?;
     let s = owned_session(&state, &caller, &id).await?;
     let body = match &s.decision_json {
@@ -933,7 +947,7 @@ async fn get_decision(State(state): State<Arc<AppState>>, Path(id): Path<String>
     Ok(signed(StatusCode::OK, &caller, "application/json", body))
 }
 
-async fn get_session_timestamps(
+pub(crate) async fn get_session_timestamps(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -958,7 +972,11 @@ async fn get_session_timestamps(
     )
 }
 
-async fn get_timestamp(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> ApiResult {
+pub(crate) async fn get_timestamp(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
     let caller = get_caller(&state, &headers, &id).await?;
     check_query_id(&id)?;
     let r = sqlx::query("SELECT session_id, context, data_hash, signature FROM timestamps WHERE id = $1")
@@ -1001,7 +1019,11 @@ pub async fn media_content(state: &AppState, id: &str) -> Result<Option<(MediaRo
     Ok(Some((m, bytes)))
 }
 
-async fn get_media(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> ApiResult {
+pub(crate) async fn get_media(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
     let caller = get_caller(&state, &headers, &id).await?;
     check_query_id(&id)?;
     let (m, bytes) = media_content(&state, &id).await?.ok_or(ApiError::NotFound)?;
@@ -1025,7 +1047,7 @@ async fn get_media(State(state): State<Arc<AppState>>, Path(id): Path<String>, h
 
 /// The DocVal result-server endpoint: `POST /docval/results/{token}` with
 /// `{"emrtd_passport":{…},"client_validation_id":"<session id>"}`.
-async fn docval_result(
+pub(crate) async fn docval_result(
     State(state): State<Arc<AppState>>,
     Path(token): Path<String>,
     OriginalUri(uri): OriginalUri,
@@ -1291,7 +1313,7 @@ fn add_cors(headers: &mut HeaderMap) {
     );
 }
 
-async fn sessions_preflight() -> Response {
+pub(crate) async fn sessions_preflight() -> Response {
     let mut r = StatusCode::NO_CONTENT.into_response();
     let h = r.headers_mut();
     add_cors(h);
@@ -1309,7 +1331,7 @@ async fn sessions_preflight() -> Response {
     r
 }
 
-async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+pub(crate) async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     match sqlx::query("SELECT 1").execute(&state.db.pool).await {
         Ok(_) => (
             StatusCode::OK,
@@ -1328,7 +1350,7 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
 
 /// `GET /metrics`: with `metrics_token` configured, only with `Authorization: Bearer <token>`
 /// (compared in constant time).
-async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+pub(crate) async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     if let Some(expected) = state.config.metrics_token.as_deref() {
         let given = headers
             .get(header::AUTHORIZATION)
@@ -1350,49 +1372,6 @@ async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Resp
         .into_response()
 }
 
-async fn not_found() -> Response {
+pub(crate) async fn not_found() -> Response {
     Fail(ApiError::NotFound).into_response()
-}
-
-/// The router of the whole gateway.
-pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/v1/sessions", post(post_sessions).options(sessions_preflight))
-        .route("/v1/sessions/", post(post_sessions).options(sessions_preflight))
-        .route(
-            "/v1/sessions/{id}",
-            axum::routing::patch(patch_session).delete(delete_session),
-        )
-        .route("/v1/sessions/{id}/media", post(post_media).get(get_session_media))
-        .route("/v1/sessions/{id}/person", get(get_person))
-        .route("/v1/sessions/{id}/attempts", get(get_attempts))
-        .route("/v1/sessions/{id}/decision", get(get_decision))
-        .route("/v1/sessions/{id}/timestamps", get(get_session_timestamps))
-        .route("/v1/attempts/{id}/media", get(get_attempt_media))
-        .route("/v1/media/{id}", get(get_media))
-        .route("/v1/timestamps/{id}", get(get_timestamp))
-        .route("/docval/results/{token}", post(docval_result))
-        .route("/v/{token}", get(pages::end_user_page))
-        .route("/review", get(pages::review_list))
-        .route("/review/login", get(pages::login_page).post(pages::login))
-        .route("/review/logout", post(pages::logout))
-        .route("/review/sessions/{id}", get(pages::review_session))
-        .route("/review/media/{id}", get(pages::review_media))
-        .route("/openapi.json", get(pages::openapi))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .fallback(not_found)
-        .layer(axum::extract::DefaultBodyLimit::disable())
-        // Outermost first: the rate limits, then the in-flight limit, then the handler.
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::ratelimit::in_flight,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::ratelimit::middleware,
-        ))
-        // Outermost: error answers of every layer within are signed.
-        .layer(axum::middleware::from_fn_with_state(state.clone(), sign_errors))
-        .with_state(state)
 }

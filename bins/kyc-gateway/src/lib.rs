@@ -12,6 +12,7 @@ pub mod db;
 pub mod jobs;
 pub mod pages;
 pub mod ratelimit;
+pub mod routes;
 
 use config::Config;
 use db::Db;
@@ -161,7 +162,7 @@ pub async fn serve(
     let outbox = tokio::spawn(jobs::outbox_worker(state.clone()));
     let expiry = tokio::spawn(jobs::expiry_worker(state.clone()));
     let no_chip = tokio::spawn(jobs::no_chip_worker(state.clone()));
-    let app = api::router(state);
+    let app = routes::router(state);
     let res = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

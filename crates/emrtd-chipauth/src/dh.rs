@@ -4,11 +4,26 @@
 //! The shared secret K is `y^x mod p` encoded with the length of p.
 
 use crate::error::KeyError;
-use crate::keys::DhGroup;
 use crate::util::strip_leading_zeros;
 use emrtd_crypto::SecretBytes;
 use emrtd_crypto::dh::DhGroup as Group;
 use rand_core::CryptoRng;
+
+/// A finite-field Diffie-Hellman group (big-endian, no leading zeros).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DhGroup {
+    pub p: Vec<u8>,
+    pub g: Vec<u8>,
+    /// The subgroup order (X9.42 parameters); absent for PKCS#3 parameters.
+    pub q: Option<Vec<u8>>,
+}
+
+impl DhGroup {
+    /// Length of p in bytes (the length of public values and of the shared secret K).
+    pub fn p_len(&self) -> usize {
+        strip_leading_zeros(&self.p).len()
+    }
+}
 
 fn group(g: &DhGroup) -> Result<Group, KeyError> {
     Group::new(&g.p, &g.g, g.q.as_deref()).map_err(|e| KeyError::Malformed(format!("DH parameters: {e}")))

@@ -36,21 +36,7 @@ pub struct EcPublicKey {
     pub point: Vec<u8>,
 }
 
-/// A finite-field Diffie-Hellman group (big-endian, no leading zeros).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct DhGroup {
-    pub p: Vec<u8>,
-    pub g: Vec<u8>,
-    /// The subgroup order (X9.42 parameters); absent for PKCS#3 parameters.
-    pub q: Option<Vec<u8>>,
-}
-
-impl DhGroup {
-    /// Length of p in bytes (the length of public values and of the shared secret K).
-    pub fn p_len(&self) -> usize {
-        strip_leading_zeros(&self.p).len()
-    }
-}
+pub use crate::dh::DhGroup;
 
 /// A DH public key.
 #[derive(Clone, Debug, PartialEq, Eq)]

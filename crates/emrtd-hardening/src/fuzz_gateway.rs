@@ -323,7 +323,7 @@ fn start_http_gateway() -> Option<HttpGateway> {
         ..Config::default()
     };
     let state = rt.block_on(kyc_gateway::AppState::new(config)).ok()?;
-    let router = kyc_gateway::api::router(std::sync::Arc::new(state));
+    let router = kyc_gateway::routes::router(std::sync::Arc::new(state));
     let mut g = HttpGateway {
         rt,
         router,

@@ -28,16 +28,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn store() -> TrustStore {
-    let mut s = TrustStore::new();
-    for f in ["csca-rsa.cer", "csca-ecdsa-explicit.cer", "link-csca-rsa-to-ecdsa.cer"] {
-        s.add_der(&std::fs::read(fixtures().join("pki").join(f)).unwrap(), f)
-            .unwrap();
-    }
-    for f in ["csca-rsa.crl", "csca-ecdsa.crl"] {
-        s.add_crl(&std::fs::read(fixtures().join("pki").join(f)).unwrap(), f)
-            .unwrap();
-    }
-    s
+    emrtd_trust::test_pki_store().unwrap()
 }
 
 fn cfg() -> ReaderConfig {

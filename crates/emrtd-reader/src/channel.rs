@@ -6,6 +6,9 @@ use emrtd_sm::{SmError, SmSession};
 use emrtd_transport::{Transport, TransportError};
 use thiserror::Error;
 
+/// Most bytes gathered through GET RESPONSE for one command.
+pub const MAX_COLLECTED: usize = 70_000;
+
 /// Errors below the protocol level.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ChannelError {
@@ -129,7 +132,7 @@ impl<'t, T: Transport> Channel<'t, T> {
     async fn collect_61xx(&mut self, first: ResponseApdu) -> Result<ResponseApdu, ChannelError> {
         let mut resp = first;
         let mut rounds = 0;
-        while resp.sw.sw1() == 0x61 && rounds < 64 && resp.data.len() < crate::files::MAX_COLLECTED {
+        while resp.sw.sw1() == 0x61 && rounds < 64 && resp.data.len() < MAX_COLLECTED {
             rounds += 1;
             let ne = match resp.sw.sw2() {
                 0 => 256,

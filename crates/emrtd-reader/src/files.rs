@@ -17,8 +17,7 @@ use emrtd_transport::Transport;
 use thiserror::Error;
 use zeroize::Zeroizing;
 
-/// Most bytes gathered through GET RESPONSE for one command.
-pub const MAX_COLLECTED: usize = 70_000;
+pub use crate::channel::MAX_COLLECTED;
 
 /// Errors while reading a file.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]

@@ -35,6 +35,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod adversarial;
 pub mod ausweisapp;
 pub mod chip;
 pub mod manifest;

@@ -178,7 +178,7 @@ pub struct Manifest {
     /// Adversarial modes switched on when the chip is built (`[[adversarial]]` tables with a
     /// `mode`, e.g. `mode = "bad-mac"` or `mode = "tampered-data-group"` + `dg = 2`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub adversarial: Vec<crate::chip::Adversarial>,
+    pub adversarial: Vec<crate::adversarial::Adversarial>,
     #[serde(default)]
     pub files: Vec<FileSpec>,
 }

@@ -84,16 +84,7 @@ fn read_all(doc: &Document, t: &mut Terminal) -> (Vec<u8>, BTreeMap<u8, Vec<u8>>
 }
 
 fn store() -> TrustStore {
-    let mut s = TrustStore::new();
-    for f in ["csca-rsa.cer", "csca-ecdsa-explicit.cer", "link-csca-rsa-to-ecdsa.cer"] {
-        s.add_der(&std::fs::read(fixtures().join("pki").join(f)).unwrap(), f)
-            .unwrap();
-    }
-    for f in ["csca-rsa.crl", "csca-ecdsa.crl"] {
-        s.add_crl(&std::fs::read(fixtures().join("pki").join(f)).unwrap(), f)
-            .unwrap();
-    }
-    s
+    emrtd_trust::test_pki_store().unwrap()
 }
 
 fn pa(sod: &[u8], dgs: &BTreeMap<u8, Vec<u8>>) -> emrtd_pa::PaOutcome {

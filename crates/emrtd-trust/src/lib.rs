@@ -435,6 +435,32 @@ pub fn verify_embedded(ml: &EmbeddedMasterList) -> Result<(TrustStore, MasterLis
     Ok((own, report))
 }
 
+/// Adds the test PKI of `fixtures/pki` (both CSCAs, the link certificate, both CRLs).
+fn add_test_pki(store: &mut TrustStore) -> Result<(), TrustError> {
+    for (name, der) in TEST_PKI_CERTIFICATES {
+        store.add_der(der, name).map_err(|e| TrustError::Embedded {
+            name: (*name).to_string(),
+            message: e.to_string(),
+        })?;
+    }
+    for (name, der) in TEST_PKI_CRLS {
+        store.add_crl(der, name).map_err(|e| TrustError::Embedded {
+            name: (*name).to_string(),
+            message: e.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
+/// A store holding the test PKI alone: the one trust store of the test suites and benches
+/// that read the virtual documents (whose signers' private keys are public: never in a
+/// program's defaults).
+pub fn test_pki_store() -> Result<TrustStore, TrustError> {
+    let mut store = TrustStore::new();
+    add_test_pki(&mut store)?;
+    Ok(store)
+}
+
 /// Builds the trust store from `sources`; `now` (seconds since the epoch) decides which master
 /// lists are stale. Files that cannot be read or parsed are errors (a program that silently
 /// trusts less than configured would reject genuine documents without saying why); a
@@ -452,18 +478,7 @@ pub fn load(sources: &TrustSources, now: i64) -> Result<(TrustStore, TrustReport
         TrustStore::new()
     };
     if sources.test_pki {
-        for (name, der) in TEST_PKI_CERTIFICATES {
-            store.add_der(der, name).map_err(|e| TrustError::Embedded {
-                name: (*name).to_string(),
-                message: e.to_string(),
-            })?;
-        }
-        for (name, der) in TEST_PKI_CRLS {
-            store.add_crl(der, name).map_err(|e| TrustError::Embedded {
-                name: (*name).to_string(),
-                message: e.to_string(),
-            })?;
-        }
+        add_test_pki(&mut store)?;
         report.warnings.push(
             "trusting the TEST PKI of fixtures/pki: its private keys are public, anyone can sign a document it accepts (virtual documents only, never in production)"
                 .into(),

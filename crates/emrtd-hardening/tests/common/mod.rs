@@ -37,18 +37,8 @@ pub fn chip(name: &str) -> VirtualChip {
     VirtualChip::load(&fixtures().join("documents").join(name)).unwrap()
 }
 
-/// The test PKI: both CSCAs, the link certificate, both CRLs.
 pub fn store() -> TrustStore {
-    let mut s = TrustStore::new();
-    for f in ["csca-rsa.cer", "csca-ecdsa-explicit.cer", "link-csca-rsa-to-ecdsa.cer"] {
-        s.add_der(&std::fs::read(fixtures().join("pki").join(f)).unwrap(), f)
-            .unwrap();
-    }
-    for f in ["csca-rsa.crl", "csca-ecdsa.crl"] {
-        s.add_crl(&std::fs::read(fixtures().join("pki").join(f)).unwrap(), f)
-            .unwrap();
-    }
-    s
+    emrtd_trust::test_pki_store().unwrap()
 }
 
 pub fn can(doc: &Document) -> AccessKey {
