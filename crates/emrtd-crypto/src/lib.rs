@@ -4,7 +4,7 @@
 //! * [`padding`]: ISO/IEC 9797-1 padding method 2.
 //! * [`cbc_encrypt`] / [`cbc_decrypt`] / [`encrypt_block`]: the block cipher operations.
 //! * [`mac`]: retail MAC (ISO/IEC 9797-1 MAC algorithm 3) and AES-CMAC truncated to 8 bytes.
-//! * [`kdf`]: the Doc 9303-11 §9.7.1 key derivation function and DES parity adjustment.
+//! * [`kdf`](mod@kdf): the Doc 9303-11 §9.7.1 key derivation function and DES parity adjustment.
 //! * [`rng`]: randomness through `rand_core` traits, so tests inject fixed values.
 #![forbid(unsafe_code)]
 

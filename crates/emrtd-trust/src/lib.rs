@@ -295,7 +295,7 @@ impl TrustSources {
         Ok(s)
     }
 
-    /// Applies the variables of [`env`] read through `get`. A path list that is set and not
+    /// Applies the variables of [`env`](mod@env) read through `get`. A path list that is set and not
     /// blank replaces the configured one (the environment overrides a TOML file); blank
     /// values are ignored.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), TrustError> {
