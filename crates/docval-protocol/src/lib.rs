@@ -11,6 +11,7 @@
 //! The notes this follows are `docval-v2-protocol-notes.md`; section numbers in comments
 //! (§3.2 …) refer to them.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod close;
 pub mod v2;

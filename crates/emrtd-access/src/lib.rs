@@ -10,6 +10,7 @@
 //! IO, and a failure is always an error the caller sees: there is no fallback between
 //! protocols inside this crate.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod bac;
 pub mod mrz;

@@ -8,6 +8,7 @@
 //!
 //! Everything here is pure: bytes in, bytes out. Malformed input gives a typed error.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod apdu;
 pub mod sw;

@@ -43,6 +43,7 @@
 //! parameters, P-224, brainpoolP224r1, ...) on the run-time arithmetic of `emrtd-crypto`.
 //! [`dh`]: finite-field DH on `emrtd_crypto::dh`.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod aa;
 pub mod ca;

@@ -7,6 +7,7 @@
 //! * [`kdf`](mod@kdf): the Doc 9303-11 §9.7.1 key derivation function and DES parity adjustment.
 //! * [`rng`]: randomness through `rand_core` traits, so tests inject fixed values.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod dh;
 pub mod domain;

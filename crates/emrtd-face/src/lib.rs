@@ -2,6 +2,7 @@
 //! codestream, is decoded in pure Rust (`hayro-jpeg2000`) and re-encoded as JPEG (`image`);
 //! JPEG passes through untouched. Dimensions and input size are bounded before decoding.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 use emrtd_lds::biometric::{ImageType, detect_image_type};
 use hayro_jpeg2000::{DecodeSettings, Image};

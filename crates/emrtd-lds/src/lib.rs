@@ -12,6 +12,7 @@
 //! All input is treated as hostile: parsers are bounded by the TLV codec's limits and return
 //! [`LdsError`] instead of panicking.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod asn1;
 pub mod biometric;

@@ -11,6 +11,7 @@
 //! quirks are accepted; signatures are always checked over the TBS bytes as found.
 //! ECDSA uses this crate's own generic prime-curve arithmetic ([`ec`]).
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod cert;
 pub mod ec;

@@ -4,6 +4,7 @@
 //!
 //! Building needs the PC/SC library (`libpcsclite-dev` on Debian; `.ci/pcsc-deps.sh`).
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod testing;
 

@@ -6,6 +6,7 @@
 //! [`v2`] is the phone of DocVal WebSocket API v2 (`/ws2/validate`): it reads the chip itself
 //! and hands its secure-messaging session to the server for chip authentication.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod v2;
 

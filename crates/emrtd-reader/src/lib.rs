@@ -5,6 +5,7 @@
 //! control, EF.SOD, DG14, chip authentication, DG15, active authentication, DG1, DG2, DG7,
 //! DG11, DG12, passive authentication) is built on them.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod channel;
 pub mod engine;

@@ -9,6 +9,7 @@
 //! * dates are `yyMMdd` in `mrz_info`, `yyyyMMdd` in DG11/DG12 details;
 //! * images and hashes are standard base64 with padding and no line breaks.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod v2;
 

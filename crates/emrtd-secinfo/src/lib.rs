@@ -17,6 +17,7 @@
 //! files do: trailing zero padding (one card pads EF.CardAccess to 1024 bytes) and other
 //! trailing bytes after the outer SET (kept in [`SecurityInfos::trailing`]).
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod oid;
 

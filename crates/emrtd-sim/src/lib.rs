@@ -34,6 +34,7 @@
 //! assert!(resp.sw.is_success());
 //! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod adversarial;
 pub mod ausweisapp;

@@ -12,6 +12,7 @@
 //!   is decrypted. A missing DO'99 or DO'8E, a wrong MAC, or the status words 6987/6988 are errors.
 //! * 3DES: 8-byte SSC, IV = 0, retail MAC. AES: 16-byte SSC, IV = E(KSenc, SSC), CMAC-8.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 use emrtd_apdu::tlv::{Tag, TlvIter, write_tlv};
 use emrtd_apdu::{CommandApdu, LengthForm, ResponseApdu, StatusWord};

@@ -8,6 +8,7 @@
 //!   as a transport, with an optional simulated round-trip delay.
 //! * [`recording::Recording`]: a decorator that logs every APDU (redacted by default).
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod recording;
 pub mod relay;

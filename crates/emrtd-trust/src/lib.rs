@@ -19,6 +19,7 @@
 //! in the report, a flag for metrics). A stale list is still used: documents issued since its
 //! issue date by a new CSCA will not verify, which the warning explains.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 /// `YYYY-MM-DDTHH:MM:SSZ` of seconds since the epoch (for logging the dates of the report).
 pub use emrtd_lds::asn1::format_time;

@@ -1,4 +1,5 @@
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 //! Domain logic of kyc-gateway, a Veriff-compatible KYC API whose decisions come from NFC chip
 //! verification: signatures ([`signature`]), request validation ([`request`]), error codes
 //! ([`error`]) and decisions from `emrtd_passport` results ([`decision`]). Pure: no IO.
