@@ -318,6 +318,19 @@ impl Config {
 
     /// Checks the configuration for mistakes a deployer would want to hear about at start-up.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        // SERVER_NAME goes into the result POST's User-Agent, the /metrics labels and the log.
+        if self.server_name.is_empty()
+            || self.server_name.len() > 64
+            || !self
+                .server_name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "SERVER_NAME must be 1-64 characters of A-Z a-z 0-9 - _ . : (got {:?})",
+                self.server_name
+            )));
+        }
         if self.clients.is_empty() {
             return Err(ConfigError::Invalid("no client ids configured".into()));
         }

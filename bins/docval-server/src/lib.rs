@@ -47,7 +47,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: Config, trust: TrustStore) -> Result<Self, String> {
-        let http = post::http_client(config.post.timeout)?;
+        let http = post::http_client(config.post.timeout, &config.server_name)?;
         Ok(AppState {
             config,
             trust,
@@ -181,9 +181,15 @@ async fn health() -> impl IntoResponse {
 }
 
 async fn metrics_route(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let info = format!(
+        "# HELP docval_server_info This server: SERVER_NAME and version.\n# TYPE docval_server_info gauge\n\
+         docval_server_info{{server_name=\"{}\",version=\"{}\"}} 1\n",
+        state.config.server_name,
+        env!("CARGO_PKG_VERSION")
+    );
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
+        info + &state.metrics.render(),
     )
 }
 

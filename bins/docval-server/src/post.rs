@@ -92,15 +92,21 @@ pub async fn post_result(
     Err(PostFailure { attempts, last_error })
 }
 
+/// The `User-Agent` of the result POST: `docval-server/VERSION (SERVER_NAME)`.
+pub fn user_agent(server_name: &str) -> String {
+    format!("docval-server/{} ({server_name})", env!("CARGO_PKG_VERSION"))
+}
+
 /// An HTTP client for result POSTs (rustls with the ring provider, system roots). It never
-/// follows a redirect.
-pub fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
+/// follows a redirect. Its `User-Agent` is `docval-server/VERSION (SERVER_NAME)`, so a result
+/// server behind several DocVal servers sees which one posted.
+pub fn http_client(timeout: Duration, server_name: &str) -> Result<reqwest::Client, String> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .connect_timeout(timeout)
-        .user_agent(concat!("docval-server/", env!("CARGO_PKG_VERSION")))
+        .user_agent(user_agent(server_name))
         .build()
         .map_err(|e| e.to_string())
 }

@@ -197,6 +197,7 @@ async fn body(ch: &mut WsChannel, state: &AppState, return_result: bool) -> Clos
         Err(r) => return r,
     };
     tracing::info!(
+        server = %cfg.server_name,
         platform = start.platform_category(),
         extended = start.nfc_adapter_supports_extended_length,
         "session started"

@@ -135,6 +135,7 @@ async fn body(socket: &mut WebSocket, state: &AppState) -> CloseReason {
                     }
                     tracing::info!(
                         protocol = "v2",
+                        server = %state.config.server_name,
                         platform = start.platform_category(),
                         extended = start.nfc_adapter_supports_extended_length,
                         diagnostics = start.enable_diagnostics,

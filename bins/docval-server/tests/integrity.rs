@@ -234,7 +234,7 @@ async fn client_text_never_reaches_the_log() {
     let out_thread = drain(Box::new(stdout));
     let err_thread = drain(Box::new(stderr));
 
-    let http = docval_server::post::http_client(Duration::from_secs(2)).unwrap();
+    let http = docval_server::post::http_client(Duration::from_secs(2), "test").unwrap();
     let health = format!("http://127.0.0.1:{port}/healthz");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {

@@ -185,6 +185,11 @@ pub fn run(a: &ReadArgs) -> Result<(String, bool), String> {
     let cfg = ReaderConfig {
         read_atr_info: true,
         extended_length: extended,
+        // Certificate validity periods and CRL freshness are checked at the present time.
+        pa_options: emrtd_pa::PaOptions {
+            at: Some(emrtd_trust::now()),
+            ..emrtd_pa::PaOptions::default()
+        },
         ..ReaderConfig::default()
     };
     let mut rng = emrtd_crypto::rng::os_rng();

@@ -98,6 +98,26 @@ fn read_ref1_and_td1_through_pcscd_and_vpcd_verify_the_dump_and_relay() {
         let _ = std::fs::remove_dir_all(&dump);
     }
 
+    // A document whose Document Signer certificate has expired: passive authentication checks
+    // validity periods at the present time (the reading engine's default checks none), so it
+    // is not verified (before this check `emrtd read` reported it verified).
+    {
+        let dir = repo().join("fixtures/documents/expired");
+        let m = VirtualChip::load(&dir).unwrap().document().manifest.mrz.clone().unwrap();
+        let (stream, served) = insert(&dir);
+        let mrz = format!("{},{},{}", m.document_number, m.date_of_birth, m.date_of_expiry);
+        let pki_s = pki.display().to_string();
+        let (out, err) = emrtd(&[
+            "read", "--reader", VPCD_READER, "--wait", "20", "--quiet", "--mrz", &mrz, "--csca", &pki_s,
+        ]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let p = &v["emrtd_passport"];
+        assert_eq!(p["passive_authentication"], false, "expired: {err} {p:#}");
+        let _ = stream.shutdown(Shutdown::Both);
+        let _ = served.join();
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
     // Relay mode: the PC/SC card becomes the client device of an in-process docval-server.
     let rt = tokio::runtime::Runtime::new().unwrap();
     let url = rt.block_on(async {

@@ -491,7 +491,7 @@ impl ModN {
 }
 
 fn generic_verify(c: &Curve, public: &[u8], digest: &[u8], r: &[u8], s: &[u8]) -> Result<bool, KeyError> {
-    let q = c.decode_point(public).map_err(|_| KeyError::InvalidPublicKey)?;
+    let q = c.decode_point_sec1(public).map_err(|_| KeyError::InvalidPublicKey)?;
     let m = ModN::new(&c.order_bytes()).ok_or(KeyError::InvalidPublicKey)?;
     let (Some(rm), Some(sm)) = (m.scalar(r), m.scalar(s)) else {
         return Ok(false);

@@ -72,12 +72,16 @@ fn ecdsa(c: &mut Criterion) {
         let emrtd_lds::pubkey::PublicKey::Ec { params, point } = &key.key else {
             panic!("not an EC key")
         };
-        let curve = emrtd_pa::ec::Curve::from_domain(&params.domain().unwrap()).unwrap();
+        // The same parameters on the run-time curve (as explicit parameters that no typed
+        // curve matches would be): emrtd-crypto's arithmetic instead of the typed crate's.
+        let emrtd_chipauth::ec::EcCurve::Named(named) = emrtd_pa::ec::curve(&params.domain().unwrap()) else {
+            panic!("not a named curve")
+        };
+        let runtime = emrtd_chipauth::ec::EcCurve::Explicit(named.explicit());
         let digest = HashAlg::Sha256.digest(MSG);
-        let (r, s) = emrtd_pa::ec::split_signature(&sig, curve.order_len()).unwrap();
-        assert!(curve.ecdsa_verify(point, &digest, &r, &s));
+        assert!(emrtd_pa::ec::ecdsa_verify(&runtime, point, &digest, &sig));
         c.bench_function(&format!("ecdsa_verify/{name}/generic"), |b| {
-            b.iter(|| curve.ecdsa_verify(black_box(point), &digest, &r, &s))
+            b.iter(|| emrtd_pa::ec::ecdsa_verify(&runtime, black_box(point), &digest, black_box(&sig)))
         });
     }
 }

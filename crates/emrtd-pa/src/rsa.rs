@@ -17,7 +17,6 @@
 
 use crate::hash::HashAlg;
 use emrtd_lds::asn1;
-use num_bigint::BigUint;
 use subtle::ConstantTimeEq;
 
 /// The smallest modulus accepted, in bits: shorter keys are refused outright. Keys under
@@ -106,10 +105,7 @@ fn rsa_public(n: &[u8], e: &[u8], sig: &[u8]) -> Option<Vec<u8>> {
     if !e_odd_ge_3 {
         return None;
     }
-    let m = match monty_public(n, e, sig) {
-        Some(m) => m,
-        None => rsa_public_generic(n, e, sig)?,
-    };
+    let m = monty_public(n, e, sig)?;
     let m = asn1::strip_int(&m);
     if m.len() > k {
         return None;
@@ -119,21 +115,11 @@ fn rsa_public(n: &[u8], e: &[u8], sig: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// s^e mod n with num-bigint (any modulus and exponent); big-endian, no fixed length.
-fn rsa_public_generic(n: &[u8], e: &[u8], sig: &[u8]) -> Option<Vec<u8>> {
-    let n_int = BigUint::from_bytes_be(n);
-    let s = BigUint::from_bytes_be(sig);
-    if s >= n_int {
-        return None;
-    }
-    Some(s.modpow(&BigUint::from_bytes_be(e), &n_int).to_bytes_be())
-}
-
 /// s^e mod n in Montgomery form (crypto-bigint) by left-to-right square-and-multiply over
-/// the bits of the public exponent: 16 squarings and one multiplication for e = 65537, about
-/// five times faster than num-bigint's windowed `modpow`. Variable time, which is fine for
-/// public values. `None` when this path does not apply (even modulus, e < 3) — the caller
-/// then uses [`rsa_public_generic`] — or when s ≥ n (also rejected there).
+/// the bits of the public exponent: 16 squarings and one multiplication for e = 65537.
+/// Variable time, which is fine for public values. `None` for an even modulus (not an RSA
+/// key), e < 3, or s ≥ n. Exponents wider than 64 bits (legal, never seen on a document) go
+/// through crypto-bigint's bounded exponentiation.
 fn monty_public(n: &[u8], e: &[u8], sig: &[u8]) -> Option<Vec<u8>> {
     use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
     use crypto_bigint::{BoxedUint, Odd};
@@ -141,13 +127,7 @@ fn monty_public(n: &[u8], e: &[u8], sig: &[u8]) -> Option<Vec<u8>> {
     let e = asn1::strip_int(e);
     let sig = asn1::strip_int(sig);
     let bits = u32::try_from(n.len().checked_mul(8)?).ok()?.max(64);
-    if sig.len() > n.len() || e.len() > 8 {
-        return None;
-    }
-    let mut e_word = [0u8; 8];
-    e_word.get_mut(8 - e.len()..)?.copy_from_slice(e);
-    let e = u64::from_be_bytes(e_word);
-    if e < 3 {
+    if sig.len() > n.len() {
         return None;
     }
     let n = BoxedUint::from_be_slice(n, bits).ok()?;
@@ -158,6 +138,18 @@ fn monty_public(n: &[u8], e: &[u8], sig: &[u8]) -> Option<Vec<u8>> {
     let n = Odd::new(n).into_option()?;
     let params = BoxedMontyParams::new_vartime(n);
     let base = BoxedMontyForm::new(s, &params);
+    if e.len() > 8 {
+        let e_bits = u32::try_from(e.len().checked_mul(8)?).ok()?;
+        let e = BoxedUint::from_be_slice(e, e_bits).ok()?;
+        let acc = base.pow_bounded_exp(&e, e.bit_width());
+        return Some(acc.retrieve().to_be_bytes().to_vec());
+    }
+    let mut e_word = [0u8; 8];
+    e_word.get_mut(8 - e.len()..)?.copy_from_slice(e);
+    let e = u64::from_be_bytes(e_word);
+    if e < 3 {
+        return None;
+    }
     let mut acc = base.clone();
     for i in (0..63 - e.leading_zeros()).rev() {
         acc = acc.square();
@@ -232,8 +224,7 @@ pub fn verify_pss(n: &[u8], e: &[u8], params: PssParams, digest: &[u8], sig: &[u
     let Some(m) = rsa_public(n, e, sig) else {
         return false;
     };
-    let n_int = BigUint::from_bytes_be(n);
-    let mod_bits = usize::try_from(n_int.bits()).unwrap_or(0);
+    let mod_bits = modulus_bits(n);
     if mod_bits < 2 {
         return false;
     }
@@ -286,36 +277,39 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
-    /// The Montgomery path and num-bigint agree, including s = 0, 1, n - 1 and several
-    /// exponents, on moduli of several sizes.
-    #[test]
-    fn montgomery_and_generic_agree() {
-        let moduli: [&[u8]; 3] = [
-            &[0xC5, 0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0x11],
-            &[0xFF; 40],
-            &[0x9D; 256],
-        ];
-        for n in moduli {
-            let mut n = n.to_vec();
-            *n.last_mut().unwrap() |= 1;
-            let n_int = BigUint::from_bytes_be(&n);
-            let n_minus_1 = (&n_int - 1u8).to_bytes_be();
-            for e in [
-                &[3u8][..],
-                &[1, 0, 1],
-                &[0x01, 0x00, 0x00, 0x00, 0x01],
-                &[0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
-            ] {
-                for s in [vec![0u8], vec![1], vec![2], vec![0x42; n.len() - 1], n_minus_1.clone()] {
-                    let want = rsa_public_generic(&n, e, &s).unwrap();
-                    let got = monty_public(&n, e, &s).unwrap();
-                    assert_eq!(asn1::strip_int(&got), asn1::strip_int(&want), "n {} e {e:?}", n.len());
-                }
+    /// s^e mod n by schoolbook square-and-multiply on u128 (moduli below 2^64).
+    fn modpow_u128(s: u128, e: u128, n: u128) -> u128 {
+        let (mut acc, mut base, mut e) = (1u128, s % n, e);
+        while e > 0 {
+            if e & 1 == 1 {
+                acc = acc * base % n;
             }
-            // s >= n is rejected by both.
-            assert!(monty_public(&n, &[1, 0, 1], &n).is_none());
-            assert!(rsa_public_generic(&n, &[1, 0, 1], &n).is_none());
+            base = base * base % n;
+            e >>= 1;
         }
+        acc
+    }
+
+    fn be(v: u128) -> Vec<u8> {
+        asn1::strip_int(&v.to_be_bytes()).to_vec()
+    }
+
+    /// The Montgomery square-and-multiply agrees with an independent u128 computation for
+    /// s = 0, 1, 2, n - 1 and several exponents (3, 65537, 2^32 + 1, 2^63 - 1, and 2^64 + 1,
+    /// which takes the wide-exponent path), on the prime modulus 2^64 - 59.
+    #[test]
+    fn montgomery_matches_schoolbook_modpow() {
+        let n: u128 = (1u128 << 64) - 59;
+        for e in [3u128, 65537, (1 << 32) + 1, (1 << 63) - 1, (1 << 64) + 1] {
+            for s in [0u128, 1, 2, 0x4242_4242_4242, n - 1] {
+                let got = monty_public(&be(n), &be(e), &be(s)).unwrap();
+                assert_eq!(asn1::strip_int(&got), be(modpow_u128(s, e, n)).as_slice(), "e {e} s {s}");
+            }
+        }
+        // s >= n, an even modulus and e < 3 are refused.
+        assert!(monty_public(&be(n), &be(65537), &be(n)).is_none());
+        assert!(monty_public(&be(n + 1), &be(65537), &be(2)).is_none());
+        assert!(monty_public(&be(n), &be(1), &be(2)).is_none());
     }
 
     /// The expected encodings are the DigestInfo prefixes of RFC 8017 §9.2 note 1.

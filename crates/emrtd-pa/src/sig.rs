@@ -1,7 +1,6 @@
 //! Signature algorithms: resolving an AlgorithmIdentifier and verifying a signature with a
 //! SubjectPublicKeyInfo.
 
-use crate::ec::{Curve, split_signature};
 use crate::hash::HashAlg;
 use crate::rsa::{PssParams, verify_pkcs1v15, verify_pss};
 use emrtd_lds::asn1::AlgorithmIdentifier;
@@ -85,52 +84,9 @@ pub fn verify(
                 p => p,
             };
             let domain = params.domain().ok_or("EC parameters of an unknown named curve")?;
-            if let Some(v) = typed_ecdsa_verify(&domain, point, &digest, sig) {
-                return Ok(v);
-            }
-            let curve = Curve::from_domain(&domain).ok_or("unusable EC domain parameters")?;
-            let Some((r, s)) = split_signature(sig, curve.order_len()) else {
-                return Ok(false);
-            };
-            Ok(curve.ecdsa_verify(point, &digest, &r, &s))
+            Ok(crate::ec::ecdsa_verify(&crate::ec::curve(&domain), point, &digest, sig))
         }
         // A signature algorithm for another key type cannot verify with this key.
         _ => Ok(false),
     }
-}
-
-/// ECDSA verification on the typed RustCrypto curve (P-256, P-384, P-521, brainpoolP256r1,
-/// brainpoolP384r1) whose parameters `domain` matches, whether they were named or given
-/// explicitly; `None` for other curves (then the generic arithmetic of [`Curve`] is used).
-/// The outcome is the same as the generic path's: the digest is taken as an integer (SEC1
-/// §4.1.4, truncated to the bit length of n), r and s must lie in [1, n-1], the point must
-/// lie on the curve.
-fn typed_ecdsa_verify(domain: &emrtd_lds::pubkey::EcDomain, point: &[u8], digest: &[u8], sig: &[u8]) -> Option<bool> {
-    use emrtd_chipauth::ec::{EcCurve, ExplicitCurve};
-    let curve = EcCurve::from_explicit(ExplicitCurve {
-        p: domain.p.clone(),
-        a: domain.a.clone(),
-        b: domain.b.clone(),
-        g: domain.g.clone(),
-        n: domain.n.clone(),
-        h: domain.h.clone(),
-    });
-    if !matches!(curve, EcCurve::Named(_)) {
-        return None;
-    }
-    let order_len = curve.order_len();
-    let Some((r, s)) = split_signature(sig, order_len) else {
-        return Some(false);
-    };
-    // The typed verifier takes a prehash of at least half the field length; a shorter digest
-    // (SHA-1 on a 384-bit curve) is the same integer left-padded with zeros. Longer digests
-    // are truncated to the leftmost bits of n by both paths (n has a whole number of bytes on
-    // these curves except P-521, whose 66-byte field no digest exceeds).
-    let field_len = curve.field_len();
-    let mut prehash = Vec::with_capacity(field_len.max(digest.len()));
-    if digest.len() < field_len {
-        prehash.resize(field_len - digest.len(), 0);
-    }
-    prehash.extend_from_slice(digest);
-    Some(curve.ecdsa_verify_prehash(point, &prehash, &r, &s).unwrap_or(false))
 }

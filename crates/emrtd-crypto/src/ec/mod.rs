@@ -356,6 +356,47 @@ impl Curve {
         })
     }
 
+    /// Decodes the SEC 1 (§2.3.4) encoding of a signature key's point: uncompressed
+    /// `04 || x || y`, or compressed `02 || x` / `03 || x` on fields with p ≡ 3 (mod 4), where
+    /// y = (x³ + ax + b)^((p+1)/4) and the tag gives its parity. For ECDSA public keys only
+    /// (document signer and CSCA certificates, DG15): PACE and chip authentication keep
+    /// [`Curve::decode_point`], which accepts uncompressed points only.
+    pub fn decode_point_sec1(&self, bytes: &[u8]) -> Result<EcPoint, AsymError> {
+        let (tag, x_bytes) = bytes.split_first().ok_or(AsymError::BadEncoding("empty point"))?;
+        let odd_y = match tag {
+            0x04 => return self.decode_point(bytes),
+            0x02 => false,
+            0x03 => true,
+            _ => return Err(AsymError::BadEncoding("point tag is not 02, 03 or 04")),
+        };
+        if x_bytes.len() != self.field_len {
+            return Err(AsymError::BadEncoding("point length"));
+        }
+        let p = self.p.as_ref();
+        if p.as_words().first().is_none_or(|w| w & 3 != 3) {
+            return Err(AsymError::BadEncoding("compressed points need p ≡ 3 (mod 4)"));
+        }
+        let x = self.fe_from_bytes(x_bytes)?;
+        let rhs = x.square().mul(&x).add(&self.a.mul(&x)).add(&self.b);
+        // p = 4k + 3, so (p + 1) / 4 = k + 1 = (p >> 2) + 1.
+        let exponent = p
+            .wrapping_shr(2)
+            .wrapping_add(&BoxedUint::one_with_precision(p.bits_precision()));
+        let mut y = rhs.pow(&exponent);
+        if !y.square().ct_eq(&rhs).to_bool() {
+            return Err(AsymError::NotOnCurve);
+        }
+        let y_is_odd = y.retrieve().as_words().first().is_some_and(|w| w & 1 == 1);
+        if y_is_odd != odd_y {
+            y = y.neg();
+        }
+        Ok(EcPoint {
+            x,
+            y,
+            z: BoxedMontyForm::one(&self.params),
+        })
+    }
+
     /// Affine coordinates (x, y) as field elements; error for the point at infinity.
     fn to_affine(&self, pt: &EcPoint) -> Result<(BoxedMontyForm, BoxedMontyForm), AsymError> {
         let zinv = pt.z.invert().into_option().ok_or(AsymError::Identity)?;
@@ -717,5 +758,45 @@ mod tests {
         }
         let zero = c.reduce_scalar(&[0]).unwrap();
         assert!(c.is_identity(&c.mul_fixed_window(&g, &zero)));
+    }
+
+    /// SEC 1 compressed points decode to the same point as the uncompressed encoding on every
+    /// standardized curve with p ≡ 3 (mod 4) (signature keys), while `decode_point`, which
+    /// PACE and chip authentication use, still refuses them.
+    #[test]
+    fn compressed_points_only_for_signature_keys() {
+        #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+        for id in [8u32, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18] {
+            let Ok(crate::domain::Domain::Ec(c)) = crate::domain::Domain::standardized(id) else {
+                panic!("curve {id}")
+            };
+            let p3 = c.p.as_ref().as_words()[0] & 3 == 3;
+            for k in [1u8, 2, 0x55] {
+                let pt = c.mul(&c.generator(), &[k]).unwrap();
+                let full = c.encode_point(&pt).unwrap();
+                let l = c.field_len();
+                let y_odd = full[2 * l] & 1 == 1;
+                let mut compressed = vec![if y_odd { 0x03 } else { 0x02 }];
+                compressed.extend_from_slice(&full[1..=l]);
+                assert!(c.decode_point(&compressed).is_err(), "curve {id}: PACE takes only 04");
+                assert!(c.point_eq(&c.decode_point_sec1(&full).unwrap(), &pt));
+                match c.decode_point_sec1(&compressed) {
+                    Ok(d) => {
+                        assert!(p3, "curve {id}");
+                        assert!(c.point_eq(&d, &pt), "curve {id} k {k}");
+                    }
+                    Err(_) => assert!(!p3, "curve {id}"),
+                }
+                // The other parity is the negated point, not this one.
+                if p3 {
+                    compressed[0] ^= 1;
+                    let other = c.decode_point_sec1(&compressed).unwrap();
+                    assert!(!c.point_eq(&other, &pt), "curve {id}");
+                }
+            }
+            assert!(c.decode_point_sec1(&[0x05; 33]).is_err());
+            assert!(c.decode_point_sec1(&[]).is_err());
+            assert!(c.decode_point_sec1(&[0x02, 0x01]).is_err());
+        }
     }
 }
