@@ -8,10 +8,15 @@ use num_bigint::BigUint;
 /// Curve parameters as big integers.
 #[derive(Clone, Debug)]
 pub struct Curve {
+    /// The field prime p.
     pub p: BigUint,
+    /// The coefficient a of `y^2 = x^3 + ax + b`.
     pub a: BigUint,
+    /// The coefficient b.
     pub b: BigUint,
+    /// The order n of the base point.
     pub n: BigUint,
+    /// The base point G as affine `(x, y)`.
     pub g: (BigUint, BigUint),
     field_len: usize,
 }
