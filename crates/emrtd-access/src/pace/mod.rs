@@ -195,8 +195,8 @@ pub enum PaceError {
     #[error("the chip offers no PACE protocol this terminal supports")]
     NoSupportedProtocol,
     /// The domain parameters cannot be used: no PACEDomainParameterInfo for a proprietary
-    /// parameterId, unknown standardized id, malformed explicit parameters, or an invalid
-    /// group element / mapping result.
+    /// parameterId, an unknown standardized id, or explicit parameters that are malformed or
+    /// do not fit the protocol.
     #[error("domain parameters: {0}")]
     Domain(String),
     /// The chip answered a step with an error status word that says nothing about the
@@ -233,8 +233,8 @@ pub enum PaceError {
     /// Doc 9303-11 §4.4.3.4 forbids (a reflection attack).
     #[error("the chip's ephemeral public key equals the terminal's")]
     SameEphemeralKey,
-    /// PACE-CAM: the encrypted chip authentication data A_IC (DO 8A) is missing, does not
-    /// decrypt and unpad, or the mapping key it refers to is unknown.
+    /// PACE-CAM: the encrypted chip authentication data A_IC (DO 8A) is missing or does not
+    /// decrypt and unpad, or the chip's mapping public key needed to check it is missing.
     #[error("encrypted chip authentication data (PACE-CAM) missing or malformed")]
     BadCamData,
     /// A terminal step was called out of order (or `verify_cam` without PACE-CAM).
