@@ -6,24 +6,44 @@
 pub enum CloseReason {
     /// Normal end: close code 1000, no reason phrase.
     Done,
+    /// `TIMEOUT_WHILE_WAITING_FOR_START_MESSAGE` (1001): the client sent no START in time.
     TimeoutWhileWaitingForStartMessage,
+    /// `TIMEOUT_WHILE_WAITING_FOR_RESPONSE` (1001): the phone did not answer a relayed APDU in
+    /// time.
     TimeoutWhileWaitingForResponse,
+    /// `MAX_SESSION_TIME_EXCEEDED` (1011): the whole session took longer than allowed.
     MaxSessionTimeExceeded,
+    /// `UNEXPECTED_MESSAGE` (1008): a message that is valid but not expected in this state.
     UnexpectedMessage,
+    /// `INVALID_START_MESSAGE` (1008): a malformed START (v1; deprecated on Android in v2).
     InvalidStartMessage,
+    /// `INVALID_ACCESS_KEY_VALUES` (1008): v1 only, the access key (MRZ/CAN) in START is
+    /// malformed; in v2 the server never sees the key.
     InvalidAccessKeyValues,
+    /// `COMMUNICATION_FAILED` (1011): the connection to the phone or chip failed.
     CommunicationFailed,
+    /// `FILE_READ_ERROR` (1011): a file could not be read from the chip, or a relayed chip
+    /// command failed (e.g. the iOS relay's `6F00` after the tag was lost).
     FileReadError,
+    /// `EMRTD_PASSPORT_READER_ERROR` (1011): reading or authenticating the chip failed (e.g.
+    /// Chip Authentication over the relay failed or the handback keys are unusable).
     EmrtdPassportReaderError,
+    /// `SERVER_ERROR` (1011): an internal server failure.
     ServerError,
+    /// `POST_TO_RESULT_SERVER_FAILED` (1011): the result could not be POSTed to the client's
+    /// result server (after retries).
     PostToResultServerFailed,
+    /// `INVALID_CLIENT_ID` (4401): START named an unknown client id.
     InvalidClientId,
+    /// `ACCESS_CONTROL_FAILED` (4403): BAC/PACE failed (raised by the server in v1, by the
+    /// Android client itself in v2).
     AccessControlFailed,
     /// v2: a frame the protocol does not allow at this point (1008).
     ProtocolError,
 }
 
 impl CloseReason {
+    /// Every reason, in declaration order.
     pub const ALL: [CloseReason; 15] = [
         CloseReason::Done,
         CloseReason::TimeoutWhileWaitingForStartMessage,

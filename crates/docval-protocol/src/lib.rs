@@ -10,6 +10,33 @@
 //!
 //! The notes this follows are `docval-v2-protocol-notes.md`; section numbers in comments
 //! (§3.2 …) refer to them.
+//!
+//! # Example
+//!
+//! A v2 session without chip authentication: START, ACCEPT with the Active Authentication
+//! challenge, one FILE frame, FINISH. The driver (socket, clock, verification) is the caller.
+//!
+//! ```
+//! use docval_protocol::v2::ServerMessage;
+//! use docval_protocol::v2::frame::file_frame;
+//! use docval_protocol::v2::server::{Event, Limits, Outgoing, ServerSession};
+//!
+//! let mut rng = emrtd_crypto::rng::os_rng();
+//! let mut session = ServerSession::new([1, 2, 3, 4, 5, 6, 7, 8], Limits::default());
+//! let start = r#"{"type":"START","validationId":"v-1","clientId":"example_client",
+//!     "platform":"android","nfcAdapterSupportsExtendedLength":false,"enableDiagnostics":false}"#;
+//! assert!(matches!(session.on_text(start, &mut rng)[..], [Event::Started]));
+//! // The driver checks clientId, then accepts: ACCEPT carries the 8-byte challenge.
+//! let events = session.accept();
+//! let Some(Event::Send(Outgoing::Text(accept))) = events.first() else { panic!("no ACCEPT") };
+//! assert_eq!(ServerMessage::parse(accept)?, ServerMessage::accept(&[1, 2, 3, 4, 5, 6, 7, 8]));
+//! // Files arrive as binary FILE frames (`01`, name length, name, bytes); FINISH ends it.
+//! assert!(session.on_binary(&file_frame("sod", &[0x77, 0x00])?, &mut rng).is_empty());
+//! let events = session.on_text(r#"{"type":"FINISH","sendResult":true}"#, &mut rng);
+//! let Some(Event::Finished(collected)) = events.first() else { panic!("no Finished") };
+//! assert!(collected.send_result && collected.files.contains_key("sod"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -21,33 +21,46 @@ use zeroize::Zeroizing;
 /// BAC errors.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum BacError {
+    /// The chip answered GET CHALLENGE with this error status word.
     #[error("GET CHALLENGE failed: {0}")]
     GetChallengeFailed(StatusWord),
+    /// RND.IC (the GET CHALLENGE answer) is not 8 bytes; carries its length.
     #[error("GET CHALLENGE returned {0} bytes instead of 8")]
     BadChallengeLength(usize),
+    /// The chip refused EXTERNAL AUTHENTICATE (typically `6300`): usually the MRZ key is
+    /// wrong, so the chip's MAC check of `E_IFD || M_IFD` failed.
     #[error("EXTERNAL AUTHENTICATE refused: {0} (wrong MRZ data?)")]
     AuthenticationRefused(StatusWord),
+    /// The EXTERNAL AUTHENTICATE answer is not the 40 bytes `E_IC || M_IC`; carries its length.
     #[error("EXTERNAL AUTHENTICATE response of {0} bytes instead of 40")]
     BadResponseLength(usize),
+    /// The retail MAC `M_IC` over `E_IC` does not verify under KMAC.
     #[error("the chip's MAC M_IC is wrong")]
     BadChipMac,
+    /// The decrypted `R = RND.IC || RND.IFD || K.IC` does not carry our RND.IC and RND.IFD.
     #[error("the chip did not echo RND.IFD")]
     NonceMismatch,
+    /// A terminal step was called out of order (e.g. `finish` before EXTERNAL AUTHENTICATE).
     #[error("step called out of order: {0}")]
     OutOfOrder(&'static str),
+    /// A 3DES or MAC primitive failed (wrong key or block length).
     #[error("cryptographic error: {0}")]
     Crypto(#[from] CryptoError),
+    /// The secure messaging session could not be set up from the derived keys.
     #[error("secure messaging: {0}")]
     Sm(#[from] SmError),
 }
 
 /// KEnc and KMAC derived from the MRZ (Doc 9303-11 §9.7.2, Appendix D.2).
 pub struct BacKeys {
+    /// KEnc = KDF(Kseed, 1): the 16-byte 3DES key that encrypts `S` in EXTERNAL AUTHENTICATE.
     pub k_enc: SecretBytes,
+    /// KMAC = KDF(Kseed, 2): the 16-byte retail MAC key of the cryptograms.
     pub k_mac: SecretBytes,
 }
 
 impl BacKeys {
+    /// Derives KEnc and KMAC from `Kseed`, the first 16 bytes of SHA-1 of `MRZ_information`.
     pub fn derive(mrz: &MrzKey) -> Self {
         let kseed = mrz.kseed();
         BacKeys {
@@ -111,6 +124,7 @@ pub struct BacTerminal {
 }
 
 impl BacTerminal {
+    /// A terminal that will authenticate with the keys derived from `mrz`.
     pub fn new(mrz: &MrzKey) -> Self {
         BacTerminal {
             keys: BacKeys::derive(mrz),
@@ -203,6 +217,7 @@ pub struct BacChip {
 }
 
 impl BacChip {
+    /// A card whose BAC keys derive from `mrz` (the MRZ printed on the document).
     pub fn new(mrz: &MrzKey) -> Self {
         BacChip {
             keys: BacKeys::derive(mrz),

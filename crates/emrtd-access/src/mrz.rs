@@ -9,12 +9,28 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 /// Errors in MRZ input.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum MrzError {
+    /// A field holds a character outside `0-9`, `A-Z` and `<` (after upper-casing and
+    /// removing whitespace).
     #[error("{field}: character {ch:?} is not allowed in an MRZ (0-9, A-Z, <)")]
-    BadCharacter { field: &'static str, ch: char },
+    BadCharacter {
+        /// The field (`"document number"`, `"date of birth"`, ...).
+        field: &'static str,
+        /// The offending character.
+        ch: char,
+    },
+    /// A date is not exactly six digits `YYMMDD`.
     #[error("{field}: must be 6 digits YYMMDD, got {len} characters")]
-    BadDate { field: &'static str, len: usize },
+    BadDate {
+        /// `"date of birth"` or `"date of expiry"`.
+        field: &'static str,
+        /// Number of characters given (after removing whitespace).
+        len: usize,
+    },
+    /// The document number is empty (or only `<` fillers).
     #[error("document number is empty")]
     EmptyDocumentNumber,
+    /// The document number is longer than 22 characters (9 in the number field plus the
+    /// longest continuation in a TD1 optional data field).
     #[error("document number longer than 22 characters")]
     DocumentNumberTooLong,
 }
@@ -97,14 +113,17 @@ impl MrzKey {
         })
     }
 
+    /// The document number, normalised, without trailing `<` fillers.
     pub fn document_number(&self) -> &str {
         &self.document_number
     }
 
+    /// The date of birth, `YYMMDD`.
     pub fn date_of_birth(&self) -> &str {
         &self.date_of_birth
     }
 
+    /// The date of expiry, `YYMMDD`.
     pub fn date_of_expiry(&self) -> &str {
         &self.date_of_expiry
     }

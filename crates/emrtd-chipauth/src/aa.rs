@@ -64,8 +64,16 @@ pub fn ecdsa_hash_from_oid(oid_der: &[u8]) -> Result<HashAlgorithm, AaError> {
 /// The Active Authentication public key (from DG15) with what is needed to verify.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AaPublicKey {
+    /// An RSA key (ISO/IEC 9796-2 scheme 1 signatures; the hash is named by the trailer).
     Rsa(RsaPublicKey),
-    Ecdsa { key: EcPublicKey, hash: HashAlgorithm },
+    /// An EC key (ECDSA signatures, BSI TR-03111) with the hash DG14's ActiveAuthenticationInfo
+    /// names.
+    Ecdsa {
+        /// The DG15 EC public key (curve and point).
+        key: EcPublicKey,
+        /// The hash applied to the challenge before signing.
+        hash: HashAlgorithm,
+    },
 }
 
 impl AaPublicKey {
@@ -129,13 +137,18 @@ pub enum EcdsaFormat {
 /// What a successful Active Authentication established.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AaEvidence {
+    /// An ISO/IEC 9796-2 scheme 1 signature (RSA key) verified.
     Rsa {
         /// The recovered M1 (the chip's part of the signed message).
         m1: Vec<u8>,
+        /// The trailer found, which names the hash (`BC` = SHA-1).
         trailer: Trailer,
     },
+    /// An ECDSA signature (EC key) verified.
     Ecdsa {
+        /// The hash used (from DG14's ActiveAuthenticationInfo).
         hash: HashAlgorithm,
+        /// Whether the chip sent plain `r || s` or DER.
         format: EcdsaFormat,
     },
 }
@@ -143,8 +156,11 @@ pub enum AaEvidence {
 /// The result of a verified Active Authentication.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AaVerified {
+    /// The terminal's challenge RND.IFD that the chip signed.
     pub challenge: [u8; CHALLENGE_LEN],
+    /// The signature exactly as returned by the chip (all GET RESPONSE chunks joined).
     pub signature: Vec<u8>,
+    /// What the verification established (recovered M1 or ECDSA hash and format).
     pub evidence: AaEvidence,
 }
 

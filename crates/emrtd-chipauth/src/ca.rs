@@ -47,7 +47,10 @@ pub const MSE_SET_AT: (u8, u8) = (0x41, 0xA4);
 /// A Chip Authentication protocol: key agreement and the cipher of the new session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CaProtocol {
+    /// DH or ECDH (id-CA-DH / id-CA-ECDH).
     pub key_agreement: KeyAgreement,
+    /// Cipher and MAC of the new secure messaging session (3DES with the retail MAC, or
+    /// AES-128/192/256 with CMAC).
     pub cipher: CipherSuite,
 }
 
@@ -91,7 +94,9 @@ impl CaProtocol {
 /// The chip's static Chip Authentication public key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CaPublicKey {
+    /// An EC key (ECDH, id-PK-ECDH).
     Ec(EcPublicKey),
+    /// A finite-field DH key (id-PK-DH).
     Dh(DhPublicKey),
 }
 
@@ -107,6 +112,7 @@ impl CaPublicKey {
         }
     }
 
+    /// The key agreement the key is for: ECDH for EC keys, DH for DH keys.
     pub fn key_agreement(&self) -> KeyAgreement {
         match self {
             CaPublicKey::Ec(_) => KeyAgreement::Ecdh,
@@ -133,10 +139,12 @@ impl CaPublicKey {
 /// Everything the terminal needs from DG14 to run Chip Authentication.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CaParams {
+    /// The protocol from the ChipAuthenticationInfo (or inferred, see `inferred`).
     pub protocol: CaProtocol,
     /// The keyId shared by ChipAuthenticationInfo and ChipAuthenticationPublicKeyInfo, sent as
     /// the key reference `84` when present.
     pub key_id: Option<Vec<u8>>,
+    /// The chip's static CA public key (from the ChipAuthenticationPublicKeyInfo).
     pub public_key: CaPublicKey,
     /// True when DG14 had no ChipAuthenticationInfo for the key and the protocol was inferred.
     pub inferred: bool,
@@ -291,8 +299,11 @@ impl CaDomain {
 /// Session keys derived from the CA shared secret.
 #[derive(Clone)]
 pub struct CaSessionKeys {
+    /// The cipher suite the keys are for.
     pub cipher: CipherSuite,
+    /// KSenc = KDF(K, 1): the encryption key of secure messaging (Doc 9303-11 §9.7.1).
     pub ks_enc: SecretBytes,
+    /// KSmac = KDF(K, 2): the MAC key of secure messaging.
     pub ks_mac: SecretBytes,
 }
 
@@ -395,6 +406,7 @@ impl CaTerminal {
         &self.eph_pk
     }
 
+    /// The parameters (protocol, keyId, chip key) this run uses.
     pub fn params(&self) -> &CaParams {
         &self.params
     }
@@ -526,6 +538,7 @@ impl core::fmt::Debug for CaPending {
 pub struct CaConfirmed {
     /// The secure messaging session to continue with.
     pub session: SmSession,
+    /// The parameters (protocol, keyId, chip key) Chip Authentication ran with.
     pub params: CaParams,
     /// PK_PCD, which Terminal Authentication signs (as Comp(PK_PCD)).
     pub ephemeral_public_key: Vec<u8>,
@@ -545,6 +558,7 @@ impl CaPending {
         &self.keys
     }
 
+    /// The parameters (protocol, keyId, chip key) of this run.
     pub fn params(&self) -> &CaParams {
         &self.params
     }

@@ -12,7 +12,9 @@ use rand_core::CryptoRng;
 /// A finite-field Diffie-Hellman group (big-endian, no leading zeros).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DhGroup {
+    /// The prime modulus p.
     pub p: Vec<u8>,
+    /// The generator g.
     pub g: Vec<u8>,
     /// The subgroup order (X9.42 parameters); absent for PKCS#3 parameters.
     pub q: Option<Vec<u8>>,

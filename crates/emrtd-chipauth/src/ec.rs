@@ -51,10 +51,15 @@ macro_rules! with_curve {
 /// A named curve with a typed implementation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum NamedCurve {
+    /// NIST P-256 (secp256r1, 1.2.840.10045.3.1.7).
     P256,
+    /// NIST P-384 (secp384r1, 1.3.132.0.34).
     P384,
+    /// NIST P-521 (secp521r1, 1.3.132.0.35).
     P521,
+    /// brainpoolP256r1 (RFC 5639, 1.3.36.3.3.2.8.1.1.7).
     BrainpoolP256r1,
+    /// brainpoolP384r1 (RFC 5639, 1.3.36.3.3.2.8.1.1.11).
     BrainpoolP384r1,
 }
 
@@ -75,17 +80,24 @@ impl NamedCurve {
 /// no leading zeros; `g` is the uncompressed or compressed generator as encoded).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ExplicitCurve {
+    /// The field prime p.
     pub p: Vec<u8>,
+    /// The curve coefficient a.
     pub a: Vec<u8>,
+    /// The curve coefficient b.
     pub b: Vec<u8>,
+    /// The base point G, SEC 1 encoded (`04 || x || y` or compressed).
     pub g: Vec<u8>,
+    /// The order n of G.
     pub n: Vec<u8>,
+    /// The cofactor h, when the parameters carry it (it is OPTIONAL in X9.62 ECParameters).
     pub h: Option<Vec<u8>>,
 }
 
 /// An elliptic-curve group.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum EcCurve {
+    /// A curve with a typed implementation (given by OID, or explicit parameters equal to it).
     Named(NamedCurve),
     /// Explicit parameters that match none of the [`NamedCurve`]s.
     Explicit(ExplicitCurve),
@@ -136,6 +148,7 @@ const BP384R1_PARAMS: Params = Params {
 };
 
 impl NamedCurve {
+    /// Every named curve, in declaration order.
     pub const ALL: [NamedCurve; 5] = [
         NamedCurve::P256,
         NamedCurve::P384,

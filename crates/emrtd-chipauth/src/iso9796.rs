@@ -23,12 +23,19 @@ use zeroize::Zeroizing;
 /// A hash function of a signature (ISO/IEC 9796-2 trailer or ECDSA algorithm).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HashAlgorithm {
+    /// SHA-1 (FIPS 180-4), 20 bytes; trailer `BC` or hash identifier `33`.
     Sha1,
+    /// SHA-224, 28 bytes; hash identifier `38`.
     Sha224,
+    /// SHA-256, 32 bytes; hash identifier `34`.
     Sha256,
+    /// SHA-384, 48 bytes; hash identifier `36`.
     Sha384,
+    /// SHA-512, 64 bytes; hash identifier `35`.
     Sha512,
+    /// SHA-512/224, 28 bytes; hash identifier `39`.
     Sha512_224,
+    /// SHA-512/256, 32 bytes; hash identifier `3A`.
     Sha512_256,
 }
 
@@ -102,6 +109,7 @@ pub enum Trailer {
 }
 
 impl Trailer {
+    /// The hash function the trailer names (SHA-1 for the implicit `BC`).
     pub const fn hash(self) -> HashAlgorithm {
         match self {
             Trailer::Implicit => HashAlgorithm::Sha1,
@@ -109,6 +117,7 @@ impl Trailer {
         }
     }
 
+    /// Length of the trailer in bytes: 1 (`BC`) or 2 (`id CC`).
     pub const fn len(self) -> usize {
         match self {
             Trailer::Implicit => 1,
@@ -116,6 +125,7 @@ impl Trailer {
         }
     }
 
+    /// Always false: a trailer has at least one byte (pairs with [`Trailer::len`]).
     pub const fn is_empty(self) -> bool {
         false
     }

@@ -32,7 +32,9 @@ pub type RsaPrivateKey = rsa::PrivateKey;
 /// uncompressed `04 || x || y`; validated for typed curves).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EcPublicKey {
+    /// The curve (named, or explicit parameters from the key).
     pub curve: EcCurve,
+    /// The SEC 1 encoded public point.
     pub point: Vec<u8>,
 }
 
@@ -41,6 +43,7 @@ pub use crate::dh::DhGroup;
 /// A DH public key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DhPublicKey {
+    /// The group (p, g and, for X9.42 parameters, q).
     pub group: DhGroup,
     /// The public value y (big-endian, no leading zeros).
     pub y: Vec<u8>,
@@ -49,8 +52,13 @@ pub struct DhPublicKey {
 /// A parsed SubjectPublicKeyInfo.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PublicKeyInfo {
+    /// rsaEncryption (PKCS#1): an Active Authentication key in DG15.
     Rsa(RsaPublicKey),
+    /// id-ecPublicKey (RFC 5480) or an EC standardized domain parameter id: a CA key in DG14 or
+    /// an ECDSA Active Authentication key in DG15.
     Ec(EcPublicKey),
+    /// dhpublicnumber (X9.42), dhKeyAgreement (PKCS#3) or a DH standardized domain parameter
+    /// id: a CA key in DG14.
     Dh(DhPublicKey),
 }
 
@@ -148,9 +156,23 @@ pub fn parse_dg15(dg15: &[u8]) -> Result<PublicKeyInfo, KeyError> {
 /// A chip's private key (card side). `Debug` does not print secret values.
 #[derive(Clone)]
 pub enum PrivateKeyInfo {
+    /// An RSA private key (Active Authentication with ISO/IEC 9796-2).
     Rsa(RsaPrivateKey),
-    Ec { curve: EcCurve, d: SecretBytes },
-    Dh { group: DhGroup, x: SecretBytes },
+    /// An EC private key (RFC 5915 ECPrivateKey): Chip Authentication with ECDH or ECDSA
+    /// Active Authentication.
+    Ec {
+        /// The curve, from the PKCS#8 algorithm parameters or the ECPrivateKey `[0]` field.
+        curve: EcCurve,
+        /// The private scalar d (big-endian, no leading zeros).
+        d: SecretBytes,
+    },
+    /// A DH private key: Chip Authentication with DH.
+    Dh {
+        /// The group (p, g, optional q).
+        group: DhGroup,
+        /// The private exponent x (big-endian, no leading zeros).
+        x: SecretBytes,
+    },
 }
 
 impl core::fmt::Debug for PrivateKeyInfo {

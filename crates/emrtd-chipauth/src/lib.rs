@@ -42,6 +42,34 @@
 //! (explicit parameters equal to them are recognised), every other prime curve (explicit
 //! parameters, P-224, brainpoolP224r1, ...) on the run-time arithmetic of `emrtd-crypto`.
 //! [`dh`]: finite-field DH on `emrtd_crypto::dh`.
+//!
+//! # Example
+//!
+//! Active Authentication with an ECDSA P-256 key, terminal against the card side of this
+//! crate (on a real chip, `cmd` goes out under secure messaging and the key comes from DG15):
+//!
+//! ```
+//! use emrtd_chipauth::aa::{self, AaPublicKey, AaSignatureScheme, AaStep, AaTerminal, EcdsaFormat};
+//! use emrtd_chipauth::ec::{EcCurve, NamedCurve};
+//! use emrtd_chipauth::iso9796::HashAlgorithm;
+//! use emrtd_chipauth::keys::{EcPublicKey, PrivateKeyInfo, PublicKeyInfo};
+//!
+//! let mut rng = emrtd_crypto::rng::os_rng();
+//! let curve = EcCurve::Named(NamedCurve::P256);
+//! let (d, point) = curve.generate(&mut rng)?;
+//! let chip_key = PrivateKeyInfo::Ec { curve: curve.clone(), d };
+//! let dg15 = PublicKeyInfo::Ec(EcPublicKey { curve, point });
+//! // The hash comes from DG14's ActiveAuthenticationInfo (e.g. ecdsa-plain-SHA256).
+//! let key = AaPublicKey::new(dg15, Some(HashAlgorithm::Sha256))?;
+//!
+//! let mut terminal = AaTerminal::new(key, &mut rng); // draws the 8-byte RND.IFD
+//! let cmd = terminal.command()?; // 00 88 00 00 08 RND.IFD 00
+//! let scheme = AaSignatureScheme::Ecdsa(HashAlgorithm::Sha256, EcdsaFormat::Plain);
+//! let resp = aa::card_internal_authenticate(&chip_key, scheme, &cmd, &mut rng);
+//! let AaStep::Done(verified) = terminal.on_response(&resp)? else { panic!("no retry expected") };
+//! assert_eq!(&verified.challenge[..], &cmd.data[..]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -1,7 +1,10 @@
 //! Object identifiers, as DER content octets (compared byte for byte).
 
+/// PKCS#1 rsaEncryption 1.2.840.113549.1.1.1.
 pub const RSA_ENCRYPTION: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01];
+/// X9.62 / RFC 5480 id-ecPublicKey 1.2.840.10045.2.1.
 pub const EC_PUBLIC_KEY: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01];
+/// X9.62 prime-field 1.2.840.10045.1.1 (fieldType of explicit ECParameters).
 pub const PRIME_FIELD: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x01, 0x01];
 /// X9.42 dhpublicnumber 1.2.840.10046.2.1.
 pub const DH_PUBLIC_NUMBER: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3E, 0x02, 0x01];

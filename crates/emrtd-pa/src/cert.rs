@@ -7,12 +7,19 @@ use emrtd_lds::asn1::{self, AlgorithmIdentifier, TAG_INTEGER, TAG_SEQUENCE, chil
 use emrtd_lds::pubkey::SubjectPublicKeyInfo;
 use serde::Serialize;
 
+/// countryName (C), 2.5.4.6 (X.520).
 pub const OID_COUNTRY: &str = "2.5.4.6";
+/// commonName (CN), 2.5.4.3 (X.520).
 pub const OID_COMMON_NAME: &str = "2.5.4.3";
+/// subjectKeyIdentifier extension, 2.5.29.14 (RFC 5280 §4.2.1.2).
 pub const OID_SKI: &str = "2.5.29.14";
+/// keyUsage extension, 2.5.29.15 (RFC 5280 §4.2.1.3).
 pub const OID_KEY_USAGE: &str = "2.5.29.15";
+/// basicConstraints extension, 2.5.29.19 (RFC 5280 §4.2.1.9).
 pub const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
+/// authorityKeyIdentifier extension, 2.5.29.35 (RFC 5280 §4.2.1.1).
 pub const OID_AKI: &str = "2.5.29.35";
+/// extKeyUsage extension, 2.5.29.37 (RFC 5280 §4.2.1.12).
 pub const OID_EXT_KEY_USAGE: &str = "2.5.29.37";
 
 /// Extensions that may be marked critical in a certificate passive authentication relies on
@@ -41,12 +48,16 @@ pub const KNOWN_CRITICAL_EXTENSIONS: &[(&str, &str)] = &[
 /// A distinguished name: the exact encoding plus its attributes in order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Name {
+    /// The exact DER/BER encoding of the Name SEQUENCE.
     #[serde(skip)]
     pub raw: Vec<u8>,
+    /// `(attribute type OID, value)` pairs in encoding order, all RDNs flattened; BMPString
+    /// values are decoded from UTF-16, others taken as text.
     pub attributes: Vec<(String, String)>,
 }
 
 impl Name {
+    /// Parses a Name (RDNSequence) TLV.
     pub fn parse(t: &Tlv<'_>) -> Result<Self, PaError> {
         expect(t, TAG_SEQUENCE, "Name")?;
         let mut attributes = Vec::new();
@@ -85,6 +96,7 @@ impl Name {
             .map(|(_, v)| v.trim().to_ascii_uppercase())
     }
 
+    /// The first commonName (CN) attribute, as encoded.
     pub fn common_name(&self) -> Option<&str> {
         self.attributes
             .iter()
@@ -138,36 +150,51 @@ impl std::fmt::Display for Name {
 
 /// Key usage bits (RFC 5280 §4.2.1.3).
 pub mod key_usage {
+    /// digitalSignature (bit 0): required of a Document Signer certificate.
     pub const DIGITAL_SIGNATURE: u16 = 0x8000;
+    /// keyCertSign (bit 5): required of a CSCA certificate.
     pub const KEY_CERT_SIGN: u16 = 0x0400;
+    /// cRLSign (bit 6): required of a key whose CRLs are used.
     pub const CRL_SIGN: u16 = 0x0200;
 }
 
 /// An X.509 certificate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Certificate {
+    /// The whole certificate encoding as read.
     #[serde(skip)]
     pub raw: Vec<u8>,
     /// The exact TBSCertificate encoding the signature covers.
     #[serde(skip)]
     pub tbs: Vec<u8>,
+    /// The version field as encoded: 0 = v1 (absent), 2 = v3.
     pub version: u64,
+    /// serialNumber, big-endian without leading zeros.
     #[serde(with = "hex_ser")]
     pub serial: Vec<u8>,
+    /// The outer signatureAlgorithm the issuer signed with.
     pub signature_algorithm: AlgorithmIdentifier,
     /// The signature field inside the TBSCertificate, which must equal
     /// `signature_algorithm` (RFC 5280 §4.1.1.2).
     pub tbs_signature_algorithm: AlgorithmIdentifier,
+    /// The signatureValue BIT STRING contents.
     #[serde(skip)]
     pub signature: Vec<u8>,
+    /// The issuer name.
     pub issuer: Name,
+    /// The subject name.
     pub subject: Name,
+    /// Start of validity, seconds since the Unix epoch (UTC).
     pub not_before: i64,
+    /// End of validity, seconds since the Unix epoch (UTC).
     pub not_after: i64,
+    /// The subject public key (RSA or EC, named or explicit parameters).
     #[serde(skip)]
     pub spki: SubjectPublicKeyInfo,
+    /// The subjectKeyIdentifier extension's key identifier, when present.
     #[serde(with = "hex_ser_opt")]
     pub subject_key_id: Option<Vec<u8>>,
+    /// The keyIdentifier of the authorityKeyIdentifier extension, when present.
     #[serde(with = "hex_ser_opt")]
     pub authority_key_id: Option<Vec<u8>>,
     /// Key usage bits (bit 0 = digitalSignature as 0x8000).
@@ -193,11 +220,13 @@ mod hex_ser_opt {
 }
 
 impl Certificate {
+    /// Parses a certificate from the first TLV of `input` (DER, BER quirks tolerated).
     pub fn from_der(input: &[u8]) -> Result<Self, PaError> {
         let t = asn1::first(input)?;
         Self::parse(&t)
     }
 
+    /// Parses a certificate TLV (RFC 5280 §4.1), keeping the exact TBS bytes.
     pub fn parse(t: &Tlv<'_>) -> Result<Self, PaError> {
         expect(t, TAG_SEQUENCE, "Certificate")?;
         let c = children(t)?;
@@ -359,43 +388,61 @@ impl Certificate {
 /// A certificate described for reports.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CertSummary {
+    /// The subject name (`C=.., CN=..` form).
     pub subject: String,
+    /// The issuer name.
     pub issuer: String,
+    /// The serial number, upper-case hex.
     pub serial: String,
+    /// Start of validity, formatted time.
     pub not_before: String,
+    /// End of validity, formatted time.
     pub not_after: String,
+    /// SHA-256 of the whole certificate encoding, upper-case hex.
     pub fingerprint_sha256: String,
 }
 
 /// One revoked certificate entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RevokedEntry {
+    /// The revoked certificate's serial number, without leading zeros.
     #[serde(with = "hex_ser")]
     pub serial: Vec<u8>,
+    /// revocationDate, seconds since the Unix epoch (UTC).
     pub revocation_date: i64,
 }
 
 /// A CRL (RFC 5280 §5).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Crl {
+    /// The whole CertificateList encoding as read.
     #[serde(skip)]
     pub raw: Vec<u8>,
+    /// The exact TBSCertList encoding the signature covers.
     #[serde(skip)]
     pub tbs: Vec<u8>,
+    /// The outer signatureAlgorithm.
     pub signature_algorithm: AlgorithmIdentifier,
     /// The signature field inside the TBSCertList, which must equal `signature_algorithm`.
     pub tbs_signature_algorithm: AlgorithmIdentifier,
+    /// The signatureValue BIT STRING contents.
     #[serde(skip)]
     pub signature: Vec<u8>,
+    /// The CRL issuer (the CSCA).
     pub issuer: Name,
+    /// thisUpdate, seconds since the Unix epoch (UTC).
     pub this_update: i64,
+    /// nextUpdate, seconds since the Unix epoch, when present; a CRL past it is stale.
     pub next_update: Option<i64>,
+    /// The revokedCertificates entries.
     pub revoked: Vec<RevokedEntry>,
+    /// The keyIdentifier of the CRL's authorityKeyIdentifier extension, when present.
     #[serde(with = "hex_ser_opt")]
     pub authority_key_id: Option<Vec<u8>>,
 }
 
 impl Crl {
+    /// Parses a CRL (RFC 5280 §5.1) from the first TLV of `input`.
     pub fn from_der(input: &[u8]) -> Result<Self, PaError> {
         let t = asn1::first(input)?;
         expect(&t, TAG_SEQUENCE, "CertificateList")?;

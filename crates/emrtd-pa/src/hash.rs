@@ -7,10 +7,15 @@ use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 /// A hash algorithm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum HashAlg {
+    /// SHA-1 (1.3.14.3.2.26), 20 bytes.
     Sha1,
+    /// SHA-224 (2.16.840.1.101.3.4.2.4), 28 bytes.
     Sha224,
+    /// SHA-256 (2.16.840.1.101.3.4.2.1), 32 bytes.
     Sha256,
+    /// SHA-384 (2.16.840.1.101.3.4.2.2), 48 bytes.
     Sha384,
+    /// SHA-512 (2.16.840.1.101.3.4.2.3), 64 bytes.
     Sha512,
 }
 
@@ -27,6 +32,7 @@ impl HashAlg {
         })
     }
 
+    /// The algorithm's OID in dotted-decimal form (the inverse of [`HashAlg::from_oid`]).
     pub fn oid(self) -> &'static str {
         match self {
             HashAlg::Sha1 => "1.3.14.3.2.26",
@@ -48,6 +54,7 @@ impl HashAlg {
         }
     }
 
+    /// Always false: every hash has output (pairs with [`HashAlg::len`]).
     pub fn is_empty(self) -> bool {
         false
     }

@@ -31,8 +31,11 @@ pub const WEAK_MODULUS_BITS: usize = 2048;
 /// RSASSA-PSS parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct PssParams {
+    /// hashAlgorithm: the message hash (default SHA-1).
     pub hash: HashAlg,
+    /// The hash of the MGF1 mask generation function (default SHA-1).
     pub mgf_hash: HashAlg,
+    /// saltLength in bytes (default 20).
     pub salt_len: usize,
 }
 

@@ -10,8 +10,13 @@ use serde::Serialize;
 /// A resolved signature scheme.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum SigScheme {
+    /// RSASSA-PKCS1-v1_5 (RFC 8017 §8.2) with this hash (sha*WithRSAEncryption, or
+    /// rsaEncryption with the SignerInfo's digest algorithm).
     RsaPkcs1(HashAlg),
+    /// RSASSA-PSS (RFC 8017 §8.1, id-RSASSA-PSS) with these parameters.
     RsaPss(PssParams),
+    /// ECDSA (X9.62 ecdsa-with-SHA*, BSI ecdsa-plain-SHA*, or id-ecPublicKey with the
+    /// SignerInfo's digest algorithm) with this hash; DER or plain `r || s` signatures.
     Ecdsa(HashAlg),
 }
 
@@ -41,6 +46,7 @@ pub fn resolve(alg: &AlgorithmIdentifier, digest: Option<HashAlg>) -> Result<Sig
 }
 
 impl SigScheme {
+    /// The hash over the message (the PSS message hash, not the MGF1 hash).
     pub fn hash(&self) -> HashAlg {
         match self {
             SigScheme::RsaPkcs1(h) | SigScheme::Ecdsa(h) => *h,

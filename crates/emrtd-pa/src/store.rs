@@ -11,6 +11,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Mutex;
 
+/// id-icao-cscaMasterList 2.23.136.1.1.2: the eContentType of a CSCA master list
+/// (Doc 9303-12, CSCA master list).
 pub const OID_CSCA_MASTER_LIST: &str = "2.23.136.1.1.2";
 
 /// Largest file the loaders read.
@@ -19,20 +21,28 @@ pub const MAX_FILE: u64 = 64 * 1024 * 1024;
 /// A trusted certificate and where it came from.
 #[derive(Clone, Debug)]
 pub struct TrustedCert {
+    /// The certificate (a CSCA or link certificate).
     pub cert: Certificate,
+    /// Where it was loaded from: the file name or label given to the loader (for a master list
+    /// entry, the list's).
     pub source: String,
 }
 
 /// The result of loading a master list.
 #[derive(Clone, Debug, Serialize)]
 pub struct MasterListReport {
+    /// The file or label the list was loaded from.
     pub source: String,
+    /// Number of entries in the list (including those that did not parse).
     pub certificates: usize,
+    /// Number of certificates added to the store (0 when the list is not verified and not
+    /// marked trusted; duplicates are not counted).
     pub added: usize,
     /// The CMS signature over the list verified with the signer certificate.
     pub signature_valid: bool,
     /// The signer certificate verified against a configured signer root.
     pub signer_verified: bool,
+    /// The master list signer's subject name, when a signer certificate was found.
     pub signer: Option<String>,
     /// The list's signingTime signed attribute (seconds since the epoch), when present: the
     /// date the list was issued. ICAO master lists carry no next-update date.
@@ -40,6 +50,7 @@ pub struct MasterListReport {
     /// The list was not verified but its certificates were added because the operator marked
     /// the file as trusted ([`TrustStore::add_master_list_trusted`]).
     pub trusted_unverified: bool,
+    /// Why the list is not verified, and notes (skipped entries, unknown critical extensions).
     pub reasons: Vec<Reason>,
 }
 
@@ -60,6 +71,7 @@ pub struct TrustStore {
     crls: Vec<(Crl, String)>,
     /// Roots configured to verify master list signers.
     master_list_roots: Vec<Certificate>,
+    /// A report for every master list loaded, in load order.
     pub master_lists: Vec<MasterListReport>,
     /// Files that could not be used, with the reason.
     pub load_errors: Vec<String>,
@@ -123,22 +135,27 @@ impl SignatureMemo {
 }
 
 impl TrustStore {
+    /// An empty store (no CSCAs, CRLs or master list roots).
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Number of trusted certificates.
     pub fn len(&self) -> usize {
         self.certs.len()
     }
 
+    /// True when no certificate is trusted.
     pub fn is_empty(&self) -> bool {
         self.certs.is_empty()
     }
 
+    /// The trusted certificates, in load order.
     pub fn certificates(&self) -> impl Iterator<Item = &TrustedCert> {
         self.certs.iter()
     }
 
+    /// The CRLs loaded (their signatures are checked when they are applied).
     pub fn crls(&self) -> impl Iterator<Item = &Crl> {
         self.crls.iter().map(|(c, _)| c)
     }
@@ -503,8 +520,11 @@ pub fn parse_master_list_content(content: &[u8]) -> Result<Vec<Certificate>, PaE
 /// The outcome of checking a SignedData's signature.
 #[derive(Clone, Debug)]
 pub struct SignatureCheck {
+    /// The signed attributes are consistent and the signature verifies with the signer's key.
     pub signature_valid: bool,
+    /// The signer certificate used (found in the SignedData or supplied), if any.
     pub signer: Option<Certificate>,
+    /// Failures and notes of the check.
     pub reasons: Vec<Reason>,
 }
 

@@ -50,21 +50,35 @@ pub struct PaOptions {
 /// The verdict, with the fields of the result model and a detailed reason list.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct PaOutcome {
+    /// The SignerInfo's signed attributes are consistent and its signature verifies with the
+    /// Document Signer key.
     pub sod_signature_valid: bool,
+    /// The Document Signer chains to a trusted CSCA and passes validity, key usage, CRL,
+    /// country and policy checks.
     pub document_certificate_valid: bool,
+    /// Numbers of the data groups supplied and checked, ascending.
     pub data_groups_checked: Vec<u8>,
+    /// Numbers of the data groups whose hash equals the SOD's.
     pub data_groups_with_valid_hash: Vec<u8>,
+    /// Every supplied data group has a matching hash in the SOD (false when none was
+    /// supplied; true for EF.CardSecurity, which has none).
     pub all_hashes_valid: bool,
+    /// Set when the SOD (or EF.CardSecurity, or a supplied DS certificate) could not be parsed
+    /// at all.
     pub error: Option<String>,
+    /// Every failure and note, in the order found.
     pub reasons: Vec<Reason>,
     /// The hash algorithm of the LDS security object.
     pub hash_algorithm: Option<HashAlg>,
+    /// The SignerInfo's signatureAlgorithm OID (dotted-decimal).
     pub signature_algorithm: Option<String>,
+    /// The Document Signer certificate used.
     pub document_signer: Option<CertSummary>,
     /// The trusted certificate the Document Signer chains to.
     pub csca: Option<CertSummary>,
     /// Certificates from the trusted CSCA up to a self-signed root (link certificates).
     pub csca_path: Vec<CertSummary>,
+    /// The check time ([`PaOptions::at`]), formatted; `None` when validity was not checked.
     pub checked_at: Option<String>,
     /// The signing-time signed attribute, when present.
     pub signing_time: Option<String>,
@@ -91,9 +105,13 @@ impl PaOutcome {
 /// Result of chaining a Document Signer certificate.
 #[derive(Clone, Debug, Default)]
 pub struct ChainOutcome {
+    /// The Document Signer is valid under the trust store and the options.
     pub valid: bool,
+    /// The trusted certificate whose key verified the DS signature.
     pub csca: Option<Certificate>,
+    /// Certificates from the CSCA through link certificates to a self-signed root.
     pub path: Vec<Certificate>,
+    /// Failures and notes of the chain check.
     pub reasons: Vec<Reason>,
 }
 

@@ -18,6 +18,33 @@
 //! default [`DEFAULT_MASTER_LIST_MAX_AGE_DAYS`]); past it the list is reported stale (a warning
 //! in the report, a flag for metrics). A stale list is still used: documents issued since its
 //! issue date by a new CSCA will not verify, which the warning explains.
+//!
+//! The master lists, CSCA certificates and CRLs are those of the ICAO PKI of Doc 9303-12;
+//! [`emrtd_pa::TrustStore`] holds them and passive authentication (Doc 9303-11 §5.1) uses it.
+//!
+//! # Example
+//!
+//! ```
+//! use emrtd_trust::{TrustSources, env, load, now};
+//!
+//! // Only the test PKI (two CSCAs and a link certificate, two CRLs): for virtual documents.
+//! let (store, report) = load(&TrustSources::test_pki_only(), now())?;
+//! assert_eq!((report.certificates, report.crls), (3, 2));
+//! assert_eq!(store.len(), report.certificates);
+//! assert!(report.warnings.iter().any(|w| w.contains("TEST PKI")));
+//!
+//! // The environment overrides the defaults (or a TOML `[trust]` table).
+//! let mut sources = TrustSources::default();
+//! sources.apply_env(|name| match name {
+//!     env::MASTER_LIST_MAX_AGE_DAYS => Some("30".to_string()),
+//!     env::CRLS => Some("/etc/docval/crls; /srv/crls/extra.crl".to_string()),
+//!     _ => None,
+//! })?;
+//! assert_eq!(sources.master_list_max_age_days, 30);
+//! assert_eq!(sources.crls.len(), 2);
+//! assert!(sources.embedded_master_lists && sources.has_configured_sources());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -56,10 +83,15 @@ pub mod env {
 /// A master list compiled into the program with the root its signer is pinned to.
 #[derive(Debug)]
 pub struct EmbeddedMasterList {
+    /// ISO 3166-1 alpha-2 code of the issuing country (`"DE"`, `"NL"`).
     pub country: &'static str,
+    /// File name of the list under `fixtures/masterlists/`.
     pub file: &'static str,
+    /// The master list: CMS SignedData with id-icao-cscaMasterList content (Doc 9303-12).
     pub list: &'static [u8],
+    /// File name of the pinned root under `fixtures/masterlists/`.
     pub root_file: &'static str,
+    /// The DER root certificate the list's signer must chain to.
     pub root: &'static [u8],
 }
 
@@ -161,20 +193,49 @@ impl Default for TrustSources {
 /// Why the trust store could not be built.
 #[derive(Debug, Error)]
 pub enum TrustError {
+    /// A configured file or directory could not be read, is over the size limit, or a PEM
+    /// file holds no certificate.
     #[error("{path}: {message}")]
-    Io { path: String, message: String },
+    Io {
+        /// The path concerned.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A configured file could not be parsed as a certificate, CRL or master list.
     #[error("{path}: {source}")]
     Pa {
+        /// The file concerned.
         path: String,
+        /// The parse error.
         #[source]
         source: emrtd_pa::PaError,
     },
+    /// An embedded master list does not verify against its pinned root, or an embedded test
+    /// PKI file does not parse: the build is broken, and nothing is trusted.
     #[error("embedded {name}: {message}")]
-    Embedded { name: String, message: String },
+    Embedded {
+        /// The embedded file.
+        name: String,
+        /// Why it was refused.
+        message: String,
+    },
+    /// A boolean setting is not one of true/1/yes/on or false/0/no/off.
     #[error("{name}: {value:?} is not true or false")]
-    InvalidBool { name: String, value: String },
+    InvalidBool {
+        /// The setting (environment variable name).
+        name: String,
+        /// The value given.
+        value: String,
+    },
+    /// The master list maximum age is not a whole number of days from 1 to 36500.
     #[error("{name}: {value:?} is not a whole number of days (1-36500)")]
-    InvalidDays { name: String, value: String },
+    InvalidDays {
+        /// The setting (environment variable name).
+        name: String,
+        /// The value given.
+        value: String,
+    },
 }
 
 /// The state of one loaded master list.
@@ -182,11 +243,13 @@ pub enum TrustError {
 pub struct MasterListStatus {
     /// `embedded:<file>` or the configured path.
     pub source: String,
+    /// One of the [`EMBEDDED_MASTER_LISTS`].
     pub embedded: bool,
     /// Signature and signer verified against a root.
     pub verified: bool,
     /// Not verified, trusted because the operator marked the file so.
     pub trusted_unverified: bool,
+    /// Number of entries in the list.
     pub certificates: usize,
     /// Certificates added to the store (0 for an unverified list not marked trusted).
     pub added: usize,
@@ -196,7 +259,9 @@ pub struct MasterListStatus {
     pub next_update: Option<i64>,
     /// Past its expected next update when loaded.
     pub stale: bool,
+    /// The list signer's subject name, when a signer certificate was found.
     pub signer: Option<String>,
+    /// Why the list is not verified and other notes (`Code: detail`).
     pub reasons: Vec<String>,
 }
 
@@ -235,11 +300,17 @@ impl MasterListStatus {
 /// What [`load`] built, for the start-up log, metrics and `emrtd verify`'s output.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct TrustReport {
+    /// Number of trusted certificates (CSCAs and link certificates) in the store.
     pub certificates: usize,
+    /// Number of CRLs loaded.
     pub crls: usize,
+    /// The test PKI is trusted (a warning is in `warnings`).
     pub test_pki: bool,
+    /// The embedded DE/NL master lists were loaded.
     pub embedded_master_lists: bool,
+    /// The maximum age used for the master lists' expected next update.
     pub master_list_max_age_days: u32,
+    /// Every master list loaded, in load order.
     pub master_lists: Vec<MasterListStatus>,
     /// Things an operator must act on: the test PKI, unverified or stale lists, unreadable
     /// files inside configured directories.

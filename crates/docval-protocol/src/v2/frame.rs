@@ -10,26 +10,40 @@ pub const APDU: u8 = 0x02;
 /// A parsed binary frame, borrowing from the received bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinaryFrame<'a> {
-    File { name: &'a str, data: &'a [u8] },
+    /// `0x01` FILE: a file the phone read from the chip.
+    File {
+        /// The file's name (e.g. `"dg1"`, `"sod"`), 1-255 bytes of UTF-8.
+        name: &'a str,
+        /// The file's bytes, exactly as read.
+        data: &'a [u8],
+    },
+    /// `0x02` APDU: a command APDU (server → phone) or a response APDU with its status word
+    /// (phone → server), as raw bytes.
     Apdu(&'a [u8]),
 }
 
 /// Why a binary frame is malformed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum FrameError {
+    /// The frame has no bytes at all.
     #[error("empty binary frame")]
     Empty,
+    /// The first byte is neither [`FILE`] nor [`APDU`]; carries it.
     #[error("unknown binary frame prefix 0x{0:02X}")]
     UnknownPrefix(u8),
+    /// A FILE frame ends before its name-length byte or before the name it announces.
     #[error("FILE frame shorter than its name")]
     Truncated,
+    /// A FILE name is empty or not valid UTF-8.
     #[error("FILE name is empty or not UTF-8")]
     BadName,
+    /// [`file_frame`] was given a name over 255 bytes; carries its length.
     #[error("FILE name of {0} bytes is too long")]
     NameTooLong(usize),
 }
 
 impl<'a> BinaryFrame<'a> {
+    /// Parses a received binary WebSocket message, borrowing name and payload from `bytes`.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, FrameError> {
         let (&prefix, rest) = bytes.split_first().ok_or(FrameError::Empty)?;
         match prefix {

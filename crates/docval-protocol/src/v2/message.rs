@@ -21,25 +21,39 @@ fn b64() -> base64::engine::GeneralPurpose {
 /// Why a text frame is not a valid message.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MessageError {
+    /// The text frame is over [`MAX_TEXT_BYTES`] (client messages); carries its length.
     #[error("text frame too long ({0} bytes)")]
     TooLong(usize),
+    /// The frame is not JSON, not an object, or has no string `type` member.
     #[error("not a JSON object with a string `type`")]
     NotTyped,
+    /// The `type` names no message of this direction (names are case-sensitive).
     #[error("unknown message type")]
     UnknownType,
+    /// A known message lacks a required member or has one of the wrong JSON type.
     #[error("malformed {kind} message: {why}")]
-    Malformed { kind: &'static str, why: String },
+    Malformed {
+        /// The message type (`"START"`, `"CA_HANDOVER"`, ...).
+        kind: &'static str,
+        /// serde's description; it names the member, never the value.
+        why: String,
+    },
 }
 
 /// START (§3.2): the first client frame.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Start {
+    /// `validationId`: the app's id for this validation (passed on to the result server).
     pub validation_id: String,
+    /// `clientId`: the API access key; selects the client configuration and result server.
     pub client_id: String,
     /// `"android"` or `"iOS"` (compared case-insensitively).
     pub platform: String,
+    /// `nfcAdapterSupportsExtendedLength`: whether the phone's NFC stack sends extended-length
+    /// APDUs (always `true` on iOS).
     pub nfc_adapter_supports_extended_length: bool,
+    /// `enableDiagnostics`: the app consents to diagnostics (then MONITORING frames follow).
     /// Always present in v2; absent is read as `false`.
     #[serde(default)]
     pub enable_diagnostics: bool,
@@ -97,8 +111,11 @@ impl<'de> Deserialize<'de> for Ssc {
 pub struct SecureMessagingInfo {
     /// `"AES"` or `"DESede"` (accepted case-insensitively, and `"3DES"`).
     pub algorithm: String,
+    /// `encKey`: base64 of KSenc (AES: 16/24/32 bytes; DESede: 16 bytes or 24 as K1‖K2‖K1).
     pub enc_key: String,
+    /// `macKey`: base64 of KSmac, of the same length as KSenc.
     pub mac_key: String,
+    /// `ssc`: the Send Sequence Counter of the last processed message (low 64 bits).
     pub ssc: Ssc,
 }
 
@@ -113,16 +130,23 @@ impl std::fmt::Debug for SecureMessagingInfo {
 /// Why a `secureMessagingInfo` cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SmInfoError {
+    /// `algorithm` is neither AES nor DESede/3DES.
     #[error("unsupported secure messaging algorithm")]
     Algorithm,
+    /// `encKey` or `macKey` is not standard base64.
     #[error("key is not base64")]
     KeyEncoding,
+    /// A key's length (carried, in bytes) does not fit the algorithm (AES 16/24/32; DESede 16,
+    /// or 24 with K3 = K1).
     #[error("key length {0} does not fit the algorithm")]
     KeyLength(usize),
+    /// KSenc and KSmac have different lengths.
     #[error("the two keys differ in length")]
     KeyMismatch,
+    /// The session's 16-byte AES SSC exceeds 2^64 - 1, which the JSON integer cannot carry.
     #[error("the session's SSC does not fit 64 bits")]
     SscRange,
+    /// The secure messaging session refused the keys; carries its message.
     #[error("secure messaging: {0}")]
     Sm(String),
 }
@@ -205,8 +229,12 @@ impl SecureMessagingInfo {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CaHandover {
+    /// `maxTransceiveLengthForSecureMessaging`: the largest SM-wrapped command APDU, in bytes,
+    /// the phone's NFC stack can transmit.
     pub max_transceive_length_for_secure_messaging: u32,
+    /// `maxBlockSize`: the largest Le to request per READ BINARY.
     pub max_block_size: u32,
+    /// `secureMessagingInfo`: the phone's live BAC/PACE session the server continues.
     pub secure_messaging_info: SecureMessagingInfo,
 }
 
@@ -214,6 +242,7 @@ pub struct CaHandover {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Finish {
+    /// `sendResult`: the client wants a RESULT message before the close.
     pub send_result: bool,
     /// base64; Android omits the key, iOS sends `null` when there is no signature.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -223,6 +252,7 @@ pub struct Finish {
 /// MONITORING (§3.2): free diagnostic text, only in diagnostic sessions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Monitoring {
+    /// `message`: free text (Android sends `"Step: <STEP_NAME>"` per reader step).
     pub message: String,
 }
 
@@ -230,12 +260,16 @@ pub struct Monitoring {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type")]
 pub enum ClientMessage {
+    /// `START`: opens the session.
     #[serde(rename = "START")]
     Start(Start),
+    /// `CA_HANDOVER`: hands the phone's secure messaging session to the server for CA.
     #[serde(rename = "CA_HANDOVER")]
     CaHandover(CaHandover),
+    /// `FINISH`: all files sent; carries the Active Authentication signature.
     #[serde(rename = "FINISH")]
     Finish(Finish),
+    /// `MONITORING`: diagnostic text.
     #[serde(rename = "MONITORING")]
     Monitoring(Monitoring),
 }
@@ -275,6 +309,7 @@ impl ClientMessage {
         })
     }
 
+    /// The message as a JSON text frame (the phone's side).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
@@ -284,8 +319,11 @@ impl ClientMessage {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CheckResult {
+    /// `"SUCCESS"`: Chip Authentication succeeded (the chip answered under the new keys).
     Success,
+    /// `"FAILED"`: Chip Authentication was attempted and failed.
     Failed,
+    /// `"UNAVAILABLE"`: no Chip Authentication (no DG14 or no usable CA key).
     Unavailable,
 }
 
@@ -301,12 +339,16 @@ pub struct Accept {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CaHandback {
+    /// `checkResult`: the outcome of Chip Authentication.
     pub check_result: CheckResult,
+    /// `secureMessagingInfo`: the session the phone continues with (the new CA keys and the
+    /// SSC after the server's last exchange); required by Android.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secure_messaging_info: Option<SecureMessagingInfo>,
     /// base64 of the DG1 the server read (iOS reuses it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dg1_data: Option<String>,
+    /// `errorMessage`: why CA failed (read by iOS only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
 }
@@ -314,13 +356,16 @@ pub struct CaHandback {
 /// RESULT (§3.3): the camelCase passport (§6.2).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResultMessage {
+    /// `passport`: the verification result object with camelCase keys.
     pub passport: serde_json::Value,
 }
 
 /// CLOSE (§3.3): code and reason, both keys always present.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Close {
+    /// `code`: the WebSocket close code that follows (1000, 1001, 1008, 1011, 4401, 4403).
     pub code: u16,
+    /// `reason`: the reason phrase ([`crate::CloseReason::phrase`]), `""` for a normal close.
     #[serde(default)]
     pub reason: Option<String>,
 }
@@ -329,12 +374,16 @@ pub struct Close {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum ServerMessage {
+    /// `ACCEPT`: START accepted; carries the Active Authentication challenge.
     #[serde(rename = "ACCEPT")]
     Accept(Accept),
+    /// `CA_HANDBACK`: the relay is over; the phone continues with the given session.
     #[serde(rename = "CA_HANDBACK")]
     CaHandback(CaHandback),
+    /// `RESULT`: the verification result, when FINISH asked for it.
     #[serde(rename = "RESULT")]
     Result(ResultMessage),
+    /// `CLOSE`: the close code and reason, sent just before the close frame.
     #[serde(rename = "CLOSE")]
     Close(Close),
 }
@@ -353,6 +402,7 @@ impl ServerMessage {
         })
     }
 
+    /// The message as a JSON text frame (the server's side).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }

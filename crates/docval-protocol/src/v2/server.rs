@@ -90,6 +90,7 @@ pub enum RelayedCa {
 
 /// Everything a session collected, handed to the driver for verification.
 pub struct Collected {
+    /// The client's START message.
     pub start: Start,
     /// The active authentication challenge sent in ACCEPT.
     pub challenge: [u8; 8],
@@ -97,9 +98,11 @@ pub struct Collected {
     pub files: BTreeMap<String, Zeroizing<Vec<u8>>>,
     /// EF.DG1 as the server read it during the relay.
     pub server_dg1: Option<Zeroizing<Vec<u8>>>,
+    /// The outcome of the relayed Chip Authentication.
     pub chip_authentication: RelayedCa,
     /// FINISH's signature, decoded (`Err` when it was not base64 or too long).
     pub aa_signature: Option<Result<Zeroizing<Vec<u8>>, ()>>,
+    /// FINISH's `sendResult`: the phone wants a RESULT message.
     pub send_result: bool,
 }
 
@@ -120,6 +123,7 @@ impl std::fmt::Debug for Collected {
 pub enum Outgoing {
     /// Wiped on drop (CA_HANDBACK carries session keys).
     Text(Zeroizing<String>),
+    /// A binary frame (an APDU frame of the relay), wiped on drop.
     Binary(Zeroizing<Vec<u8>>),
 }
 
@@ -276,6 +280,7 @@ impl ServerSession {
         }
     }
 
+    /// The 8-byte Active Authentication challenge this session sends in ACCEPT.
     pub fn challenge(&self) -> &[u8; 8] {
         &self.challenge
     }

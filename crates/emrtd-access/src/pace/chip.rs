@@ -24,7 +24,9 @@ use zeroize::Zeroizing;
 /// One protocol the chip offers (one PACEInfo).
 #[derive(Clone, Debug)]
 pub struct ChipProtocol {
+    /// The id-PACE-* protocol (mapping, key agreement, cipher).
     pub protocol: PaceProtocol,
+    /// The group the protocol runs on.
     pub domain: Domain,
     /// The parameterId of the PACEInfo.
     pub parameter_id: Option<u32>,
@@ -33,6 +35,7 @@ pub struct ChipProtocol {
 /// What the chip knows.
 #[derive(Clone)]
 pub struct PaceChipConfig {
+    /// The protocols offered, as in EF.CardAccess; MSE:Set AT must name one of them.
     pub protocols: Vec<ChipProtocol>,
     /// The passwords the chip accepts (at most one per reference).
     pub passwords: Vec<Password>,
@@ -63,6 +66,8 @@ impl PaceChipConfig {
             .collect()
     }
 
+    /// A configuration with these protocols and passwords, no PACE-CAM key, no CARs and 3
+    /// PIN retries.
     pub fn new(protocols: Vec<ChipProtocol>, passwords: Vec<Password>) -> Self {
         PaceChipConfig {
             protocols,
@@ -76,11 +81,17 @@ impl PaceChipConfig {
 
 /// The result of a successful PACE run on the chip side.
 pub struct PaceChipOutcome {
+    /// The chip's secure messaging session with KSenc/KSmac, SSC = 0.
     pub session: SmSession,
+    /// The protocol that ran.
     pub protocol: PaceProtocol,
+    /// The parameterId of the protocol run, when it has one.
     pub parameter_id: Option<u32>,
+    /// The password the terminal authenticated with.
     pub password: PasswordRef,
+    /// PK_DH,IC, the chip's ephemeral key agreement public key (as encoded in GA step 3).
     pub chip_ephemeral_public_key: Vec<u8>,
+    /// PK_DH,IFD, the terminal's ephemeral key agreement public key.
     pub terminal_ephemeral_public_key: Vec<u8>,
     /// The CHAT the terminal sent, if any.
     pub chat: Option<Vec<u8>>,
@@ -128,6 +139,7 @@ fn sw(s: StatusWord) -> ResponseApdu {
 }
 
 impl PaceChip {
+    /// A chip in the idle state with `config`'s protocols, passwords and PIN retry counter.
     pub fn new(config: PaceChipConfig) -> Self {
         let pin_retries = config.pin_retries;
         PaceChip {

@@ -95,13 +95,18 @@ impl core::fmt::Debug for Password {
 /// Password key references of MSE:Set AT DO 0x83.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PasswordRef {
+    /// `01`: MRZ information.
     Mrz = 1,
+    /// `02`: Card Access Number.
     Can = 2,
+    /// `03`: PIN.
     Pin = 3,
+    /// `04`: PUK.
     Puk = 4,
 }
 
 impl PasswordRef {
+    /// The reference named by the value of DO 83 (1-4), `None` for any other byte.
     pub fn from_byte(b: u8) -> Option<Self> {
         match b {
             1 => Some(PasswordRef::Mrz),
@@ -114,6 +119,7 @@ impl PasswordRef {
 }
 
 impl Password {
+    /// The key reference of this password (DO 83 of MSE:Set AT).
     pub fn reference(&self) -> PasswordRef {
         match self {
             Password::Mrz(_) => PasswordRef::Mrz,
@@ -184,34 +190,70 @@ impl PasswordStatus {
 /// PACE errors. A failure is final: this crate never falls back to BAC.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum PaceError {
+    /// EF.CardAccess has no PACEInfo with a protocol (and parameters) that this terminal
+    /// supports and the [`Preferences`] allow.
     #[error("the chip offers no PACE protocol this terminal supports")]
     NoSupportedProtocol,
+    /// The domain parameters cannot be used: no PACEDomainParameterInfo for a proprietary
+    /// parameterId, an unknown standardized id, or explicit parameters that are malformed or
+    /// do not fit the protocol.
     #[error("domain parameters: {0}")]
     Domain(String),
+    /// The chip answered a step with an error status word that says nothing about the
+    /// password.
     #[error("{step}: chip answered {sw}")]
-    ChipRefused { step: &'static str, sw: StatusWord },
+    ChipRefused {
+        /// The step (`"MSE:Set AT"`, `"GA step 1"`, ...).
+        step: &'static str,
+        /// The chip's status word.
+        sw: StatusWord,
+    },
+    /// The chip's status word reports the password's state: wrong (retries left), suspended,
+    /// blocked or deactivated (TR-03110-3 B.11.1).
     #[error("{step}: password rejected ({status:?}): {}", status.advice())]
-    PasswordRejected { step: &'static str, status: PasswordStatus },
+    PasswordRejected {
+        /// The step at which the chip said so.
+        step: &'static str,
+        /// The password state; [`PasswordStatus::advice`] says what to do next.
+        status: PasswordStatus,
+    },
+    /// A chip response lacks a data object the step needs or has the wrong length (also: an
+    /// input of the wrong length to [`im_prf`], or a PIN that is not 4-12 digits).
     #[error("{0}: malformed chip response")]
     BadResponse(&'static str),
+    /// GA step 4: the chip's token T_IC is not the MAC of the terminal's ephemeral public key
+    /// under KSmac (wrong password on the chip's side, or an attacker).
     #[error("the chip's authentication token T_IC is wrong")]
     BadChipToken,
+    /// The terminal's token T_IFD is wrong (card-side condition; [`PaceChip`] answers it with
+    /// status word 63xx, so the terminal sees [`PaceError::PasswordRejected`]).
     #[error("the terminal's authentication token T_IFD is wrong")]
     BadTerminalToken,
+    /// The chip's ephemeral (mapping or key agreement) public key equals the terminal's, which
+    /// Doc 9303-11 §4.4.3.4 forbids (a reflection attack).
     #[error("the chip's ephemeral public key equals the terminal's")]
     SameEphemeralKey,
+    /// PACE-CAM: the encrypted chip authentication data A_IC (DO 8A) is missing or does not
+    /// decrypt and unpad, or the chip's mapping public key needed to check it is missing.
     #[error("encrypted chip authentication data (PACE-CAM) missing or malformed")]
     BadCamData,
+    /// A terminal step was called out of order (or `verify_cam` without PACE-CAM).
     #[error("step called out of order: {0}")]
     OutOfOrder(&'static str),
+    /// A chip response's BER-TLV (dynamic authentication data `7C`) does not parse.
     #[error("TLV: {0}")]
     Tlv(#[from] TlvError),
+    /// A command or response APDU could not be encoded or parsed.
     #[error("APDU: {0}")]
     Apdu(#[from] ApduError),
+    /// Group arithmetic failed: a public key is not a valid element, or a result is the
+    /// neutral element.
     #[error("arithmetic: {0}")]
     Asym(#[from] AsymError),
+    /// A cipher or MAC primitive failed (key or block length).
     #[error("cryptography: {0}")]
     Crypto(#[from] CryptoError),
+    /// The secure messaging session could not be set up from KSenc/KSmac.
     #[error("secure messaging: {0}")]
     Sm(#[from] SmError),
 }

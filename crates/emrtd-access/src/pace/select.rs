@@ -15,11 +15,13 @@ use emrtd_secinfo::{KeyAgreement, PaceDomainParameterInfo, PaceInfo, PaceMapping
 pub struct PaceSelection {
     /// The id-PACE-* OID (DER content bytes), as sent in MSE:Set AT.
     pub oid: Vec<u8>,
+    /// The decoded protocol (mapping, key agreement, cipher).
     pub protocol: PaceProtocol,
     /// The parameterId of the PACEInfo (standardized id 0-31 or a proprietary id).
     pub parameter_id: Option<u32>,
     /// Whether the parameters are standardized (then MSE:Set AT names them in DO 0x84).
     pub standardized: bool,
+    /// The group: standardized parameters or those of the PACEDomainParameterInfo.
     pub domain: Domain,
 }
 
@@ -52,8 +54,11 @@ impl PaceSelection {
 /// missing from a list is not acceptable at all.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Preferences {
+    /// Acceptable mappings, preferred first (default CAM, GM, IM).
     pub mappings: Vec<PaceMapping>,
+    /// Acceptable key agreements, preferred first (default ECDH, DH).
     pub key_agreements: Vec<KeyAgreement>,
+    /// Acceptable session ciphers, preferred first (default AES-256, AES-192, AES-128, 3DES).
     pub ciphers: Vec<CipherSuite>,
     /// Only this protocol OID, if set.
     pub force_oid: Option<Vec<u8>>,

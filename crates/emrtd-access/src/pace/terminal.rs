@@ -83,8 +83,11 @@ pub struct PaceOutcome {
     pub session: SmSession,
     /// The protocol OID used (DER content bytes).
     pub oid: Vec<u8>,
+    /// The protocol that ran (mapping, key agreement, cipher).
     pub protocol: PaceProtocol,
+    /// The parameterId used, when the parameters have one.
     pub parameter_id: Option<u32>,
+    /// The password used.
     pub password: PasswordRef,
     /// PK_DH,IC as sent by the chip (Terminal Authentication uses Comp() of it as ID_IC).
     pub chip_ephemeral_public_key: Vec<u8>,
@@ -264,6 +267,7 @@ impl PaceTerminal {
         self
     }
 
+    /// The protocol and domain parameters this run uses.
     pub fn selection(&self) -> &PaceSelection {
         &self.selection
     }
