@@ -5,6 +5,37 @@
 //!
 //! [`v2`] is the phone of DocVal WebSocket API v2 (`/ws2/validate`): it reads the chip itself
 //! and hands its secure-messaging session to the server for chip authentication.
+//!
+//! On the chip side everything is ISO 7816-4 APDUs: in v1 the phone only relays the server's
+//! commands; in v2 it runs access control itself (PACE or BAC, Doc 9303-11 §4.3-§4.4), reads
+//! the LDS files (Doc 9303-10) under secure messaging (Doc 9303-11 §9.8), relays the server's
+//! chip authentication (Doc 9303-11 §6.2) and signs the server's active authentication
+//! challenge (§6.1).
+//!
+//! A v2 session of the REF-1 test document against the scripted server of [`v2::scripted`]:
+//!
+//! ```
+//! use emrtd_phone::v2::scripted::serve_one;
+//! use emrtd_phone::{Access, PhoneV2Options, Platform, run_phone_v2};
+//! use emrtd_sim::VirtualChip;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/documents/ref-1");
+//! let mut chip = VirtualChip::load(&dir)?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let url = format!("ws://{}/ws2/validate", listener.local_addr()?);
+//! let server = tokio::spawn(async move { serve_one(&listener).await });
+//! let opts = PhoneV2Options::new(&url, "ci-client", Access::Can("123456".into()), Platform::Android);
+//! let outcome = run_phone_v2(&mut chip, &opts).await?;
+//! assert_eq!(outcome.code(), Some(1000)); // CLOSE 1000: the session ended normally
+//! assert!(outcome.handed_over && outcome.result.is_some());
+//! // The server got the files, the chip authentication relay and the AA signature.
+//! let run = server.await?;
+//! assert!(run.collected.is_some_and(|c| c.files.contains_key("sod")));
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -21,16 +52,24 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
+/// Why a phone session could not be run to its end.
 #[derive(Debug, Error)]
 pub enum PhoneError {
+    /// The server URL is not a valid WebSocket URL, or the `Authorization` value is not a valid
+    /// header.
     #[error("bad server URL: {0}")]
     Url(String),
+    /// The TCP connection or the WebSocket handshake failed.
     #[error("cannot connect: {0}")]
     Connect(String),
+    /// Sending or receiving a frame failed (the connection broke before the session ended).
     #[error("WebSocket: {0}")]
     WebSocket(String),
+    /// The whole session took longer than the configured session timeout.
     #[error("the session did not end within {0:?}")]
     Timeout(Duration),
+    /// The CAN or MRZ given could not be turned into an access key (v2, where the phone opens the
+    /// chip itself).
     #[error("access key: {0}")]
     Access(String),
 }
@@ -38,10 +77,15 @@ pub enum PhoneError {
 /// The access key the phone sends.
 #[derive(Clone, Debug)]
 pub enum Access {
+    /// The Card Access Number printed on the document (PACE only).
     Can(String),
+    /// The MRZ fields the BAC/PACE key is derived from (Doc 9303-11 §4.3, §4.4).
     Mrz {
+        /// Document number as in the MRZ, without its check digit.
         document_number: String,
+        /// Date of birth, `YYMMDD`.
         date_of_birth: String,
+        /// Date of expiry, `YYMMDD`.
         date_of_expiry: String,
     },
 }
@@ -51,14 +95,24 @@ pub enum Access {
 pub struct PhoneOptions {
     /// `ws://host:port/ws1/validate` (the `return_result` query is added when asked).
     pub url: String,
+    /// `client_id` of the StartMessage: the integration configured in the server.
     pub client_id: String,
+    /// `validation_id` of the StartMessage, which the server returns as `client_validation_id` with
+    /// the result.
     pub validation_id: String,
+    /// The access key sent in the StartMessage (`access_key`).
     pub access: Access,
+    /// Ask for the result on the socket (`?return_result=true`).
     pub return_result: bool,
     /// `android` (no maxima) or `ios` (extended length with maxima).
     pub platform: String,
+    /// `nfc_adapter_supports_extended_length` of the StartMessage.
     pub extended_length: bool,
+    /// `max_command_bytes` of the StartMessage: the largest command APDU the phone's NFC stack
+    /// passes.
     pub max_command_bytes: Option<u32>,
+    /// `max_response_bytes` of the StartMessage: the largest response APDU the phone's NFC stack
+    /// passes.
     pub max_response_bytes: Option<u32>,
     /// An `Authorization` header for the handshake.
     pub authorization: Option<String>,
@@ -69,6 +123,8 @@ pub struct PhoneOptions {
 }
 
 impl PhoneOptions {
+    /// Options for `url`, `client_id` and `access`: Android, extended length, a result asked for, a fixed
+    /// validation id, no delay and a 120 s session timeout.
     pub fn new(url: &str, client_id: &str, access: Access) -> Self {
         PhoneOptions {
             url: url.to_string(),
@@ -130,9 +186,13 @@ pub struct PhoneOutcome {
     pub text_close: Option<(u16, Option<String>)>,
     /// From the close frame.
     pub close_code: Option<u16>,
+    /// The close frame's reason (`None` for an empty reason).
     pub close_reason: Option<String>,
+    /// Command APDUs the server relayed to the chip.
     pub apdus: u64,
+    /// Bytes of those commands.
     pub bytes_to_chip: u64,
+    /// Bytes of the chip's responses.
     pub bytes_from_chip: u64,
     /// For each command: the time from the phone's previous frame (the StartMessage or the
     /// previous response) to the command's arrival — the server's turnaround, in microseconds.

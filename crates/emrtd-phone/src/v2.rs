@@ -70,9 +70,13 @@ impl Platform {
 
 /// A close the phone makes itself: code and reason phrase (v2 notes §5.2).
 pub type ClientCloseReason = (u16, &'static str);
+/// The server broke the protocol (an unexpected message or frame, no CA_HANDBACK in time).
 pub const PROTOCOL_ERROR: ClientCloseReason = (1008, "PROTOCOL_ERROR");
+/// Access control with the CAN/MRZ failed on the phone (a wrong key).
 pub const ACCESS_CONTROL_FAILED: ClientCloseReason = (4403, "ACCESS_CONTROL_FAILED");
+/// The chip stopped answering (taken off the phone, link lost).
 pub const NFC_CHIP_COMMUNICATION_FAILED: ClientCloseReason = (1001, "NFC_CHIP_COMMUNICATION_FAILED");
+/// Any other local reading failure (a file the chip refuses, no secure messaging to hand over).
 pub const EMRTD_PASSPORT_READER_ERROR: ClientCloseReason = (1011, "EMRTD_PASSPORT_READER_ERROR");
 
 /// The files iOS uploads (v2 notes §3.1).
@@ -108,10 +112,13 @@ pub struct Hostile {
 pub struct PhoneV2Options {
     /// `ws://host:port/ws2/validate`.
     pub url: String,
+    /// `clientId` of START: the integration configured in the server.
     pub client_id: String,
+    /// `validationId` of START, which the server returns as `client_validation_id` with the result.
     pub validation_id: String,
     /// CAN or MRZ: used locally only, never sent.
     pub access: Access,
+    /// The SDK whose behaviour is imitated.
     pub platform: Platform,
     /// FINISH `sendResult`: ask for RESULT.
     pub send_result: bool,
@@ -142,6 +149,7 @@ pub struct PhoneV2Options {
     /// iOS before 2.13: after a local error (wrong CAN/MRZ, chip gone) the phone neither
     /// closes nor sends anything; only the server's timeout ends the session.
     pub legacy_ios_no_close_on_error: bool,
+    /// Ways to misbehave (all off by default).
     pub hostile: Hostile,
 }
 
@@ -215,6 +223,7 @@ pub struct PhoneV2Outcome {
     pub close_message: Option<(u16, Option<String>)>,
     /// The close frame's code and reason (`None` for an empty reason).
     pub close_code: Option<u16>,
+    /// The close frame's reason (`None` for an empty reason).
     pub close_reason: Option<String>,
     /// The phone ended the session itself with this code and reason (local NFC or access
     /// control errors, protocol violations by the server).
@@ -223,8 +232,11 @@ pub struct PhoneV2Outcome {
     pub local_error: Option<String>,
     /// Text and binary frames each way (pings and close frames not counted).
     pub frames_sent: u64,
+    /// Frames received (text and binary).
     pub frames_received: u64,
+    /// Bytes sent in text and binary frames.
     pub bytes_sent: u64,
+    /// Bytes received in text and binary frames.
     pub bytes_received: u64,
     /// Round trips over the phone-server link: each phone → server message the phone waits an
     /// answer for (START → ACCEPT, CA_HANDOVER → first command, each relayed APDU response →
@@ -241,6 +253,7 @@ pub struct PhoneV2Outcome {
     pub monitoring_sent: u64,
     /// Local notes (files that could not be read, …).
     pub notes: Vec<String>,
+    /// Wall-clock time of the whole session.
     pub elapsed: Duration,
 }
 

@@ -12,10 +12,14 @@ pub const MAX_COLLECTED: usize = 70_000;
 /// Errors below the protocol level.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ChannelError {
+    /// The transport to the chip failed (link lost, timeout, adapter error).
     #[error("transport: {0}")]
     Transport(#[from] TransportError),
+    /// Secure messaging failed: a response's MAC or padding did not verify, or a command could not
+    /// be protected (Doc 9303-11 §9.8).
     #[error("secure messaging: {0}")]
     Sm(#[from] SmError),
+    /// A command could not be encoded or a response was not a valid APDU (ISO 7816-4 §5).
     #[error("APDU: {0}")]
     Apdu(#[from] ApduError),
     /// The chip did not answer under the keys of Chip Authentication: it does not hold the
@@ -35,6 +39,7 @@ pub struct Channel<'t, T> {
 }
 
 impl<'t, T: Transport> Channel<'t, T> {
+    /// A channel over `transport`, without secure messaging and with no round trip counted yet.
     pub fn new(transport: &'t mut T) -> Self {
         Channel {
             transport,
@@ -62,18 +67,22 @@ impl<'t, T: Transport> Channel<'t, T> {
         self.sm = Some(sm);
     }
 
+    /// The current secure messaging session, if any.
     pub fn sm(&self) -> Option<&SmSession> {
         self.sm.as_ref()
     }
 
+    /// Whether commands are currently protected by secure messaging.
     pub fn has_sm(&self) -> bool {
         self.sm.is_some()
     }
 
+    /// Commands sent to the chip so far (GET RESPONSE included).
     pub fn round_trips(&self) -> u64 {
         self.round_trips
     }
 
+    /// The transport itself, for out-of-band requests (status updates, relayed commands).
     pub fn transport_mut(&mut self) -> &mut T {
         self.transport
     }

@@ -31,28 +31,49 @@ use zeroize::Zeroizing;
 
 /// The eMRTD application identifier (Doc 9303-10 §3.10.1).
 pub const EMRTD_AID: [u8; 7] = [0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01];
-/// Short file identifiers.
+/// Short file identifier of EF.CardAccess (Doc 9303-10), in the master file: the PACE
+/// and chip authentication security infos.
 pub const SFI_CARD_ACCESS: u8 = 0x1C;
+/// Short file identifier of EF.CardSecurity (Doc 9303-10, BSI TR-03110-3), in the master file:
+/// the signed security infos, read for PACE-CAM.
 pub const SFI_CARD_SECURITY: u8 = 0x1D;
+/// Short file identifier of EF.ATR/INFO (Doc 9303-10, ISO 7816-4), in the master file: the
+/// chip's extended-length and buffer-size information.
 pub const SFI_ATR_INFO: u8 = 0x01;
+/// Short file identifier of EF.SOD (Doc 9303-10 §4.6.2), in the eMRTD application (the same
+/// number as EF.CardSecurity, in another DF).
 pub const SFI_SOD: u8 = 0x1D;
 
 /// A step of the pipeline, with the status name the DocVal API sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Step {
+    /// Read EF.ATR/INFO for the chip's extended-length capability.
     ReadAtrInfo,
+    /// BAC (Doc 9303-11 §4.3) or PACE (§4.4).
     AccessControl,
+    /// Read EF.SOD, which lists the data groups to read.
     ReadSod,
+    /// Read DG14, the chip authentication public key (Doc 9303-10 §4.7.14).
     ReadDg14,
+    /// Chip authentication (Doc 9303-11 §6.2), or the check of PACE-CAM against EF.CardSecurity.
     ChipAuthentication,
+    /// Read DG15, the active authentication public key (Doc 9303-10 §4.7.15).
     ReadDg15,
+    /// Active authentication (Doc 9303-11 §6.1): the chip signs a fresh challenge.
     ActiveAuthentication,
+    /// Read DG1, the MRZ.
     ReadDg1,
+    /// Read DG2, the encoded face.
     ReadDg2,
+    /// Read DG7, the displayed signature.
     ReadDg7,
+    /// Read DG11, additional personal details.
     ReadDg11,
+    /// Read DG12, additional document details.
     ReadDg12,
+    /// Passive authentication (Doc 9303-11 §5.1) of EF.SOD and the data groups read.
     PassiveAuthentication,
+    /// The reading is complete.
     Done,
 }
 
@@ -153,7 +174,9 @@ impl Default for ReaderConfig {
 /// How access control was done.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AccessProtocol {
+    /// Basic Access Control (Doc 9303-11 §4.3).
     Bac,
+    /// PACE (Doc 9303-11 §4.4, BSI TR-03110-2).
     Pace {
         /// A description of the protocol and parameters (`id-PACE-…, parameter id 13 (…)`).
         protocol: String,
@@ -165,17 +188,25 @@ pub enum AccessProtocol {
 /// What happened in a step.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StepOutcome {
+    /// The step ran and succeeded.
     Done,
+    /// The step did not run; the reason (the file is not listed, the chip does not offer the
+    /// protocol).
     Skipped(String),
+    /// The step ran and failed; the reason.
     Failed(String),
 }
 
 /// One step's record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StepRecord {
+    /// Which step.
     pub step: Step,
+    /// How it ended.
     pub outcome: StepOutcome,
+    /// Commands sent to the chip during the step.
     pub round_trips: u64,
+    /// Wall-clock time the step took (zero for skipped steps).
     pub elapsed: Duration,
 }
 
@@ -185,7 +216,12 @@ pub enum ReadFailure {
     /// Access control did not succeed (wrong key, chip refused).
     AccessControl(String),
     /// A mandatory file could not be read.
-    FileRead { file: String, error: String },
+    FileRead {
+        /// The file (`EF.SOD`, `DG1`, …).
+        file: String,
+        /// Why it could not be read.
+        error: String,
+    },
     /// The transport failed.
     Transport(TransportError),
     /// Anything else in the reading process.
@@ -206,20 +242,31 @@ impl std::fmt::Display for ReadFailure {
 /// Everything a reading produced. Raw files are kept exactly as read (and wiped on drop).
 #[derive(Debug)]
 pub struct Reading {
+    /// How access control was done; `None` when it failed.
     pub access: Option<AccessProtocol>,
+    /// EF.CardAccess (Doc 9303-10) as read, when the chip has it.
     pub card_access: Option<Zeroizing<Vec<u8>>>,
+    /// EF.CardSecurity as read, when PACE-CAM or chip authentication needed it.
     pub card_security: Option<Zeroizing<Vec<u8>>>,
+    /// EF.ATR/INFO as read, when asked for.
     pub atr_info: Option<Zeroizing<Vec<u8>>>,
+    /// EF.SOD as read.
     pub sod: Option<Zeroizing<Vec<u8>>>,
     /// Data groups by number.
     pub data_groups: BTreeMap<u8, Zeroizing<Vec<u8>>>,
+    /// Chip authentication: SUCCESS only once confirmed by the chip's answer under the new keys.
     pub chip_authentication: AuthResult,
+    /// Active authentication.
     pub active_authentication: AuthResult,
+    /// The outcome of passive authentication; `None` when it did not run (no EF.SOD).
     pub passive_authentication: Option<PaOutcome>,
+    /// Every step in the order it ran or was skipped.
     pub steps: Vec<StepRecord>,
     /// Human-readable problems that did not stop the reading.
     pub errors: Vec<String>,
+    /// Why the reading stopped early; `None` when it reached the end.
     pub failure: Option<ReadFailure>,
+    /// Commands sent to the chip during the whole reading.
     pub round_trips: u64,
 }
 

@@ -22,20 +22,40 @@ pub use crate::channel::MAX_COLLECTED;
 /// Errors while reading a file.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum FileError {
+    /// The chip answered 6A82: the file does not exist.
     #[error("file not found")]
     NotFound,
+    /// The chip answered 6982 or 6985: the file needs access rights not granted (e.g. DG3/DG4
+    /// without terminal authentication).
     #[error("access to the file was refused: {0}")]
     AccessDenied(StatusWord),
+    /// The chip refused READ BINARY with another status word.
     #[error("the chip refused READ BINARY: {0}")]
     Refused(StatusWord),
+    /// The file is longer than [`ReadLimits::max_file_size`].
     #[error("the file claims {claimed} bytes, more than the limit of {limit}")]
-    TooLarge { claimed: usize, limit: usize },
+    TooLarge {
+        /// Length the file claims (its TLV header) or has reached, in bytes.
+        claimed: usize,
+        /// The largest file accepted ([`ReadLimits::max_file_size`]).
+        limit: usize,
+    },
+    /// The chip reported the end of the file before the length its TLV header announced.
     #[error("the file ended after {got} of {expected} bytes")]
-    Truncated { got: usize, expected: usize },
+    Truncated {
+        /// Bytes received.
+        got: usize,
+        /// Length announced by the file's TLV header.
+        expected: usize,
+    },
+    /// A READ BINARY returned no data before the end of the file; the offset reached.
     #[error("the chip returned no data at offset {0}")]
     NoProgress(usize),
+    /// The file's first bytes are not a valid BER-TLV tag and length, or an odd-INS response lacks
+    /// its tag 53 data object.
     #[error("the file does not start with a valid TLV header")]
     BadHeader,
+    /// The channel below failed (transport, secure messaging, APDU encoding).
     #[error(transparent)]
     Channel(#[from] ChannelError),
 }

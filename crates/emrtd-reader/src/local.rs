@@ -121,15 +121,17 @@ impl<'t, T: Transport> LocalSession<'t, T> {
         self.chip_extended
     }
 
-    /// EF.CardAccess, EF.CardSecurity (PACE-CAM) and EF.ATR/INFO as read during opening.
+    /// EF.CardAccess as read during opening, when the chip has it.
     pub fn card_access(&self) -> Option<&[u8]> {
         self.card_access.as_deref().map(Vec::as_slice)
     }
 
+    /// EF.CardSecurity as read during opening (PACE-CAM), when the chip has it.
     pub fn card_security(&self) -> Option<&[u8]> {
         self.card_security.as_deref().map(Vec::as_slice)
     }
 
+    /// EF.ATR/INFO as read during opening, when asked for.
     pub fn atr_info(&self) -> Option<&[u8]> {
         self.atr_info.as_deref().map(Vec::as_slice)
     }
@@ -150,6 +152,7 @@ impl<'t, T: Transport> LocalSession<'t, T> {
         self.channel.set_sm(sm);
     }
 
+    /// The channel to the chip, to send commands of one's own under the session's secure messaging.
     pub fn channel_mut(&mut self) -> &mut Channel<'t, T> {
         &mut self.channel
     }

@@ -34,6 +34,7 @@ pub enum RemoteChipAuthentication {
 
 /// The files and protocol outcomes to verify.
 pub struct UploadedDocument {
+    /// EF.SOD as uploaded; without it passive authentication fails.
     pub sod: Option<Zeroizing<Vec<u8>>>,
     /// Data groups as uploaded, by number.
     pub data_groups: BTreeMap<u8, Zeroizing<Vec<u8>>>,
@@ -42,6 +43,7 @@ pub struct UploadedDocument {
     pub verifier_dg1: Option<Zeroizing<Vec<u8>>>,
     /// EF.CardSecurity, if uploaded.
     pub card_security: Option<Zeroizing<Vec<u8>>>,
+    /// How chip authentication went, as the phone reports.
     pub chip_authentication: RemoteChipAuthentication,
     /// The verifier's active authentication challenge.
     pub aa_challenge: [u8; 8],

@@ -8,6 +8,33 @@
 //!   (`files_binary` is the one exception: present only when enabled);
 //! * dates are `yyMMdd` in `mrz_info`, `yyyyMMdd` in DG11/DG12 details;
 //! * images and hashes are standard base64 with padding and no line breaks.
+//!
+//! The content comes from the LDS (Doc 9303-10): `mrz_info` from DG1 (§4.7.1), the face from
+//! DG2, `signature_photos` from DG7, the details of DG11 and DG12 (§4.7.11, §4.7.12) and
+//! `sod_info` from EF.SOD (§4.6.2); the verdicts are passive authentication (Doc 9303-11 §5.1),
+//! active authentication (§6.1) and chip authentication (§6.2, BSI TR-03110-1). [`v2`] gives the
+//! camelCase form DocVal v2 sends to the phone.
+//!
+//! ```
+//! use emrtd_result::{AuthResult, EmrtdPassport, ResultFrame, v2};
+//!
+//! let passport = EmrtdPassport {
+//!     active_authentication_result: AuthResult::Success,
+//!     errors: vec!["DG11 is listed in EF.SOD but the chip does not have it".into()],
+//!     ..EmrtdPassport::default()
+//! };
+//! let frame = ResultFrame { emrtd_passport: passport };
+//! let json = serde_json::to_value(&frame)?;
+//! // Every key is present; content that was not read is `null`.
+//! assert!(json["emrtd_passport"]["mrz_info"].is_null());
+//! assert_eq!(json["emrtd_passport"]["active_authentication_result"], "SUCCESS");
+//! assert_eq!(serde_json::from_value::<ResultFrame>(json)?, frame);
+//! // The v2 form: camelCase keys, `null` members left out.
+//! let phone = v2::to_v2_passport(&frame.emrtd_passport);
+//! assert_eq!(phone["chipAuthenticationResult"], "UNAVAILABLE");
+//! assert!(phone.get("mrzInfo").is_none());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -26,7 +53,11 @@ pub fn b64(bytes: &[u8]) -> String {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AuthResult {
+    /// The chip proved it holds the private key of DG14/DG15 (`SUCCESS`); for chip
+    /// authentication only once it answered under the new session keys.
     Success,
+    /// The protocol failed (`FAILED`): the chip's proof did not verify, it stopped answering under
+    /// the new keys, or its announced DG14/DG15 key was missing or unusable; a possible clone.
     Failed,
     /// The chip does not offer the protocol.
     Unavailable,
@@ -46,11 +77,19 @@ pub struct SodInfo {
 pub struct MrzInfo {
     /// `TD1`, `TD2` or `TD3`.
     pub document_type: String,
+    /// Document code of the MRZ, fillers removed: `P` or `PP` for passports, `I`, `ID`, `A`, `C`
+    /// for official travel documents such as identity cards (Doc 9303-4, -5, -6).
     pub document_code: String,
+    /// Issuing state or organisation: ICAO three-letter code (`D`, `UTO`), fillers removed
+    /// (Doc 9303-3 §5).
     pub issuing_state: String,
+    /// Primary identifier (surname) as in the MRZ, fillers replaced by spaces.
     pub primary_identifier: String,
+    /// Secondary identifiers (given names), one entry per name.
     pub secondary_identifier: Vec<String>,
+    /// Nationality: ICAO three-letter code, fillers removed (Doc 9303-3 §5).
     pub nationality: String,
+    /// Document number as in the MRZ (9 characters for TD3, with `<` fillers).
     pub document_number: String,
     /// `yyMMdd`.
     pub date_of_birth: String,
@@ -67,65 +106,101 @@ pub struct MrzInfo {
 /// `additional_personal_details`, from DG11. Every field is nullable.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdditionalPersonalDetails {
+    /// Full name from DG11 tag 5F0E, shown as `GIVEN NAMES SURNAME` (`PARKER<<PETER` → `PETER
+    /// PARKER`).
     pub full_name_of_holder: Option<String>,
+    /// Other names (tag 5F0F), each shown like `full_name_of_holder`.
     pub other_names: Option<Vec<String>>,
+    /// Personal number (tag 5F10).
     pub personal_number: Option<String>,
     /// `yyyyMMdd`.
     pub full_date_of_birth: Option<String>,
+    /// Place of birth (tag 5F11), fillers replaced by spaces.
     pub place_of_birth: Option<String>,
+    /// Permanent address (tag 5F42), one entry per `<`-separated line.
     pub permanent_address: Option<Vec<String>>,
+    /// Telephone (tag 5F12).
     pub telephone: Option<String>,
+    /// Profession (tag 5F13).
     pub profession: Option<String>,
+    /// Title (tag 5F14).
     pub title: Option<String>,
+    /// Personal summary (tag 5F15).
     pub personal_summary: Option<String>,
     /// base64.
     pub proof_of_citizenship_image: Option<String>,
+    /// Other valid travel document numbers (tag 5F17), one entry per number.
     pub other_valid_travel_document_numbers: Option<Vec<String>>,
+    /// Custody information (tag 5F18).
     pub custody_information: Option<String>,
 }
 
 /// `additional_document_details`, from DG12. Every field is nullable.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdditionalDocumentDetails {
+    /// Issuing authority (DG12 tag 5F19).
     pub issuing_authority: Option<String>,
     /// `yyyyMMdd`.
     pub date_of_issue: Option<String>,
+    /// Names of other persons (tag 5F1A).
     pub names_of_other_persons: Option<String>,
+    /// Endorsements and observations (tag 5F1B).
     pub endorsements_and_observations: Option<String>,
+    /// Tax or exit requirements (tag 5F1C).
     pub tax_or_exit_requirements: Option<String>,
     /// base64.
     pub image_of_front: Option<String>,
     /// base64.
     pub image_of_rear: Option<String>,
+    /// Date and time of personalization (tag 5F55), `yyyyMMddHHmmss`.
     pub date_and_time_of_personalization: Option<String>,
+    /// Serial number of the personalization system (tag 5F56).
     pub personalization_system_serial_number: Option<String>,
 }
 
 /// `passive_authentication_details`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PassiveAuthenticationDetails {
+    /// Whether the SOD's CMS signature verifies with the Document Signer key (Doc 9303-11 §5.1).
     pub sod_signature_valid: bool,
+    /// Whether the Document Signer certificate chains to a trusted CSCA and is valid (Doc 9303-12).
     pub document_certificate_valid: bool,
+    /// Data groups whose hash was compared with the SOD's.
     pub data_groups_checked: Vec<u8>,
+    /// Data groups whose hash matched the SOD's.
     pub data_groups_with_valid_hash: Vec<u8>,
+    /// Why passive authentication could not be carried out (unparsable EF.SOD, bad DS certificate);
+    /// `null` otherwise.
     pub error: Option<String>,
+    /// Whether data groups were checked and every checked hash matched.
     pub all_hashes_valid: bool,
 }
 
 /// The `emrtd_passport` object.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmrtdPassport {
+    /// `sod_info`: the hash algorithm and data-group hashes of EF.SOD; `null` when EF.SOD was not
+    /// read.
     pub sod_info: Option<SodInfo>,
+    /// `mrz_info`: the MRZ of DG1; `null` when DG1 was not read or could not be parsed.
     pub mrz_info: Option<MrzInfo>,
     /// base64 JPEG.
     pub face_photo: Option<String>,
     /// base64 images (DG7), or null.
     pub signature_photos: Option<Vec<String>>,
+    /// `additional_personal_details` from DG11; `null` when DG11 was not read (the chip has none)
+    /// or could not be parsed.
     pub additional_personal_details: Option<AdditionalPersonalDetails>,
+    /// `additional_document_details` from DG12; `null` when DG12 was not read (the chip has none)
+    /// or could not be parsed.
     pub additional_document_details: Option<AdditionalDocumentDetails>,
+    /// Passive authentication verified: SOD signature, certificate chain and every data-group hash.
     pub passive_authentication: bool,
+    /// Details of passive authentication; `null` when it did not run (no EF.SOD).
     pub passive_authentication_details: Option<PassiveAuthenticationDetails>,
+    /// Chip authentication (Doc 9303-11 §6.2, BSI TR-03110-1) or PACE-CAM.
     pub chip_authentication_result: AuthResult,
+    /// Active authentication (Doc 9303-11 §6.1).
     pub active_authentication_result: AuthResult,
     /// Always present, `[]` when none.
     pub errors: Vec<String>,
@@ -156,13 +231,17 @@ impl Default for EmrtdPassport {
 /// The body POSTed to a result server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResultPost {
+    /// The result of the session.
     pub emrtd_passport: EmrtdPassport,
+    /// The id the phone gave in its start message, so the result server can match the result to its
+    /// session.
     pub client_validation_id: String,
 }
 
 /// The text frame sent to the phone when `return_result=true`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResultFrame {
+    /// The result of the session.
     pub emrtd_passport: EmrtdPassport,
 }
 

@@ -10,26 +10,35 @@ use serde::{Deserialize, Serialize};
 /// Largest simulator description accepted (hex doubles sizes).
 pub const MAX_JSON_LEN: usize = 16 * 1024 * 1024;
 
+/// One entry of `files`: an elementary file with its content.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimulatorFile {
+    /// `fileId`: the file id, 4 hex digits (`0101` for DG1).
     #[serde(rename = "fileId")]
     pub file_id: String,
+    /// `shortFileId`: the short file identifier, 2 hex digits, when the file has one.
     #[serde(rename = "shortFileId", default, skip_serializing_if = "Option::is_none")]
     pub short_file_id: Option<String>,
+    /// `content`: the file's bytes, hex.
     pub content: String,
 }
 
+/// One entry of `keys`: a chip private key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimulatorKey {
+    /// `id`: the key id (the chip authentication key id of EF.CardAccess/DG14).
     pub id: u32,
+    /// `content`: the private key as PKCS#8 DER, hex.
     pub content: String,
 }
 
 /// The `simulator` object.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Simulator {
+    /// The elementary files (MF and eMRTD application mixed; see [`Simulator::to_document`]).
     #[serde(default)]
     pub files: Vec<SimulatorFile>,
+    /// The chip private keys.
     #[serde(default)]
     pub keys: Vec<SimulatorKey>,
 }
@@ -43,6 +52,7 @@ fn df_of(fid: u16) -> Df {
 }
 
 impl Simulator {
+    /// Parses a simulator description; refuses one longer than [`MAX_JSON_LEN`].
     pub fn from_json(s: &str) -> Result<Self, SimError> {
         if s.len() > MAX_JSON_LEN {
             return Err(SimError::Json(format!("description longer than {MAX_JSON_LEN} bytes")));
@@ -50,6 +60,7 @@ impl Simulator {
         serde_json::from_str(s).map_err(|e| SimError::Json(e.to_string()))
     }
 
+    /// The description as pretty-printed JSON.
     pub fn to_json(&self) -> Result<String, SimError> {
         serde_json::to_string_pretty(self).map_err(|e| SimError::Json(e.to_string()))
     }

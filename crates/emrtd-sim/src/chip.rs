@@ -20,6 +20,7 @@ pub use crate::adversarial::Adversarial;
 
 /// The result of a [`CardProtocol`] handling a command.
 pub struct Handled {
+    /// The response APDU to send.
     pub response: ResponseApdu,
     /// Secure messaging to use from the next command on (after this response was sent,
     /// protected with the old session if there was one).
@@ -32,6 +33,7 @@ pub struct Handled {
 }
 
 impl Handled {
+    /// Just `response`: no new session, no access granted, protected as usual.
     pub fn response(response: ResponseApdu) -> Self {
         Handled {
             response,
@@ -41,6 +43,7 @@ impl Handled {
         }
     }
 
+    /// Just a status word (e.g. 6A80, 6982) as the response.
     pub fn status(sw: StatusWord) -> Self {
         Handled::response(ResponseApdu::status(sw))
     }
@@ -48,6 +51,8 @@ impl Handled {
 
 /// What a protocol plug-in sees of the chip.
 pub struct ProtocolContext<'a> {
+    /// The chip's random generator (challenges, nonces, ephemeral keys), seeded for reproducible
+    /// sessions.
     pub rng: &'a mut SeededRng,
     /// The command arrived under secure messaging.
     pub secured: bool,
@@ -55,6 +60,7 @@ pub struct ProtocolContext<'a> {
     pub access_granted: bool,
     /// The last GET CHALLENGE answer not consumed by BAC.
     pub last_challenge: Option<[u8; 8]>,
+    /// The chip's document (files, manifest, keys).
     pub document: &'a Document,
 }
 
@@ -195,6 +201,7 @@ impl VirtualChip {
         self
     }
 
+    /// Adds a protocol plug-in in place; plug-ins are asked in the order they were added.
     pub fn add_protocol(&mut self, p: Box<dyn CardProtocol>) {
         self.protocols.push(p);
     }
@@ -247,10 +254,12 @@ impl VirtualChip {
         Duration::from_millis(u64::from(self.doc.manifest.quirks.delay_ms))
     }
 
+    /// The ATR the chip presents (to vpcd and PC/SC readers); see [`make_atr`].
     pub fn atr(&self) -> &[u8] {
         &self.atr
     }
 
+    /// Replaces the ATR.
     pub fn set_atr(&mut self, atr: Vec<u8>) {
         self.atr = atr;
     }

@@ -1,4 +1,7 @@
-//! A virtual eMRTD chip for tests and CI.
+//! A virtual eMRTD chip for tests and CI: the card side of Doc 9303 (the LDS file structure
+//! of Doc 9303-10, BAC and PACE of Doc 9303-11 §4.3-§4.4, secure messaging §9.8, active and
+//! chip authentication §6.1-§6.2, BSI TR-03110 PACE-CAM and PIN management) over ISO 7816-4
+//! APDUs.
 //!
 //! * [`VirtualChip`]: the card side of the file system (MF, eMRTD application by AID,
 //!   EFs by FID and SFI), SELECT, READ BINARY (short/extended, SFI form, odd INS B1 with
@@ -21,17 +24,22 @@
 //! use emrtd_sim::{SeededRng, VirtualChip};
 //!
 //! let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/documents/bac-td3-3des");
-//! let mut chip = VirtualChip::load(&dir).unwrap();
-//! let m = chip.document().manifest.mrz.clone().unwrap();
-//! let mut bac = BacTerminal::new(&MrzKey::new(&m.document_number, &m.date_of_birth, &m.date_of_expiry).unwrap());
-//! let mut send = |c: &CommandApdu| ResponseApdu::parse(&chip.transmit(&c.to_bytes().unwrap())).unwrap();
-//! let challenge = send(&bac.get_challenge());
-//! let ea = bac.external_authenticate(&challenge, &mut SeededRng::new(b"doc")).unwrap();
-//! let mut sm = bac.finish(&send(&ea)).unwrap();
+//! let mut chip = VirtualChip::load(&dir)?;
+//! let m = chip.document().manifest.mrz.clone().ok_or("no MRZ")?;
+//! let mut bac = BacTerminal::new(&MrzKey::new(&m.document_number, &m.date_of_birth, &m.date_of_expiry)?);
+//! // Raw bytes in, raw bytes out: the chip never panics, whatever it is sent.
+//! let mut send = |c: &CommandApdu| -> Result<ResponseApdu, Box<dyn std::error::Error>> {
+//!     Ok(ResponseApdu::parse(&chip.transmit(&c.to_bytes()?))?)
+//! };
+//! let challenge = send(&bac.get_challenge())?;
+//! let ea = bac.external_authenticate(&challenge, &mut SeededRng::new(b"doc"))?;
+//! let mut sm = bac.finish(&send(&ea)?)?;
+//! // SELECT of the eMRTD application under secure messaging.
 //! let select = CommandApdu::new(0, 0xA4, 0x04, 0x0C).with_data(emrtd_sim::EMRTD_AID.to_vec());
-//! let protected = sm.protect(&select).unwrap();
-//! let resp = sm.unprotect(&send(&protected)).unwrap();
+//! let protected = sm.protect(&select)?;
+//! let resp = sm.unprotect(&send(&protected)?)?;
 //! assert!(resp.sw.is_success());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -53,10 +61,14 @@ use thiserror::Error;
 /// Errors building a chip.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum SimError {
+    /// `manifest.toml` or a file it names is invalid (bad TOML, bad file id, too many or too large
+    /// files, a bad MRZ), or a plug-in lacks what it needs (e.g. PACE without EF.CardAccess).
     #[error("manifest: {0}")]
     Manifest(String),
+    /// Reading or writing a document directory failed.
     #[error("io: {0}")]
     Io(String),
+    /// An AusweisApp simulator description is invalid or too long.
     #[error("simulator JSON: {0}")]
     Json(String),
 }

@@ -47,6 +47,7 @@ pub struct FileSpec {
     /// Short file identifier (1..30), when the file has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sfi: Option<u8>,
+    /// The dedicated file the elementary file lives in (default: the eMRTD application).
     #[serde(default)]
     pub df: Df,
     /// File name relative to the document directory.
@@ -59,6 +60,7 @@ pub struct MrzData {
     /// The printed MRZ lines.
     #[serde(default)]
     pub lines: Vec<String>,
+    /// Document number as printed in the MRZ (without check digit).
     pub document_number: String,
     /// YYMMDD.
     pub date_of_birth: String,
@@ -70,7 +72,9 @@ pub struct MrzData {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Access {
+    /// The chip offers BAC (Doc 9303-11 §4.3).
     pub bac: bool,
+    /// The chip offers PACE (Doc 9303-11 §4.4); its protocols come from EF.CardAccess.
     pub pace: bool,
     /// Whether the eMRTD application files need secure messaging (true for every real
     /// eMRTD; false only for test setups).
@@ -94,6 +98,8 @@ pub struct ChipKeys {
     /// Chip Authentication private key (PKCS#8, hex).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ca_private_key: Option<String>,
+    /// Key id of the chip authentication key (keyId of its DG14 / EF.CardAccess info), if it has
+    /// one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ca_key_id: Option<u32>,
     /// Active Authentication private key (PKCS#8, hex).
@@ -150,44 +156,57 @@ pub struct Expect {
 /// The manifest of a document directory.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Manifest {
+    /// Name of the document (the directory name, e.g. `ref-1`).
     pub name: String,
+    /// What the document is for (protocols, data groups, peculiarities).
     #[serde(default)]
     pub description: String,
     /// "TD1", "TD2", "TD3".
     #[serde(default)]
     pub document_type: String,
+    /// Card Access Number for PACE, if the chip has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub can: Option<String>,
+    /// eID PIN for PACE-PIN, if the chip has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin: Option<String>,
+    /// PUK for PACE-PUK, if the chip has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub puk: Option<String>,
     /// Seed label of the chip's random generator (defaults to the name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rng_seed: Option<String>,
+    /// MRZ data (for BAC and PACE with the MRZ); `None` for eID cards without an MRZ.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mrz: Option<MrzData>,
+    /// Access control protocols offered.
     #[serde(default)]
     pub access: Access,
+    /// Chip private keys.
     #[serde(default)]
     pub keys: ChipKeys,
+    /// Peculiarities of real chips the simulation reproduces.
     #[serde(default)]
     pub quirks: Quirks,
+    /// What a verifier should conclude (for tests).
     #[serde(default)]
     pub expect: Expect,
     /// Adversarial modes switched on when the chip is built (`[[adversarial]]` tables with a
     /// `mode`, e.g. `mode = "bad-mac"` or `mode = "tampered-data-group"` + `dg = 2`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub adversarial: Vec<crate::adversarial::Adversarial>,
+    /// The elementary files.
     #[serde(default)]
     pub files: Vec<FileSpec>,
 }
 
 impl Manifest {
+    /// Parses `manifest.toml` text.
     pub fn from_toml(s: &str) -> Result<Self, SimError> {
         toml::from_str(s).map_err(|e| SimError::Manifest(e.to_string()))
     }
 
+    /// The manifest as TOML text.
     pub fn to_toml(&self) -> Result<String, SimError> {
         toml::to_string(self).map_err(|e| SimError::Manifest(e.to_string()))
     }
@@ -196,16 +215,22 @@ impl Manifest {
 /// An elementary file with its content.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChipFile {
+    /// File id (`0101` for DG1, `011D` for EF.SOD).
     pub fid: u16,
+    /// Short file identifier, when the file has one.
     pub sfi: Option<u8>,
+    /// The dedicated file it lives in.
     pub df: Df,
+    /// The file's bytes.
     pub content: Vec<u8>,
 }
 
 /// A document: manifest plus file contents.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Document {
+    /// The manifest.
     pub manifest: Manifest,
+    /// The elementary files with their contents.
     pub files: Vec<ChipFile>,
 }
 

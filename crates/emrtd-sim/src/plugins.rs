@@ -28,6 +28,9 @@ pub struct PacePlugin {
 }
 
 impl PacePlugin {
+    /// A PACE card side configured from `doc`: the protocols of its EF.CardAccess, the
+    /// MRZ/CAN/PIN/PUK of its manifest and its PACE-CAM key; fails when EF.CardAccess is missing or
+    /// offers no usable PACEInfo.
     pub fn from_document(doc: &Document) -> Result<Self, SimError> {
         let ca = doc
             .file(Df::Mf, 0x011C)

@@ -13,18 +13,27 @@ use std::net::{TcpStream, ToSocketAddrs};
 /// Default port of the first vpcd reader.
 pub const VPCD_DEFAULT_PORT: u16 = 35963;
 
+/// Control message: power off (the chip drops its session state).
 pub const VPCD_CTRL_OFF: u8 = 0x00;
+/// Control message: power on (the chip starts a fresh session).
 pub const VPCD_CTRL_ON: u8 = 0x01;
+/// Control message: reset (the chip drops its session state).
 pub const VPCD_CTRL_RESET: u8 = 0x02;
+/// Control message: get ATR (the card answers with its ATR).
 pub const VPCD_CTRL_ATR: u8 = 0x04;
 
 /// What happened in a vpcd session.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VpcdStats {
+    /// Command APDUs answered.
     pub apdus: u64,
+    /// Power-on control messages received.
     pub power_ons: u64,
+    /// Power-off control messages received.
     pub power_offs: u64,
+    /// Reset control messages received.
     pub resets: u64,
+    /// ATR requests received.
     pub atr_requests: u64,
 }
 

@@ -38,10 +38,18 @@ impl Default for DecisionPolicy {
 /// The verdict of a decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Verdict {
+    /// The chip evidence holds and nothing contradicts it: `approved`, code 9001.
     Approved,
+    /// Suspected tampering, a data mismatch or a missing clone check: `declined`, code 9102 (the
+    /// reason code says which).
     Declined,
+    /// The person must try again (chip unreadable, document expired): `resubmission_requested`,
+    /// code 9103.
     ResubmissionRequested,
+    /// The session was not completed in time: `expired`, code 9104.
     Expired,
+    /// The person started but left the session: `abandoned`, reported with the same code 9104 as
+    /// [`Verdict::Expired`].
     Abandoned,
 }
 
@@ -73,15 +81,28 @@ impl Verdict {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DecisionPerson {
+    /// Given names: DG11's structured full name (Doc 9303-10 §4.7.11) when present, else the MRZ
+    /// secondary identifier of DG1, joined by spaces.
     pub first_name: Option<String>,
+    /// Surname: DG11's primary identifier when present, else the MRZ primary identifier of DG1.
     pub last_name: Option<String>,
+    /// Personal number from DG11, else the MRZ optional data (trailing `<` fillers removed).
     pub id_number: Option<String>,
+    /// Citizenship; always `None` (the chip has no separate citizenship element).
     pub citizenship: Option<String>,
+    /// Date of birth as `YYYY-MM-DD`: DG11's full date when present, else the MRZ `YYMMDD` placed
+    /// in the past.
     pub date_of_birth: Option<String>,
+    /// Year of birth (`YYYY`), from the same date as `date_of_birth`.
     pub year_of_birth: Option<String>,
+    /// Place of birth from DG11 (tag 5F11), as written on the chip.
     pub place_of_birth: Option<String>,
+    /// Nationality from the MRZ: ISO 3166 alpha-2 where the ICAO code maps to one, else the ICAO
+    /// code (Doc 9303-3 §5).
     pub nationality: Option<String>,
+    /// Sex: `M` or `F` from the MRZ; `None` for unspecified (`<`/`X`).
     pub gender: Option<String>,
+    /// PEP/sanctions match; always `None` (no such screening here).
     pub pep_sanction_match: Option<String>,
 }
 
@@ -89,11 +110,16 @@ pub struct DecisionPerson {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DecisionDocument {
+    /// Document number from the MRZ, trailing `<` fillers removed.
     pub number: Option<String>,
+    /// API document type (`PASSPORT`, `ID_CARD`, `RESIDENCE_PERMIT`), see [`document_type`].
     #[serde(rename = "type")]
     pub doc_type: Option<String>,
+    /// Issuing state: ISO 3166 alpha-2 where the ICAO code maps to one, else the ICAO code.
     pub country: Option<String>,
+    /// Date of issue as `YYYY-MM-DD` from DG12 (tag 5F26), when the chip has it.
     pub valid_from: Option<String>,
+    /// Date of expiry as `YYYY-MM-DD` from the MRZ.
     pub valid_until: Option<String>,
 }
 
@@ -101,33 +127,48 @@ pub struct DecisionDocument {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckOutcome {
+    /// The check was made and held.
     Passed,
+    /// The check was made and failed.
     Failed,
+    /// The check could not be made (the chip does not offer it, or its data is missing).
     Unavailable,
 }
 
 /// One check behind a decision.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Check {
+    /// Human-readable name of the check (e.g. "SOD signature", "Chip authentication").
     pub name: String,
+    /// Its result.
     pub outcome: CheckOutcome,
 }
 
 /// A decision from chip evidence.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
+    /// Approved, declined or resubmission requested.
     pub verdict: Verdict,
+    /// Veriff `verification.reason` text (e.g. "Suspected document tampering."); `None` when
+    /// approved.
     pub reason: Option<String>,
+    /// Veriff `verification.reasonCode` (101, 102, 105, 201, 207); `None` when approved.
     pub reason_code: Option<u16>,
+    /// Person data read from the chip (DG1, DG11).
     pub person: DecisionPerson,
+    /// Document data read from the chip (DG1, DG12).
     pub document: DecisionDocument,
+    /// Every check behind the verdict, in a fixed order, for the review page.
     pub checks: Vec<Check>,
 }
 
 /// Data supplied by the integration at session creation.
 #[derive(Clone, Debug, Default)]
 pub struct Supplied<'a> {
+    /// `verification.person` sent at session creation; compared with the chip's after
+    /// transliteration.
     pub person: Option<&'a PersonInput>,
+    /// `verification.document` sent at session creation; compared with the chip's.
     pub document: Option<&'a DocumentInput>,
 }
 

@@ -6,48 +6,68 @@ use thiserror::Error;
 /// and `http_status()` the HTTP status.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum ApiError {
+    /// Path id shorter than 20 or longer than 40 symbols (code 1001).
     #[error("Query ID must be between 20 and 40 symbols.")]
     QueryIdLength,
+    /// Path id is not a UUID version 4 (code 1002).
     #[error("Query ID must be a valid UUID V4")]
     QueryIdNotUuid,
+    /// The id was already used (code 1003, HTTP 409).
     #[error("Query ID must be unique, it has already been used.")]
     QueryIdNotUnique,
+    /// Unknown `X-AUTH-CLIENT` API key (code 1101, HTTP 401).
     #[error("Invalid Vendor API Key.")]
     InvalidApiKey,
+    /// A mandatory field is missing; the payload names it (code 1102).
     #[error("Mandatory parameters are missing from the request.")]
     MissingParameters(&'static str),
+    /// A field has the wrong type or value, or the body is not a JSON object; the payload names it
+    /// (code 1104).
     #[error("Request includes invalid parameters.")]
     InvalidParameters(&'static str),
+    /// The request `timestamp` is older than one hour (code 1201).
     #[error("Invalid timestamp. Timestamp must not be older than one hour.")]
     TimestampTooOld,
+    /// The request `timestamp` is not RFC 3339 (code 1202).
     #[error("Timestamp format is incorrect. YYYY-MM-DDTHH:MM:S+Timezone Offset|Z or UTC.")]
     TimestampFormat,
+    /// `features` names a feature other than those in [`crate::request::FEATURES`] (code 1301).
     #[error("Requested features are not supported.")]
     FeaturesNotSupported,
+    /// The `callback` URL is not HTTPS (code 1302).
     #[error("Only HTTPS return URLs are allowed.")]
     CallbackNotHttps,
+    /// `vendorData` is longer than 40 characters (code 1500).
     #[error("Vendor data cannot be more than 40 symbols.")]
     VendorDataTooLong,
+    /// `vendorData` is not a string (code 1501).
     #[error("Vendor data must be a string.")]
     VendorDataNotString,
+    /// `person.dateOfBirth` is not a `YYYY-MM-DD` date (code 2003).
     #[error("Date of birth is not a valid date.")]
     DateOfBirth,
+    /// `document.number` holds characters other than A-Z, 0-9 and separators (code 2102).
     #[error("Document number may contain only characters and numbers A-Z, 0-9.")]
     DocumentNumber,
+    /// `document.type` is not one of [`crate::request::DOCUMENT_TYPES`] (code 2103).
     #[error("Document type is not supported.")]
     DocumentType,
+    /// `document.country` is not an ISO 3166 alpha-2 code (code 2104).
     #[error("Document from provided country is not supported.")]
     DocumentCountry,
     /// Missing or wrong signature.
     #[error("Not Authorized.")]
     NotAuthorized,
+    /// No session with that id (HTTP 404, no code).
     #[error("Not Found.")]
     NotFound,
     /// The session is in a state that does not allow the request.
     #[error("Conflict: {0}")]
     Conflict(&'static str),
+    /// The body exceeds the server's size limit (code 1104, HTTP 413).
     #[error("Request body too large.")]
     PayloadTooLarge,
+    /// An unexpected server-side failure (HTTP 500, no code); details are logged, not answered.
     #[error("Internal error.")]
     Internal,
 }

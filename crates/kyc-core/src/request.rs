@@ -19,9 +19,13 @@ pub const FEATURES: [&str; 1] = ["selfid"];
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PersonInput {
+    /// Given names; blank counts as not supplied.
     pub first_name: Option<String>,
+    /// Surname; blank counts as not supplied.
     pub last_name: Option<String>,
+    /// Personal identification number; compared ignoring separators.
     pub id_number: Option<String>,
+    /// Sex as sent (`M`, `F`); kept but not compared with the chip.
     pub gender: Option<String>,
     /// `YYYY-MM-DD`.
     pub date_of_birth: Option<String>,
@@ -31,7 +35,9 @@ pub struct PersonInput {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DocumentInput {
+    /// Document number, separators (space, `-`, `/`, `.`) removed and upper-cased; A-Z, 0-9 only.
     pub number: Option<String>,
+    /// One of [`DOCUMENT_TYPES`].
     #[serde(rename = "type")]
     pub doc_type: Option<String>,
     /// ISO 3166 alpha-2.
@@ -41,19 +47,29 @@ pub struct DocumentInput {
 /// A validated `POST /v1/sessions` body.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CreateSession {
+    /// URL the person is sent to at the end: HTTPS (or loopback HTTP when allowed).
     pub callback: Option<String>,
+    /// `verification.person`; all fields `None` when absent.
     pub person: PersonInput,
+    /// `verification.document`; all fields `None` when absent.
     pub document: DocumentInput,
+    /// Opaque integration data, at most [`MAX_VENDOR_DATA_CHARS`] characters, echoed back in
+    /// decisions.
     pub vendor_data: Option<String>,
+    /// Preferred UI language as sent (not validated).
     pub lang: Option<String>,
+    /// Requested features, each one of [`FEATURES`].
     pub features: Vec<String>,
+    /// `additionalData`: a flat JSON object (no nested objects or arrays).
     pub additional_data: Option<Value>,
+    /// The request `timestamp`, if any (RFC 3339, at most one hour old).
     pub timestamp: Option<DateTime<Utc>>,
 }
 
 /// Context of a validation.
 #[derive(Clone, Copy, Debug)]
 pub struct ValidationContext {
+    /// The current time, against which request timestamps are checked.
     pub now: DateTime<Utc>,
     /// Development setting: `http://` callbacks to a loopback host are accepted.
     pub allow_http_loopback_callbacks: bool,
@@ -246,9 +262,14 @@ pub fn parse_patch_session(body: &[u8], now: DateTime<Utc>) -> Result<(), ApiErr
 /// A validated media upload.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MediaUpload {
+    /// `image.context`, one of [`MEDIA_CONTEXTS`].
     pub context: String,
+    /// MIME type sniffed from the decoded bytes (see [`sniff_media`]), not the one the client
+    /// claims.
     pub mimetype: &'static str,
+    /// File extension matching `mimetype` (`jpg`, `png`, `webp`, `pdf`, `heic`, `heif`).
     pub extension: &'static str,
+    /// The decoded image bytes.
     pub content: Vec<u8>,
 }
 

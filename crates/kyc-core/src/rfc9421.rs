@@ -11,20 +11,31 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+/// Why a signed result POST is refused.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum SignatureError {
+    /// A required header is absent (`Content-Digest`, `Signature-Input`, `Signature`, or
+    /// `Content-Type` when covered); the payload names it.
     #[error("missing header {0}")]
     Missing(&'static str),
+    /// `Content-Digest` is not the RFC 9530 SHA-256 digest of the body.
     #[error("Content-Digest does not match the body")]
     Digest,
+    /// `Signature-Input` or `Signature` cannot be parsed (label, component list, `created`, base64
+    /// value).
     #[error("malformed Signature-Input or Signature")]
     Malformed,
+    /// The covered components miss `@method`, the target (`@target-uri`/`@path`) or
+    /// `content-digest`, or name one not supported.
     #[error("covered components do not protect method, target and body")]
     Coverage,
+    /// The `alg` parameter is present and not `hmac-sha256`.
     #[error("unsupported algorithm")]
     Algorithm,
+    /// `created` is further than `max_skew` seconds from now.
     #[error("signature created outside the accepted window")]
     Stale,
+    /// The HMAC-SHA256 over the signature base (RFC 9421 §2.5) does not match.
     #[error("signature does not verify")]
     Invalid,
 }
@@ -32,13 +43,19 @@ pub enum SignatureError {
 /// The request parts a signature covers.
 #[derive(Clone, Copy, Debug)]
 pub struct SignedRequest<'a> {
+    /// HTTP method (`POST`).
     pub method: &'a str,
     /// The URL the sender posted to (scheme, authority, path, query).
     pub target_uri: &'a str,
+    /// `Content-Type` header value, if any.
     pub content_type: Option<&'a str>,
+    /// `Content-Digest` header value (RFC 9530), if any.
     pub content_digest: Option<&'a str>,
+    /// `Signature-Input` header value (RFC 9421 §4.1), if any.
     pub signature_input: Option<&'a str>,
+    /// `Signature` header value (RFC 9421 §4.2), if any.
     pub signature: Option<&'a str>,
+    /// The raw body the digest covers.
     pub body: &'a [u8],
 }
 

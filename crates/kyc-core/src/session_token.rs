@@ -21,12 +21,17 @@ const HEADER_JSON: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 /// Why a token is refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
 pub enum TokenError {
+    /// Not three base64url parts, longer than [`MAX_TOKEN_LEN`], or a header/payload that is not
+    /// the expected JSON.
     #[error("malformed session token")]
     Malformed,
+    /// The header's `alg` is not `HS256` (e.g. `none`).
     #[error("session token algorithm is not HS256")]
     Algorithm,
+    /// The HS256 signature does not match the key.
     #[error("session token signature is invalid")]
     Signature,
+    /// `now` is at or after the `exp` claim.
     #[error("session token expired")]
     Expired,
 }
@@ -34,8 +39,11 @@ pub enum TokenError {
 /// The payload.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
+    /// The session the token grants access to (a UUID).
     pub session_id: String,
+    /// Issued at, seconds since the Unix epoch.
     pub iat: i64,
+    /// Expires at, seconds since the Unix epoch; the token is refused from this second on.
     pub exp: i64,
 }
 

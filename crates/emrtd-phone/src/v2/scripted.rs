@@ -35,8 +35,11 @@ pub struct ScriptedRun {
 /// The server's timeouts ([`Timer`] of the state machine).
 #[derive(Clone, Copy, Debug)]
 pub struct Timeouts {
+    /// How long to wait for START after the upgrade.
     pub start: Duration,
+    /// How long the phone may read the chip locally before its next message.
     pub reading: Duration,
+    /// How long to wait for the answer to a relayed APDU.
     pub response: Duration,
 }
 
