@@ -8,7 +8,7 @@
 //! * [`rng`]: randomness through `rand_core` traits, so tests inject fixed values.
 //!
 //! The asymmetric side of PACE, Chip Authentication and Active Authentication lives in
-//! [`domain`] (standardized domain parameters of Doc 9303-11 Table 6 / BSI TR-03110-3 §A.2.1.1
+//! [`domain`] (standardized domain parameters of Doc 9303-11 Table 6 / BSI TR-03110-3 Table 4
 //! and explicit ones), [`ec`] (prime curves, ECDH, Integrated Mapping) and [`dh`]
 //! (RFC 5114 and explicit DH groups).
 //!

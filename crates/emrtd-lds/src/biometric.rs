@@ -146,7 +146,7 @@ pub struct FaceImage {
 pub enum BdbFormat {
     /// ISO/IEC 19794-5:2005 facial record (`FAC\0` header).
     Iso19794_5,
-    /// ISO/IEC 39794-5 face data in DER (Doc 9303 LDS 1.8 / 2.0 successor format).
+    /// ISO/IEC 39794-5 face data in DER, the successor of 19794-5 that Doc 9303 admits.
     Iso39794_5,
     /// Finger (19794-4) or iris (19794-6) or other records: kept opaque.
     Other,

@@ -44,10 +44,10 @@ pub enum LdsFile {
     /// DG16 (tag `70`): persons to notify.
     #[serde(rename = "DG16")]
     Dg16(Dg16),
-    /// EF.ATR/INFO (FID `2F01`, ISO 7816-4 §8.2.1.1): card capabilities and extended length info.
+    /// EF.ATR/INFO (FID `2F01`, ISO/IEC 7816-4): card capabilities and extended length info.
     #[serde(rename = "EF.ATR/INFO")]
     AtrInfo(AtrInfo),
-    /// EF.DIR (FID `2F00`): application templates (ISO 7816-4 §8.2.1.1).
+    /// EF.DIR (FID `2F00`): application templates (ISO/IEC 7816-4).
     #[serde(rename = "EF.DIR")]
     Dir(EfDir),
 }

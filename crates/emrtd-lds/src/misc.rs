@@ -315,8 +315,8 @@ pub struct AtrInfo {
     /// The file content as read.
     #[serde(skip)]
     pub raw: Vec<u8>,
-    /// Extended length information (`7F66`), which tells whether the chip takes extended-length
-    /// APDUs and how long (Doc 9303-10 §3.5.1 requires it for chips that need them).
+    /// Extended length information (`7F66`): whether the chip takes extended-length APDUs and
+    /// up to which size.
     pub extended_length_info: Option<ExtendedLengthInfo>,
     /// Card capabilities (`47`).
     #[serde(with = "crate::hexser::opt")]
@@ -329,7 +329,7 @@ pub struct AtrInfo {
 }
 
 impl AtrInfo {
-    /// Parses EF.ATR/INFO: a series of BER-TLV objects (ISO/IEC 7816-4 §8.2.1.1), zero padding
+    /// Parses EF.ATR/INFO: a series of BER-TLV objects (ISO/IEC 7816-4), zero padding
     /// at the end allowed; fails when there is no object.
     pub fn parse(input: &[u8]) -> Result<Self, LdsError> {
         let mut out = AtrInfo {

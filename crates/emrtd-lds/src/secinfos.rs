@@ -9,7 +9,7 @@ use emrtd_apdu::tlv::Tag;
 use emrtd_secinfo::{SecurityInfo, SecurityInfos};
 use serde::Serialize;
 
-/// OID `id-SecurityObject` (BSI TR-03110-3 §A.1.2.5): the eContentType of EF.CardSecurity.
+/// OID `id-SecurityObject` (BSI TR-03110-3 Appendix A): the eContentType of EF.CardSecurity.
 pub const OID_SECURITY_OBJECT: &str = "0.4.0.127.0.7.3.2.1";
 
 /// One SecurityInfo described for output.
@@ -21,8 +21,8 @@ pub struct SecurityInfoSummary {
     pub protocol: String,
     /// The `version` field of infos that have one (PACEInfo, ChipAuthenticationInfo, …).
     pub version: Option<u32>,
-    /// The standardized domain parameter ID (BSI TR-03110-3 §A.2.1.1, e.g. 13 for
-    /// brainpoolP256r1), when present.
+    /// The standardized domain parameter ID (Doc 9303-11 Table 6, e.g. 13 for brainpoolP256r1),
+    /// when present.
     pub parameter_id: Option<u32>,
     /// The `keyId` of chip authentication infos, distinguishing several chip keys.
     #[serde(with = "crate::hexser::opt")]

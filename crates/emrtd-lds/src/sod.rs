@@ -7,7 +7,7 @@ use crate::cms::SignedData;
 use emrtd_apdu::tlv::Tag;
 use serde::Serialize;
 
-/// OID `id-icao-mrtd-security-ldsSecurityObject` (Doc 9303-10 §4.6.2.2): eContentType of EF.SOD.
+/// OID `id-icao-mrtd-security-ldsSecurityObject` (Doc 9303-10 §4.6.2): eContentType of EF.SOD.
 pub const OID_LDS_SECURITY_OBJECT: &str = "2.23.136.1.1.1";
 /// Tag `77`: the application tag wrapping EF.SOD's ContentInfo.
 pub const TAG_EF_SOD: Tag = Tag(0x77);

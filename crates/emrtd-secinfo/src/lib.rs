@@ -488,7 +488,7 @@ pub struct PaceDomainParameterInfo {
 pub struct ChipAuthenticationInfo {
     /// The id-CA-* OID naming key agreement and cipher (see [`ChipAuthenticationInfo::protocol`]).
     pub protocol: Oid,
-    /// Chip Authentication version (1 or 2 in TR-03110; Doc 9303 uses 1).
+    /// Chip Authentication version (1 in Doc 9303-11; TR-03110 also defines 2 and 3).
     pub version: u32,
     /// keyId as unsigned big-endian bytes (no leading zeros).
     pub key_id: Option<Vec<u8>>,

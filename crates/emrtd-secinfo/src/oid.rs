@@ -9,7 +9,7 @@ pub const BSI_DE: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07];
 
 /// id-PK (0.4.0.127.0.7.2.2.1): public keys for Chip Authentication.
 pub const ID_PK: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x01];
-/// id-PK-DH (0.4.0.127.0.7.2.2.1.1): a DH chip authentication public key (TR-03110-3 §A.1.1.2).
+/// id-PK-DH (0.4.0.127.0.7.2.2.1.1): a DH chip authentication public key (Doc 9303-11 §9.2.6).
 pub const ID_PK_DH: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x01, 0x01];
 /// id-PK-ECDH (0.4.0.127.0.7.2.2.1.2): an ECDH chip authentication public key.
 pub const ID_PK_ECDH: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x01, 0x02];
@@ -23,7 +23,7 @@ pub const ID_CA: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03];
 pub const ID_CA_DH: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x01];
 /// id-CA-ECDH (0.4.0.127.0.7.2.2.3.2): Chip Authentication with ECDH, the prefix of its cipher suites.
 pub const ID_CA_ECDH: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x02];
-/// id-CA-DH-3DES-CBC-CBC (…2.2.3.1.1): CA with DH, then 3DES secure messaging (Doc 9303-11 §9.2.6).
+/// id-CA-DH-3DES-CBC-CBC (…2.2.3.1.1): CA with DH, then 3DES secure messaging (Doc 9303-11 §9.2.5).
 pub const ID_CA_DH_3DES_CBC_CBC: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x01, 0x01];
 /// id-CA-DH-AES-CBC-CMAC-128 (…2.2.3.1.2): CA with DH, then AES-128 secure messaging.
 pub const ID_CA_DH_AES_CBC_CMAC_128: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x01, 0x02];
