@@ -18,16 +18,30 @@ pub const CLA_CHAINING: u8 = 0x10;
 /// Errors building, encoding or decoding an APDU.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ApduError {
+    /// The response is shorter than the two status bytes, or the command shorter than its
+    /// four-byte header; the actual length is carried.
     #[error("APDU too short: {0} bytes")]
     TooShort(usize),
+    /// The command data (Nc bytes, carried) does not fit the length form: more than 255 bytes
+    /// in short form or more than 65535 in extended form.
     #[error("command data of {0} bytes does not fit the chosen length form")]
     DataTooLong(usize),
+    /// Ne (carried) is 0 or larger than the form allows (256 short, 65536 extended).
     #[error("Ne of {0} is out of range for the chosen length form (1..=65536)")]
     BadNe(u32),
+    /// The Lc byte(s) of a parsed command disagree with the bytes that follow the header.
     #[error("Lc = {lc} does not match the {available} bytes that follow the header")]
-    LcMismatch { lc: usize, available: usize },
+    LcMismatch {
+        /// Nc as encoded in the Lc field.
+        lc: usize,
+        /// Bytes actually following the header (and Lc).
+        available: usize,
+    },
+    /// A parsed command starts an extended length (`00` after the header) but the body that
+    /// follows is not valid (total length carried).
     #[error("extended length marker without a valid extended body ({0} bytes)")]
     BadExtendedForm(usize),
+    /// [`CommandApdu::chain`] was asked for chunks of 0 bytes.
     #[error("chunk size must be at least 1")]
     ZeroChunk,
 }
@@ -50,11 +64,17 @@ pub enum LengthForm {
 /// in short form, `Some(65536)` as Le = `0000` in extended form.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct CommandApdu {
+    /// Class byte: `00` plain, `0C` with secure messaging, `10` set while chaining.
     pub cla: u8,
+    /// Instruction byte, e.g. `B0` READ BINARY, `A4` SELECT, `86` GENERAL AUTHENTICATE.
     pub ins: u8,
+    /// Parameter byte P1.
     pub p1: u8,
+    /// Parameter byte P2.
     pub p2: u8,
+    /// The command data field (Nc = its length, Lc encodes it); empty for cases 1 and 2.
     pub data: Vec<u8>,
+    /// The expected response length Ne (1..=65536), `None` for cases 1 and 3 (no Le field).
     pub ne: Option<u32>,
     /// Length form to use when encoding.
     pub form: LengthForm,
@@ -279,7 +299,9 @@ impl CommandApdu {
 /// A response APDU: data field and status word.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ResponseApdu {
+    /// The response data field (may be empty).
     pub data: Vec<u8>,
+    /// The status word SW1 SW2 that ended the response.
     pub sw: StatusWord,
 }
 
@@ -290,6 +312,7 @@ impl core::fmt::Debug for ResponseApdu {
 }
 
 impl ResponseApdu {
+    /// A response with a data field and a status word.
     pub fn new(data: impl Into<Vec<u8>>, sw: StatusWord) -> Self {
         ResponseApdu { data: data.into(), sw }
     }
@@ -316,6 +339,7 @@ impl ResponseApdu {
         out
     }
 
+    /// Whether the status word is `9000`.
     pub fn is_success(&self) -> bool {
         self.sw.is_success()
     }

@@ -56,21 +56,37 @@ pub enum SwMeaning {
 }
 
 impl StatusWord {
+    /// `9000`: normal processing.
     pub const SUCCESS: StatusWord = StatusWord(0x9000);
+    /// `6282`: end of file reached before Ne bytes were read (READ BINARY past the end).
     pub const END_OF_FILE: StatusWord = StatusWord(0x6282);
+    /// `6700`: wrong length (Lc or Le), ISO/IEC 7816-4 §5.6.
     pub const WRONG_LENGTH: StatusWord = StatusWord(0x6700);
+    /// `6982`: security status not satisfied, e.g. reading DG3 without Terminal Authentication.
     pub const SECURITY_STATUS_NOT_SATISFIED: StatusWord = StatusWord(0x6982);
+    /// `6983`: authentication method blocked (e.g. a PACE password with no retries left).
     pub const AUTHENTICATION_METHOD_BLOCKED: StatusWord = StatusWord(0x6983);
+    /// `6984`: reference data not usable (e.g. a deactivated PIN or CAN).
     pub const REFERENCE_DATA_NOT_USABLE: StatusWord = StatusWord(0x6984);
+    /// `6985`: conditions of use not satisfied (e.g. a command out of protocol order).
     pub const CONDITIONS_NOT_SATISFIED: StatusWord = StatusWord(0x6985);
+    /// `6987`: expected secure messaging data objects missing.
     pub const SM_DATA_OBJECTS_MISSING: StatusWord = StatusWord(0x6987);
+    /// `6988`: incorrect secure messaging data objects (a wrong MAC, or after SM was torn down).
     pub const SM_DATA_OBJECTS_INCORRECT: StatusWord = StatusWord(0x6988);
+    /// `6A80`: incorrect parameters in the command data field.
     pub const INCORRECT_DATA: StatusWord = StatusWord(0x6A80);
+    /// `6A82`: file or application not found.
     pub const FILE_NOT_FOUND: StatusWord = StatusWord(0x6A82);
+    /// `6A86`: incorrect parameters P1-P2.
     pub const INCORRECT_P1P2: StatusWord = StatusWord(0x6A86);
+    /// `6A88`: referenced data not found (e.g. an unknown key reference in MSE:Set AT).
     pub const REFERENCED_DATA_NOT_FOUND: StatusWord = StatusWord(0x6A88);
+    /// `6B00`: wrong parameters P1-P2, for READ BINARY an offset beyond the end of the file.
     pub const WRONG_OFFSET: StatusWord = StatusWord(0x6B00);
+    /// `6D00`: instruction code not supported.
     pub const INS_NOT_SUPPORTED: StatusWord = StatusWord(0x6D00);
+    /// `6E00`: class not supported (e.g. secure messaging CLA where none is expected).
     pub const CLA_NOT_SUPPORTED: StatusWord = StatusWord(0x6E00);
 
     /// Builds a status word from SW1 and SW2.
@@ -78,14 +94,17 @@ impl StatusWord {
         StatusWord(((sw1 as u16) << 8) | sw2 as u16)
     }
 
+    /// The first byte, SW1.
     pub const fn sw1(self) -> u8 {
         (self.0 >> 8) as u8
     }
 
+    /// The second byte, SW2.
     pub const fn sw2(self) -> u8 {
         (self.0 & 0xFF) as u8
     }
 
+    /// The two bytes `[SW1, SW2]` as sent on the wire.
     pub const fn to_bytes(self) -> [u8; 2] {
         self.0.to_be_bytes()
     }

@@ -30,9 +30,13 @@ impl core::fmt::Display for Tag {
 /// Tag class (bits 8–7 of the first tag byte).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TagClass {
+    /// Class 00: universal (X.690 types such as SEQUENCE `30`, INTEGER `02`).
     Universal,
+    /// Class 01: application (e.g. the data group tags `61`, `75`, `7F61`).
     Application,
+    /// Class 10: context-specific (e.g. `80`, `A0`, the data objects of GENERAL AUTHENTICATE).
     ContextSpecific,
+    /// Class 11: private.
     Private,
 }
 
@@ -57,6 +61,7 @@ impl Tag {
         (self.0 >> (8 * (self.len() - 1))) as u8
     }
 
+    /// The tag class from bits 8–7 of the first byte.
     pub fn class(self) -> TagClass {
         match self.first_byte() >> 6 {
             0 => TagClass::Universal,
@@ -81,30 +86,58 @@ impl Tag {
 /// Errors of the TLV codec.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum TlvError {
+    /// The input ended inside a tag, length or value.
     #[error("input ends inside a TLV (needed {needed} more bytes at offset {offset})")]
-    Truncated { offset: usize, needed: usize },
+    Truncated {
+        /// Offset of the missing bytes, relative to the start of the TLV being read.
+        offset: usize,
+        /// How many more bytes were needed.
+        needed: usize,
+    },
+    /// A multi-byte tag runs past four bytes (offset relative to the TLV start).
     #[error("tag longer than 4 bytes at offset {0}")]
     TagTooLong(usize),
+    /// A multi-byte tag whose first subsequent byte is `80` (a non-minimal tag number, X.690 §8.1.2.4.2).
     #[error("malformed tag at offset {0}")]
     BadTag(usize),
+    /// A long-form length with more than four length bytes (the count is carried).
     #[error("length field with {0} length bytes is not supported")]
     LengthTooLong(usize),
+    /// A length beyond [`TlvLimits::max_length`].
     #[error("length {length} exceeds the limit of {limit} bytes")]
-    LengthOverLimit { length: usize, limit: usize },
+    LengthOverLimit {
+        /// The length as encoded.
+        length: usize,
+        /// The limit in force.
+        limit: usize,
+    },
+    /// The indefinite length form on a primitive tag, which X.690 §8.1.3.2 forbids.
     #[error("indefinite length on a primitive tag {0}")]
     IndefinitePrimitive(Tag),
+    /// The indefinite length form where the limits forbid it.
     #[error("indefinite length not allowed here")]
     IndefiniteNotAllowed,
+    /// An indefinite length whose end-of-contents octets `00 00` never come.
     #[error("missing end-of-contents for an indefinite length")]
     MissingEndOfContents,
+    /// Nesting deeper than [`TlvLimits::max_depth`] (the limit is carried).
     #[error("nesting deeper than {0} levels")]
     TooDeep(usize),
+    /// Bytes left after a TLV that had to fill the input exactly (their count is carried).
     #[error("{0} trailing bytes after the TLV")]
     TrailingBytes(usize),
+    /// A TLV had a different tag from the one required.
     #[error("expected tag {expected} but found {found}")]
-    UnexpectedTag { expected: Tag, found: Tag },
+    UnexpectedTag {
+        /// The tag required.
+        expected: Tag,
+        /// The tag found instead.
+        found: Tag,
+    },
+    /// A required child tag is absent.
     #[error("tag {0} not found")]
     Missing(Tag),
+    /// Children were requested from a primitive TLV.
     #[error("tag {0} is primitive, children requested")]
     NotConstructed(Tag),
 }
@@ -133,6 +166,7 @@ impl Default for TlvLimits {
 /// One decoded TLV borrowing from the input.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Tlv<'a> {
+    /// The tag.
     pub tag: Tag,
     /// The value field (for an indefinite length, without the end-of-contents octets).
     pub value: &'a [u8],
@@ -384,6 +418,7 @@ impl<'a> TlvIter<'a> {
         Self::with_limits(input, TlvLimits::default())
     }
 
+    /// Iterates over the top-level TLVs of `input` under the given limits.
     pub fn with_limits(input: &'a [u8], limits: TlvLimits) -> Self {
         TlvIter {
             rest: input,

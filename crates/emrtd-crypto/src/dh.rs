@@ -101,6 +101,7 @@ impl DhGroup {
         self.id
     }
 
+    /// The name of a standardized group (RFC 5114 §2.1–2.3 for ids 0–2), `None` for explicit ones.
     pub fn name(&self) -> Option<&'static str> {
         self.name
     }
@@ -120,14 +121,17 @@ impl DhGroup {
         self.q_len
     }
 
+    /// The prime p, big-endian, [`DhGroup::p_len`] bytes.
     pub fn p_bytes(&self) -> Vec<u8> {
         fixed_be(self.p.as_ref(), self.p_len)
     }
 
+    /// The subgroup order q, big-endian, [`DhGroup::q_len`] bytes, when known.
     pub fn q_bytes(&self) -> Option<Vec<u8>> {
         self.q.as_ref().map(|q| fixed_be(q.as_ref(), self.q_len))
     }
 
+    /// The generator g as a group element.
     pub fn generator(&self) -> DhElement {
         DhElement(self.g.clone())
     }

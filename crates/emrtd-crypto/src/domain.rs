@@ -221,14 +221,18 @@ fn build_standardized(id: u32) -> Option<Domain> {
 /// Domain parameters of a key agreement: an elliptic curve or a DH group.
 #[derive(Clone, Debug)]
 pub enum Domain {
+    /// An elliptic curve over a prime field (ECDH, ECDSA).
     Ec(Arc<Curve>),
+    /// A prime-field Diffie-Hellman group (DH).
     Dh(Arc<DhGroup>),
 }
 
 /// An element of the group of a [`Domain`]: a curve point or a DH group element.
 #[derive(Clone, Debug)]
 pub enum GroupElement {
+    /// A point of the curve of a [`Domain::Ec`].
     Ec(EcPoint),
+    /// An element of the group of a [`Domain::Dh`].
     Dh(DhElement),
 }
 
@@ -269,6 +273,8 @@ impl Domain {
         }
     }
 
+    /// The curve or group name of standardized parameters (e.g. "brainpoolP256r1"), `None` for
+    /// explicit ones.
     pub fn name(&self) -> Option<&'static str> {
         match self {
             Domain::Ec(c) => c.name(),
@@ -276,6 +282,7 @@ impl Domain {
         }
     }
 
+    /// Whether these are elliptic curve parameters (ECDH) rather than a DH group.
     pub fn is_ec(&self) -> bool {
         matches!(self, Domain::Ec(_))
     }

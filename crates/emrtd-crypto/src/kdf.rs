@@ -22,6 +22,7 @@ pub enum KdfCounter {
 }
 
 impl KdfCounter {
+    /// The 32-bit counter value appended to the shared secret (1, 2 or 3).
     pub const fn value(self) -> u32 {
         match self {
             KdfCounter::Enc => 1,

@@ -6,6 +6,37 @@
 //! * [`mac`]: retail MAC (ISO/IEC 9797-1 MAC algorithm 3) and AES-CMAC truncated to 8 bytes.
 //! * [`kdf`](mod@kdf): the Doc 9303-11 §9.7.1 key derivation function and DES parity adjustment.
 //! * [`rng`]: randomness through `rand_core` traits, so tests inject fixed values.
+//!
+//! The asymmetric side of PACE, Chip Authentication and Active Authentication lives in
+//! [`domain`] (standardized domain parameters of Doc 9303-11 Table 6 / BSI TR-03110-3 Table 4
+//! and explicit ones), [`ec`] (prime curves, ECDH, Integrated Mapping) and [`dh`]
+//! (RFC 5114 and explicit DH groups).
+//!
+//! # Example
+//!
+//! The Basic Access Control worked example of Doc 9303-11 Appendix D.2 and D.3: derive the
+//! session keys from Kseed, encrypt the terminal's `S` and MAC the cryptogram.
+//!
+//! ```
+//! use emrtd_crypto::{CipherSuite, KdfCounter, cbc_decrypt, cbc_encrypt, kdf, retail_mac};
+//!
+//! fn h(s: &str) -> Vec<u8> {
+//!     (0..s.len()).step_by(2).filter_map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+//! }
+//! let kseed = h("239AB9CB282DAF66231DC5A4DF6BFBAE");
+//! let k_enc = kdf(&kseed, KdfCounter::Enc, CipherSuite::Tdes);
+//! let k_mac = kdf(&kseed, KdfCounter::Mac, CipherSuite::Tdes);
+//! assert_eq!(*k_enc, h("AB94FDECF2674FDFB9B391F85D7F76F2"));
+//! assert_eq!(*k_mac, h("7962D9ECE03D1ACD4C76089DCE131543"));
+//!
+//! // S = RND.IFD || RND.IC || K.IFD, encrypted with a zero IV (BAC uses no padding: 32 bytes).
+//! let s = h("781723860C06C2264608F919887022120B795240CB7049B01C19B33E32804F0B");
+//! let e_ifd = cbc_encrypt(CipherSuite::Tdes, &k_enc, &[0; 8], &s)?;
+//! assert_eq!(e_ifd, h("72C29C2371CC9BDB65B779B8E8D37B29ECC154AA56A8799FAE2F498F76ED92F2"));
+//! assert_eq!(retail_mac(&k_mac, &e_ifd)?.to_vec(), h("5F1448EEA8AD90A7"));
+//! assert_eq!(cbc_decrypt(CipherSuite::Tdes, &k_enc, &[0; 8], &e_ifd)?, s);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -34,16 +65,31 @@ pub type SecretBytes = Zeroizing<Vec<u8>>;
 /// Errors of the symmetric primitives.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum CryptoError {
+    /// A key whose length does not match the cipher suite (16 bytes for 3DES and AES-128,
+    /// 24 for AES-192, 32 for AES-256).
     #[error("key of {got} bytes, {cipher:?} needs {want}")]
     KeyLength {
+        /// The cipher the key was for.
         cipher: CipherSuite,
+        /// The key length given, in bytes.
         got: usize,
+        /// The key length the cipher needs, in bytes.
         want: usize,
     },
+    /// An IV whose length is not the block size (8 bytes for 3DES, 16 for AES).
     #[error("IV of {got} bytes, block size is {want}")]
-    IvLength { got: usize, want: usize },
+    IvLength {
+        /// The IV length given, in bytes.
+        got: usize,
+        /// The block size, in bytes.
+        want: usize,
+    },
+    /// Input to CBC encryption or decryption whose length (carried) is not a multiple of the
+    /// block size.
     #[error("data of {0} bytes is not a whole number of blocks")]
     NotBlockAligned(usize),
+    /// Unpadding found no `80 00 … 00` ending (ISO/IEC 9797-1 padding method 2); for secure
+    /// messaging this means a corrupt or forged response.
     #[error("ISO/IEC 9797-1 method 2 padding is missing or malformed")]
     BadPadding,
 }
@@ -79,6 +125,8 @@ impl CipherSuite {
         }
     }
 
+    /// Whether this is one of the AES suites (AES-CMAC, and a secure messaging IV obtained by
+    /// encrypting the send sequence counter), as opposed to 3DES.
     pub const fn is_aes(self) -> bool {
         !matches!(self, CipherSuite::Tdes)
     }

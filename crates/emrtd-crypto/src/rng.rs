@@ -26,6 +26,7 @@ pub struct FixedBytes {
 }
 
 impl FixedBytes {
+    /// A source that yields `data` in order, then zeros.
     pub fn new(data: impl Into<Vec<u8>>) -> Self {
         FixedBytes {
             data: data.into(),

@@ -1,6 +1,34 @@
 //! Face images of eMRTDs (DG2) converted for display: JPEG 2000, as a JP2 file or a raw J2K
 //! codestream, is decoded in pure Rust (`hayro-jpeg2000`) and re-encoded as JPEG (`image`);
 //! JPEG passes through untouched. Dimensions and input size are bounded before decoding.
+//!
+//! The input is the image of a face record of DG2 (Doc 9303-10 §4.7.2; ISO/IEC 19794-5 or
+//! 39794-5, as extracted by `emrtd_lds::biometric`), whose image data type is JPEG or JPEG 2000.
+//!
+//! # Example
+//!
+//! ```
+//! use emrtd_face::{FaceError, FaceLimits, encode_jpeg, to_jpeg};
+//! use image::{DynamicImage, GrayImage, Luma};
+//!
+//! // A 16×16 grey JPEG standing in for the image of a DG2 face record.
+//! let img = DynamicImage::ImageLuma8(GrayImage::from_pixel(16, 16, Luma([128])));
+//! let mut jpeg = Vec::new();
+//! encode_jpeg(&img, 90, &mut jpeg)?;
+//!
+//! let face = to_jpeg(&jpeg, &FaceLimits::default())?;
+//! assert_eq!((face.width, face.height), (16, 16));
+//! assert!(!face.converted); // JPEG passes through untouched
+//! assert_eq!(face.jpeg, jpeg);
+//!
+//! // Limits are checked on the header, before any decoding.
+//! let tight = FaceLimits { max_width: 8, ..FaceLimits::default() };
+//! assert!(matches!(to_jpeg(&jpeg, &tight), Err(FaceError::TooLarge { width: 16, height: 16 })));
+//! // Formats other than JPEG and JPEG 2000 are refused.
+//! let png = b"\x89PNG\r\n\x1a\n";
+//! assert!(matches!(to_jpeg(png, &FaceLimits::default()), Err(FaceError::Unsupported(_))));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -14,7 +42,9 @@ use thiserror::Error;
 pub struct FaceLimits {
     /// Largest accepted input.
     pub max_input_bytes: usize,
+    /// Largest accepted width in pixels.
     pub max_width: u32,
+    /// Largest accepted height in pixels.
     pub max_height: u32,
     /// Largest width × height (the decoded buffer is at most 4 bytes per pixel).
     pub max_pixels: u64,
@@ -37,14 +67,25 @@ impl Default for FaceLimits {
 /// Errors of the conversion.
 #[derive(Debug, Error)]
 pub enum FaceError {
+    /// The input (length carried) exceeds [`FaceLimits::max_input_bytes`]; nothing was decoded.
     #[error("input of {0} bytes exceeds the limit")]
     InputTooLarge(usize),
+    /// The header declares a size of zero or beyond [`FaceLimits`] (width, height or pixel count);
+    /// checked before the pixels are decoded.
     #[error("image of {width}x{height} exceeds the limits")]
-    TooLarge { width: u32, height: u32 },
+    TooLarge {
+        /// The declared width in pixels.
+        width: u32,
+        /// The declared height in pixels.
+        height: u32,
+    },
+    /// The data is neither JPEG nor JPEG 2000 (e.g. WSQ or PNG; the detected type is carried).
     #[error("unsupported image format {0:?}")]
     Unsupported(ImageType),
+    /// The JPEG 2000 decoder rejected the data (or failed on it); the decoder's message is carried.
     #[error("JPEG 2000 decoding failed: {0}")]
     Jpeg2000(String),
+    /// The JPEG header could not be read, or encoding the JPEG failed.
     #[error("JPEG: {0}")]
     Jpeg(String),
 }
@@ -52,8 +93,11 @@ pub enum FaceError {
 /// A face image ready for display.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FaceJpeg {
+    /// The JPEG file (the input itself when it was already JPEG).
     pub jpeg: Vec<u8>,
+    /// Width in pixels.
     pub width: u32,
+    /// Height in pixels.
     pub height: u32,
     /// The format of the input.
     pub source: ImageType,

@@ -5,15 +5,25 @@ use crate::LdsError;
 use emrtd_apdu::tlv::{Tag, Tlv, TlvIter};
 use serde::Serialize;
 
+/// Universal tag 2: INTEGER (X.690 §8.3).
 pub const TAG_INTEGER: Tag = Tag(0x02);
+/// Universal tag 3: BIT STRING (X.690 §8.6).
 pub const TAG_BIT_STRING: Tag = Tag(0x03);
+/// Universal tag 4: OCTET STRING, primitive form.
 pub const TAG_OCTET_STRING: Tag = Tag(0x04);
+/// OCTET STRING in constructed form (tag `24`, BER only): the value is a series of OCTET STRING chunks.
 pub const TAG_OCTET_STRING_CONSTRUCTED: Tag = Tag(0x24);
+/// Universal tag 5: NULL (X.690 §8.8), e.g. the `05 00` parameters of RSA AlgorithmIdentifiers.
 pub const TAG_NULL: Tag = Tag(0x05);
+/// Universal tag 6: OBJECT IDENTIFIER (X.690 §8.19).
 pub const TAG_OID: Tag = Tag(0x06);
+/// SEQUENCE / SEQUENCE OF, constructed (tag `30`).
 pub const TAG_SEQUENCE: Tag = Tag(0x30);
+/// SET / SET OF, constructed (tag `31`).
 pub const TAG_SET: Tag = Tag(0x31);
+/// Universal tag 23: UTCTime (`YYMMDDHHMM[SS]Z`, years 1950–2049).
 pub const TAG_UTC_TIME: Tag = Tag(0x17);
+/// Universal tag 24: GeneralizedTime (`YYYYMMDDHHMMSS[.f]Z`).
 pub const TAG_GENERALIZED_TIME: Tag = Tag(0x18);
 
 /// Parses exactly one TLV, mapping the error.
@@ -186,6 +196,7 @@ pub fn string_value(v: &[u8]) -> String {
 /// An AlgorithmIdentifier: OID plus the exact parameter encoding when present.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AlgorithmIdentifier {
+    /// The algorithm's OBJECT IDENTIFIER in dotted form, e.g. `2.16.840.1.101.3.4.2.1` for SHA-256.
     pub oid: String,
     /// The raw TLV of the parameters (e.g. `05 00` for NULL), absent when omitted.
     #[serde(with = "crate::hexser::opt")]
@@ -193,6 +204,7 @@ pub struct AlgorithmIdentifier {
 }
 
 impl AlgorithmIdentifier {
+    /// Parses an AlgorithmIdentifier SEQUENCE (RFC 5280 §4.1.1.2); the parameters are kept raw.
     pub fn parse(t: &Tlv<'_>) -> Result<Self, LdsError> {
         expect(t, TAG_SEQUENCE, "AlgorithmIdentifier")?;
         let c = children(t)?;

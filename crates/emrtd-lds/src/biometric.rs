@@ -6,13 +6,21 @@ use crate::asn1;
 use emrtd_apdu::tlv::{Tag, Tlv, TlvIter};
 use serde::Serialize;
 
+/// Tag `75`: DG2, encoded face (Doc 9303-10 §4.7.2).
 pub const TAG_DG2: Tag = Tag(0x75);
+/// Tag `63`: DG3, encoded fingerprints (Doc 9303-10 §4.7.3).
 pub const TAG_DG3: Tag = Tag(0x63);
+/// Tag `76`: DG4, encoded irises (Doc 9303-10 §4.7.4).
 pub const TAG_DG4: Tag = Tag(0x76);
+/// Tag `7F61`: biometric information group template; its `02` child counts the templates.
 pub const TAG_BIT_GROUP: Tag = Tag(0x7F61);
+/// Tag `7F60`: one biometric information template (CBEFF BIT).
 pub const TAG_BIT: Tag = Tag(0x7F60);
+/// Tag `A1`: biometric header template (BHT) of a BIT.
 pub const TAG_BHT: Tag = Tag(0xA1);
+/// Tag `5F2E`: biometric data block (BDB), primitive: a 19794 record.
 pub const TAG_BDB: Tag = Tag(0x5F2E);
+/// Tag `7F2E`: biometric data block, constructed (ISO/IEC 39794 DER encoding).
 pub const TAG_BDB_CONSTRUCTED: Tag = Tag(0x7F2E);
 
 /// Most biometric templates accepted in one data group.
@@ -21,13 +29,17 @@ pub const MAX_TEMPLATES: usize = 64;
 /// The kind of an encoded image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum ImageType {
+    /// JPEG (ISO/IEC 10918, SOI `FF D8 FF`).
     Jpeg,
     /// JPEG 2000 file format (JP2 signature box).
     Jp2,
     /// A raw JPEG 2000 codestream (starting with SOC `FF 4F FF 51`).
     J2k,
+    /// WSQ fingerprint compression (SOI `FF A0`).
     Wsq,
+    /// PNG (signature `89 50 4E 47`).
     Png,
+    /// None of the signatures above.
     Unknown,
 }
 
@@ -51,16 +63,22 @@ pub fn detect_image_type(data: &[u8]) -> ImageType {
 /// The biometric header template (`A1`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct BiometricHeader {
+    /// Patron header version (`80`), e.g. `0101`.
     #[serde(with = "crate::hexser::opt")]
     pub patron_header_version: Option<Vec<u8>>,
+    /// Biometric type (`81`, ISO/IEC 19785-3), e.g. `02` for face.
     #[serde(with = "crate::hexser::opt")]
     pub biometric_type: Option<Vec<u8>>,
+    /// Biometric subtype (`82`): feature position, e.g. left/right eye or finger.
     #[serde(with = "crate::hexser::opt")]
     pub biometric_subtype: Option<Vec<u8>>,
+    /// Creation date and time (`83`), seven bytes BCD `YYYYMMDDhhmmss`.
     #[serde(with = "crate::hexser::opt")]
     pub creation_date: Option<Vec<u8>>,
+    /// Validity period (`85`): two four-byte BCD dates, not-before and not-after.
     #[serde(with = "crate::hexser::opt")]
     pub validity_period: Option<Vec<u8>>,
+    /// Creator of the biometric reference data (`86`), free-form.
     #[serde(with = "crate::hexser::opt")]
     pub creator: Option<Vec<u8>>,
     /// Format owner (`87`), e.g. `0101` for ISO/IEC JTC 1/SC 37.
@@ -100,26 +118,35 @@ pub struct FaceImage {
     pub face_image_type: Option<u8>,
     /// 19794-5 image data type (0 JPEG, 1 JPEG 2000).
     pub image_data_type: Option<u8>,
-    /// Width and height as recorded in the biometric record header.
+    /// Width in pixels as recorded in the image information.
     pub width: Option<u16>,
+    /// Height in pixels as recorded in the image information.
     pub height: Option<u16>,
+    /// 19794-5 gender code (0 unspecified, 1 male, 2 female, 0xFF unknown).
     pub gender: Option<u8>,
+    /// 19794-5 eye colour code (0 unspecified, 1 black, 2 blue, … 0xFF unknown).
     pub eye_colour: Option<u8>,
+    /// 19794-5 hair colour code (0 unspecified, 1 bald, 2 black, … 0xFF unknown).
     pub hair_colour: Option<u8>,
+    /// Number of feature points (each eight bytes) preceding the image information.
     pub feature_points: u16,
     /// The format detected from the image bytes.
     pub image_type: ImageType,
     /// Offset of the image inside the biometric data block.
     pub image_offset: usize,
+    /// The encoded image bytes (not serialized; see `image_len`).
     #[serde(skip)]
     pub image: Vec<u8>,
+    /// Length of `image` in bytes.
     pub image_len: usize,
 }
 
 /// The biometric data block encoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum BdbFormat {
+    /// ISO/IEC 19794-5:2005 facial record (`FAC\0` header).
     Iso19794_5,
+    /// ISO/IEC 39794-5 face data in DER, the successor of 19794-5 that Doc 9303 admits.
     Iso39794_5,
     /// Finger (19794-4) or iris (19794-6) or other records: kept opaque.
     Other,
@@ -128,23 +155,32 @@ pub enum BdbFormat {
 /// One biometric information template (`7F60`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct BiometricTemplate {
+    /// The biometric header template (`A1`).
     pub header: BiometricHeader,
+    /// The record format of the data block, which decides whether faces were extracted.
     pub format: BdbFormat,
     /// Four-byte record identifier at the start of a 19794 record ("FAC", "FIR", "IIR").
     pub record_format: Option<String>,
+    /// Version string following the record identifier, e.g. "010" for 19794-5:2005.
     pub record_version: Option<String>,
+    /// The face images found in the data block (empty for `BdbFormat::Other`).
     pub faces: Vec<FaceImage>,
+    /// The biometric data block value (`5F2E` / `7F2E`), not serialized; see `data_len`.
     #[serde(skip)]
     pub data: Vec<u8>,
+    /// Length of `data` in bytes.
     pub data_len: usize,
 }
 
 /// DG2/DG3/DG4.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct BiometricDataGroup {
+    /// The complete data group TLV as read.
     #[serde(skip)]
     pub raw: Vec<u8>,
+    /// The data group number: 2, 3 or 4.
     pub data_group: u8,
+    /// The biometric information templates (`7F60`) in order.
     pub templates: Vec<BiometricTemplate>,
 }
 
@@ -282,6 +318,8 @@ impl BiometricTemplate {
 }
 
 impl BiometricDataGroup {
+    /// Parses DG2, DG3 or DG4: the data group tag, its `7F61` group and each `7F60` template
+    /// (at most [`MAX_TEMPLATES`]). Faces are decoded from 19794-5 and 39794-5 data blocks.
     pub fn parse(input: &[u8]) -> Result<Self, LdsError> {
         let t = asn1::first(input)?;
         let data_group = match t.tag {

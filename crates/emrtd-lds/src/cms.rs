@@ -6,14 +6,19 @@ use crate::asn1::{self, AlgorithmIdentifier, TAG_INTEGER, TAG_OID, TAG_SEQUENCE,
 use emrtd_apdu::tlv::{Tag, Tlv};
 use serde::Serialize;
 
+/// OID of the CMS `id-signedData` content type (RFC 5652 §5.1).
 pub const OID_SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
+/// OID of the `content-type` signed attribute (RFC 5652 §11.1).
 pub const OID_CONTENT_TYPE: &str = "1.2.840.113549.1.9.3";
+/// OID of the `message-digest` signed attribute (RFC 5652 §11.2): the hash of the encapsulated content.
 pub const OID_MESSAGE_DIGEST: &str = "1.2.840.113549.1.9.4";
+/// OID of the `signing-time` signed attribute (RFC 5652 §11.3).
 pub const OID_SIGNING_TIME: &str = "1.2.840.113549.1.9.5";
 
 /// One attribute of the signed attributes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Attribute {
+    /// The attribute type OID in dotted form.
     pub oid: String,
     /// Raw TLVs of the values.
     #[serde(with = "crate::hexser::list")]
@@ -29,8 +34,13 @@ pub struct SignedAttributes {
     /// The bytes the signature covers: the same encoding with the SET OF tag (`31`).
     #[serde(skip)]
     pub to_be_signed: Vec<u8>,
+    /// The attributes in the order encoded.
     pub attributes: Vec<Attribute>,
+    /// The value of the `content-type` attribute (dotted OID), which must equal the
+    /// encapsulated content type (RFC 5652 §5.3), e.g. `2.23.136.1.1.1` for an LDS Security Object.
     pub content_type: Option<String>,
+    /// The value of the `message-digest` attribute: the hash of the encapsulated content
+    /// under the SignerInfo's digest algorithm.
     #[serde(with = "crate::hexser::opt")]
     pub message_digest: Option<Vec<u8>>,
     /// Signing time in seconds since the epoch, when present.
@@ -40,6 +50,7 @@ pub struct SignedAttributes {
 /// How a SignerInfo names its certificate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum SignerIdentifier {
+    /// Issuer distinguished name and serial number of the signer certificate (`sid` version 1).
     IssuerAndSerialNumber {
         /// Raw DER of the issuer Name.
         #[serde(with = "crate::hexser")]
@@ -48,17 +59,24 @@ pub enum SignerIdentifier {
         #[serde(with = "crate::hexser")]
         serial: Vec<u8>,
     },
+    /// The subjectKeyIdentifier of the signer certificate (`[0]`, `sid` version 3).
     SubjectKeyIdentifier(#[serde(with = "crate::hexser")] Vec<u8>),
 }
 
 /// One SignerInfo.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SignerInfo {
+    /// CMSVersion of the SignerInfo: 1 with IssuerAndSerialNumber, 3 with SubjectKeyIdentifier.
     pub version: u64,
+    /// Identifies the signer's certificate (the Document Signer certificate for EF.SOD).
     pub sid: SignerIdentifier,
+    /// The hash algorithm used for the message digest and the signed attributes.
     pub digest_algorithm: AlgorithmIdentifier,
+    /// The signed attributes (`[0]`), present in every Doc 9303 EF.SOD.
     pub signed_attributes: Option<SignedAttributes>,
+    /// The signature algorithm, e.g. `rsaEncryption`, `id-RSASSA-PSS` or `ecdsa-with-SHA256`.
     pub signature_algorithm: AlgorithmIdentifier,
+    /// The signature value (for ECDSA the DER `Ecdsa-Sig-Value` SEQUENCE).
     #[serde(with = "crate::hexser")]
     pub signature: Vec<u8>,
 }
@@ -66,8 +84,12 @@ pub struct SignerInfo {
 /// A parsed SignedData.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SignedData {
+    /// CMSVersion of the SignedData (3 for EF.SOD per Doc 9303-10 §4.6.2).
     pub version: u64,
+    /// The digest algorithms listed in the `digestAlgorithms` SET.
     pub digest_algorithms: Vec<AlgorithmIdentifier>,
+    /// The encapsulated content type OID, e.g. `2.23.136.1.1.1` (ldsSecurityObject) or
+    /// `0.4.0.127.0.7.3.2.1` (id-SecurityObject of EF.CardSecurity).
     pub encap_content_type: String,
     /// The encapsulated content octets exactly as signed (chunks of a constructed OCTET
     /// STRING concatenated).
@@ -79,6 +101,7 @@ pub struct SignedData {
     /// Raw encodings of the CRLs in the `crls` field.
     #[serde(with = "crate::hexser::list")]
     pub crls: Vec<Vec<u8>>,
+    /// The SignerInfos (Doc 9303 requires exactly one for EF.SOD).
     pub signer_infos: Vec<SignerInfo>,
 }
 
@@ -165,6 +188,7 @@ impl SignedData {
 }
 
 impl SignerInfo {
+    /// Parses one SignerInfo SEQUENCE (RFC 5652 §5.3).
     pub fn parse(t: &Tlv<'_>) -> Result<Self, LdsError> {
         expect(t, TAG_SEQUENCE, "SignerInfo")?;
         let c = children(t)?;

@@ -5,10 +5,14 @@ use crate::asn1;
 use emrtd_apdu::tlv::Tag;
 use serde::Serialize;
 
+/// Tag `60`: the application tag of EF.COM (Doc 9303-10 §4.6.1).
 pub const TAG_EF_COM: Tag = Tag(0x60);
 
+/// EF.COM: the LDS1 common data elements (Doc 9303-10 §4.6.1), deprecated in LDS 1.8 but
+/// still present on most chips.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct EfCom {
+    /// The complete EF.COM TLV as read (tag `60` to the end of its value).
     #[serde(skip)]
     pub raw: Vec<u8>,
     /// e.g. "0107" for LDS 1.7.
@@ -45,6 +49,8 @@ pub fn dg_number_for_tag(tag: u8) -> Option<u8> {
 }
 
 impl EfCom {
+    /// Parses EF.COM: tag `60` with the LDS version (`5F01`), Unicode version (`5F36`) and tag
+    /// list (`5C`); bytes after the TLV (padding) are ignored.
     pub fn parse(input: &[u8]) -> Result<Self, LdsError> {
         let t = asn1::first(input)?;
         asn1::expect(&t, TAG_EF_COM, "EF.COM")?;

@@ -5,16 +5,23 @@ use crate::asn1;
 use emrtd_apdu::tlv::Tag;
 use serde::Serialize;
 
+/// Tag `61`: DG1 (Doc 9303-10 §4.7.1).
 pub const TAG_DG1: Tag = Tag(0x61);
+/// Tag `5F1F`: the MRZ data element inside DG1 (Doc 9303-10 §4.7.1).
 pub const TAG_MRZ: Tag = Tag(0x5F1F);
 
 /// The MRZ layout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum MrzFormat {
+    /// TD1: three lines of 30 characters (ID cards, Doc 9303-5).
     Td1,
+    /// TD2: two lines of 36 characters (Doc 9303-6).
     Td2,
+    /// TD3: two lines of 44 characters (passports, Doc 9303-4).
     Td3,
+    /// MRV-A: visa, two lines of 44 characters (Doc 9303-7).
     MrvA,
+    /// MRV-B: visa, two lines of 36 characters (Doc 9303-7).
     MrvB,
 }
 
@@ -36,11 +43,14 @@ pub fn check_digit(field: &str) -> Option<u8> {
 /// One check digit of the MRZ, with what it covers and whether it matched.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CheckDigit {
+    /// The field the digit covers: `document_number`, `date_of_birth`, `date_of_expiry`,
+    /// `personal_number` or `composite`.
     pub field: &'static str,
     /// The character printed in the MRZ.
     pub printed: char,
     /// The computed value.
     pub computed: Option<u8>,
+    /// Whether the printed digit equals the computed one (a filler `<` counts as 0).
     pub valid: bool,
 }
 
@@ -64,10 +74,13 @@ fn check(field: &'static str, data: &str, printed: char) -> CheckDigit {
 /// A parsed MRZ.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Mrz {
+    /// The layout, chosen from the MRZ length and document code.
     pub format: MrzFormat,
     /// The MRZ lines as read.
     pub lines: Vec<String>,
+    /// Document code, two characters as printed (e.g. "P<", "ID", "V<").
     pub document_code: String,
+    /// Issuing state or organisation, three characters as printed (Doc 9303-3 §5 code, e.g. "UTO", "D<<").
     pub issuing_state: String,
     /// Name field as printed (with fillers).
     pub name: String,
@@ -77,9 +90,11 @@ pub struct Mrz {
     pub secondary_identifier: String,
     /// Document number without fillers (long numbers of TD1/TD2 joined).
     pub document_number: String,
+    /// Nationality, three characters as printed (Doc 9303-3 §5 code).
     pub nationality: String,
     /// YYMMDD.
     pub date_of_birth: String,
+    /// Sex: "M", "F" or "<" (unspecified), as printed.
     pub sex: String,
     /// YYMMDD.
     pub date_of_expiry: String,
@@ -87,6 +102,8 @@ pub struct Mrz {
     pub optional_data: String,
     /// TD1 only: the second optional data field.
     pub optional_data_2: Option<String>,
+    /// Every check digit of the layout in MRZ order (document number, birth, expiry, [personal
+    /// number,] composite; visas have no composite).
     pub check_digits: Vec<CheckDigit>,
 }
 
@@ -229,12 +246,15 @@ pub fn split_name(name: &str) -> (String, String) {
 /// DG1.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Dg1 {
+    /// The complete DG1 TLV as read.
     #[serde(skip)]
     pub raw: Vec<u8>,
+    /// The MRZ parsed from the `5F1F` element.
     pub mrz: Mrz,
 }
 
 impl Dg1 {
+    /// Parses DG1: tag `61` containing `5F1F` with the MRZ characters (88, 72 or 90 of them).
     pub fn parse(input: &[u8]) -> Result<Self, LdsError> {
         let t = asn1::first(input)?;
         asn1::expect(&t, TAG_DG1, "DG1")?;

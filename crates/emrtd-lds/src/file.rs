@@ -14,28 +14,40 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "file", content = "parsed")]
 pub enum LdsFile {
+    /// EF.COM (tag `60`).
     #[serde(rename = "EF.COM")]
     Com(EfCom),
+    /// EF.SOD (tag `77`): the Document Security Object.
     #[serde(rename = "EF.SOD")]
     Sod(Box<EfSod>),
+    /// DG1 (tag `61`): the MRZ.
     #[serde(rename = "DG1")]
     Dg1(Dg1),
+    /// DG2/DG3/DG4 (tags `75`, `63`, `76`): face, fingerprints, irises.
     #[serde(rename = "DG2/DG3/DG4")]
     Biometric(BiometricDataGroup),
+    /// DG5/DG6/DG7 (tags `65`, `66`, `67`): displayed portrait, reserved, signature or mark.
     #[serde(rename = "DG5/DG6/DG7")]
     Displayed(DisplayedImages),
+    /// DG11/DG12 (tags `6B`, `6C`): additional personal and document details.
     #[serde(rename = "DG11/DG12")]
     Additional(AdditionalDetails),
+    /// DG13 (tag `6D`): optional details, national format, kept opaque.
     #[serde(rename = "DG13")]
     Dg13(Dg13),
+    /// DG14 (tag `6E`), EF.CardAccess or EF.CardSecurity: SecurityInfos.
     #[serde(rename = "DG14/EF.CardAccess/EF.CardSecurity")]
     SecurityInfos(Box<SecurityInfosFile>),
+    /// DG15 (tag `6F`): the Active Authentication public key.
     #[serde(rename = "DG15")]
     Dg15(Dg15),
+    /// DG16 (tag `70`): persons to notify.
     #[serde(rename = "DG16")]
     Dg16(Dg16),
+    /// EF.ATR/INFO (FID `2F01`, ISO/IEC 7816-4): card capabilities and extended length info.
     #[serde(rename = "EF.ATR/INFO")]
     AtrInfo(AtrInfo),
+    /// EF.DIR (FID `2F00`): application templates (ISO/IEC 7816-4).
     #[serde(rename = "EF.DIR")]
     Dir(EfDir),
 }
@@ -43,9 +55,13 @@ pub enum LdsFile {
 /// Well-known file identifiers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileHint {
+    /// EF.CardAccess (FID `011C`): SecurityInfos for PACE, a bare SET without application tag.
     CardAccess,
+    /// EF.CardSecurity (FID `011D`): signed SecurityInfos (ContentInfo).
     CardSecurity,
+    /// EF.ATR/INFO (FID `2F01`).
     AtrInfo,
+    /// EF.DIR (FID `2F00`).
     Dir,
 }
 

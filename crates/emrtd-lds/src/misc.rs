@@ -11,17 +11,25 @@ use serde::Serialize;
 pub struct Field {
     /// The tag as hex (e.g. `5F0E`).
     pub tag: String,
+    /// The data element's name from Doc 9303-10 §4.7.11/§4.7.12 in snake case (e.g.
+    /// `full_name`, `date_of_issue`), or `unknown` for tags not in those tables.
     pub name: &'static str,
+    /// The value as text (UTF-8, Latin-1 fallback).
     pub value: String,
 }
 
 /// An image in DG5/DG6/DG7/DG11/DG12.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DisplayedImage {
+    /// The tag as hex: `5F40` (portrait), `5F43` (signature or mark), `5F41`, or the DG11/DG12
+    /// image tags `5F16`, `5F1D`, `5F1E`.
     pub tag: String,
+    /// The format detected from the image bytes.
     pub image_type: ImageType,
+    /// The image bytes (not serialized; see `len`).
     #[serde(skip)]
     pub data: Vec<u8>,
+    /// Length of `data` in bytes.
     pub len: usize,
 }
 
@@ -37,14 +45,19 @@ fn image(t: &Tlv<'_>) -> DisplayedImage {
 /// DG5 (displayed portrait), DG6 (reserved), DG7 (displayed signature or mark).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DisplayedImages {
+    /// The complete data group TLV as read.
     #[serde(skip)]
     pub raw: Vec<u8>,
+    /// The data group number: 5, 6 or 7.
     pub data_group: u8,
+    /// The number of instances (`02`) as encoded, when present and small.
     pub count: Option<u64>,
+    /// The displayed images in order.
     pub images: Vec<DisplayedImage>,
 }
 
 impl DisplayedImages {
+    /// Parses DG5 (tag `65`), DG6 (`66`) or DG7 (`67`), Doc 9303-10 §4.7.5–4.7.7.
     pub fn parse(input: &[u8]) -> Result<Self, LdsError> {
         let t = asn1::first(input)?;
         let data_group = match t.tag.0 {
@@ -113,16 +126,21 @@ fn is_image_tag(tag: u32) -> bool {
 /// DG11 (additional personal details) and DG12 (additional document details).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AdditionalDetails {
+    /// The complete data group TLV as read.
     #[serde(skip)]
     pub raw: Vec<u8>,
+    /// The data group number: 11 or 12.
     pub data_group: u8,
     /// The tag list (`5C`) as hex tags.
     pub tag_list: Vec<String>,
+    /// The text data elements found, in order (nested templates, e.g. `A0` for other names, flattened).
     pub fields: Vec<Field>,
+    /// Image elements (DG11 proof of citizenship `5F16`, DG12 front/rear images `5F1D`/`5F1E`).
     pub images: Vec<DisplayedImage>,
 }
 
 impl AdditionalDetails {
+    /// Parses DG11 (tag `6B`, Doc 9303-10 §4.7.11) or DG12 (tag `6C`, §4.7.12).
     pub fn parse(input: &[u8]) -> Result<Self, LdsError> {
         let t = asn1::first(input)?;
         let (data_group, namer): (u8, fn(u32) -> &'static str) = match t.tag.0 {
@@ -187,13 +205,16 @@ impl AdditionalDetails {
 /// DG13 (optional details, opaque).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Dg13 {
+    /// The complete DG13 TLV as read.
     #[serde(skip)]
     pub raw: Vec<u8>,
+    /// The value of the `6D` TLV: issuer-defined content (Doc 9303-10 §4.7.13).
     #[serde(with = "crate::hexser")]
     pub content: Vec<u8>,
 }
 
 impl Dg13 {
+    /// Parses DG13: tag `6D`, content kept as is.
     pub fn parse(input: &[u8]) -> Result<Self, LdsError> {
         let t = asn1::first(input)?;
         asn1::expect(&t, Tag(0x6D), "DG13")?;
@@ -207,22 +228,30 @@ impl Dg13 {
 /// One person to notify (DG16).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PersonToNotify {
+    /// Date the person was recorded (`5F50`, `YYYYMMDD`).
     pub date_recorded: Option<String>,
+    /// Name of the person to notify (`5F51`), `<` separating primary and secondary identifiers.
     pub name: Option<String>,
+    /// Telephone number (`5F52`).
     pub telephone: Option<String>,
+    /// Address (`5F53`), `<` separating the lines.
     pub address: Option<String>,
 }
 
 /// DG16 (persons to notify).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Dg16 {
+    /// The complete DG16 TLV as read.
     #[serde(skip)]
     pub raw: Vec<u8>,
+    /// The number of persons (`02`) as encoded, when present and small.
     pub count: Option<u64>,
+    /// The persons to notify (`A1`, `A2`, … templates) in order.
     pub persons: Vec<PersonToNotify>,
 }
 
 impl Dg16 {
+    /// Parses DG16: tag `70`, Doc 9303-10 §4.7.16.
     pub fn parse(input: &[u8]) -> Result<Self, LdsError> {
         let t = asn1::first(input)?;
         asn1::expect(&t, Tag(0x70), "DG16")?;
@@ -264,7 +293,9 @@ impl Dg16 {
 /// A generic TLV object kept with its tag.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TaggedObject {
+    /// The tag as hex, e.g. `46` (pre-issuing data).
     pub tag: String,
+    /// The value bytes.
     #[serde(with = "crate::hexser")]
     pub value: Vec<u8>,
 }
@@ -272,15 +303,20 @@ pub struct TaggedObject {
 /// Extended length information (`7F66`, ISO/IEC 7816-4 §12.7.1).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ExtendedLengthInfo {
+    /// Maximum number of bytes in a command APDU (first INTEGER).
     pub max_command_length: Option<u64>,
+    /// Maximum number of bytes in a response APDU (second INTEGER).
     pub max_response_length: Option<u64>,
 }
 
 /// EF.ATR/INFO (file 2F01).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AtrInfo {
+    /// The file content as read.
     #[serde(skip)]
     pub raw: Vec<u8>,
+    /// Extended length information (`7F66`): whether the chip takes extended-length APDUs and
+    /// up to which size.
     pub extended_length_info: Option<ExtendedLengthInfo>,
     /// Card capabilities (`47`).
     #[serde(with = "crate::hexser::opt")]
@@ -293,6 +329,8 @@ pub struct AtrInfo {
 }
 
 impl AtrInfo {
+    /// Parses EF.ATR/INFO: a series of BER-TLV objects (ISO/IEC 7816-4), zero padding
+    /// at the end allowed; fails when there is no object.
     pub fn parse(input: &[u8]) -> Result<Self, LdsError> {
         let mut out = AtrInfo {
             raw: input.to_vec(),
@@ -340,9 +378,12 @@ impl AtrInfo {
 /// One application template of EF.DIR.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DirEntry {
+    /// The application identifier (`4F`), e.g. `A0 00 00 02 47 10 01` for the eMRTD application.
     #[serde(with = "crate::hexser")]
     pub aid: Vec<u8>,
+    /// Application label (`50`), when present.
     pub label: Option<String>,
+    /// Path (`51`) of the application's DF, when present.
     #[serde(with = "crate::hexser::opt")]
     pub path: Option<Vec<u8>>,
     /// The application name when the AID is a known one.
@@ -352,8 +393,10 @@ pub struct DirEntry {
 /// EF.DIR (file 2F00, ISO/IEC 7816-4 §8.2.1.1).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct EfDir {
+    /// The file content as read.
     #[serde(skip)]
     pub raw: Vec<u8>,
+    /// The application templates (`61`) in order.
     pub applications: Vec<DirEntry>,
 }
 
@@ -372,6 +415,8 @@ pub fn application_name(aid: &[u8]) -> Option<&'static str> {
 }
 
 impl EfDir {
+    /// Parses EF.DIR: a series of application templates `61` (each with an AID `4F`), zero padding
+    /// at the end allowed; fails when there is none.
     pub fn parse(input: &[u8]) -> Result<Self, LdsError> {
         let mut applications = Vec::new();
         for t in TlvIter::new(input).stop_at_zero_padding() {

@@ -10,27 +10,38 @@ use serde::Serialize;
 mod curves_table;
 pub use curves_table::NAMED_CURVES;
 
+/// OID `rsaEncryption` (RFC 8017 / RFC 3279 §2.3.1).
 pub const OID_RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+/// OID `id-RSASSA-PSS` (RFC 4055 §3.1); the key is an RSAPublicKey like `rsaEncryption`.
 pub const OID_RSASSA_PSS: &str = "1.2.840.113549.1.1.10";
+/// OID `id-ecPublicKey` (RFC 3279 §2.3.5, SEC 1 / X9.62).
 pub const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
+/// OID `prime-field` (X9.62): the FieldID type of prime-field explicit EC parameters.
 pub const OID_PRIME_FIELD: &str = "1.2.840.10045.1.1";
+/// OID `dhpublicnumber` (X9.42, RFC 3279 §2.3.3).
 pub const OID_DH_PUBLIC_NUMBER: &str = "1.2.840.10046.2.1";
+/// OID `dhKeyAgreement` (PKCS #3), also used for DH chip authentication keys.
 pub const OID_DH_KEY_AGREEMENT: &str = "1.2.840.113549.1.3.1";
 
 /// Prime-field curve domain parameters (big-endian unsigned integers, leading zeros removed).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct EcDomain {
+    /// The field prime p.
     #[serde(with = "crate::hexser")]
     pub p: Vec<u8>,
+    /// Curve coefficient a.
     #[serde(with = "crate::hexser")]
     pub a: Vec<u8>,
+    /// Curve coefficient b.
     #[serde(with = "crate::hexser")]
     pub b: Vec<u8>,
     /// Base point, uncompressed or compressed SEC1 encoding.
     #[serde(with = "crate::hexser")]
     pub g: Vec<u8>,
+    /// The order n of the base point.
     #[serde(with = "crate::hexser")]
     pub n: Vec<u8>,
+    /// The cofactor h, when encoded (it is optional in SpecifiedECDomain).
     #[serde(with = "crate::hexser::opt")]
     pub h: Option<Vec<u8>>,
 }
@@ -93,12 +104,19 @@ impl EcDomain {
 /// EC parameters as written in a key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum EcParams {
+    /// A named curve (`namedCurve` OID, RFC 5480 §2.1.1.1).
     Named {
+        /// The curve OID in dotted form, e.g. `1.3.36.3.3.2.8.1.1.7` for brainpoolP256r1.
         oid: String,
+        /// The curve name when the OID is in [`NAMED_CURVES`] (e.g. "P-256", "brainpoolP256r1").
         name: Option<&'static str>,
     },
+    /// Explicit domain parameters (SpecifiedECDomain), as Doc 9303 requires for DG14 and
+    /// recommends for DG15 EC keys.
     Explicit {
+        /// The domain parameters as encoded.
         domain: EcDomain,
+        /// The name of the known curve with the same p, a, b and n, if any.
         name: Option<&'static str>,
     },
     /// implicitlyCA (NULL): parameters inherited from the issuer.
@@ -106,6 +124,7 @@ pub enum EcParams {
 }
 
 impl EcParams {
+    /// Parses ECParameters: a named-curve OID, a SpecifiedECDomain SEQUENCE or NULL (implicitlyCA).
     pub fn parse(t: &Tlv<'_>) -> Result<Self, LdsError> {
         match t.tag {
             TAG_OID => {
@@ -132,6 +151,8 @@ impl EcParams {
         }
     }
 
+    /// The curve name: from the OID, or from matching explicit parameters against
+    /// [`NAMED_CURVES`]; `None` for unknown curves and implicitlyCA.
     pub fn name(&self) -> Option<&'static str> {
         match self {
             EcParams::Named { name, .. } | EcParams::Explicit { name, .. } => *name,
@@ -143,28 +164,39 @@ impl EcParams {
 /// A public key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum PublicKey {
+    /// An RSA key (RSAPublicKey, RFC 8017 §A.1.1).
     Rsa {
+        /// The modulus n, big-endian without leading zeros.
         #[serde(with = "crate::hexser")]
         modulus: Vec<u8>,
+        /// The public exponent e, big-endian without leading zeros.
         #[serde(with = "crate::hexser")]
         public_exponent: Vec<u8>,
+        /// The modulus length in bits (e.g. 2048).
         bits: usize,
     },
+    /// An EC key (`id-ecPublicKey`).
     Ec {
+        /// The curve of the key.
         params: EcParams,
         /// SEC1 point encoding.
         #[serde(with = "crate::hexser")]
         point: Vec<u8>,
     },
+    /// A Diffie-Hellman key (chip authentication with DH, Doc 9303-11 §6.2).
     Dh {
         /// Raw parameter TLV.
         #[serde(with = "crate::hexser::opt")]
         params: Option<Vec<u8>>,
+        /// The public value y, big-endian without leading zeros.
         #[serde(with = "crate::hexser")]
         public_value: Vec<u8>,
     },
+    /// Any other algorithm, kept opaque.
     Other {
+        /// The algorithm OID in dotted form.
         oid: String,
+        /// The content of the subjectPublicKey BIT STRING.
         #[serde(with = "crate::hexser")]
         key: Vec<u8>,
     },
@@ -173,9 +205,12 @@ pub enum PublicKey {
 /// SubjectPublicKeyInfo with its raw encoding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SubjectPublicKeyInfo {
+    /// The complete SubjectPublicKeyInfo encoding as read.
     #[serde(with = "crate::hexser")]
     pub raw: Vec<u8>,
+    /// The algorithm identifier with its raw parameters.
     pub algorithm: AlgorithmIdentifier,
+    /// The key decoded according to the algorithm OID.
     pub key: PublicKey,
 }
 
@@ -188,10 +223,12 @@ fn bit_len(v: &[u8]) -> usize {
 }
 
 impl SubjectPublicKeyInfo {
+    /// Parses a SubjectPublicKeyInfo from the start of a byte string (trailing bytes ignored).
     pub fn parse_bytes(input: &[u8]) -> Result<Self, LdsError> {
         Self::parse(&asn1::first(input)?)
     }
 
+    /// Parses a SubjectPublicKeyInfo SEQUENCE (RFC 5280 §4.1.2.7).
     pub fn parse(t: &Tlv<'_>) -> Result<Self, LdsError> {
         expect(t, TAG_SEQUENCE, "SubjectPublicKeyInfo")?;
         let c = children(t)?;

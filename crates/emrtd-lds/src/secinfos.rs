@@ -9,19 +9,27 @@ use emrtd_apdu::tlv::Tag;
 use emrtd_secinfo::{SecurityInfo, SecurityInfos};
 use serde::Serialize;
 
+/// OID `id-SecurityObject` (BSI TR-03110-3 Appendix A): the eContentType of EF.CardSecurity.
 pub const OID_SECURITY_OBJECT: &str = "0.4.0.127.0.7.3.2.1";
 
 /// One SecurityInfo described for output.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SecurityInfoSummary {
+    /// The ASN.1 type name, e.g. "PACEInfo", "ChipAuthenticationPublicKeyInfo" or "unknown".
     pub kind: &'static str,
+    /// The protocol OID in dotted form, with a description for Active Authentication.
     pub protocol: String,
+    /// The `version` field of infos that have one (PACEInfo, ChipAuthenticationInfo, …).
     pub version: Option<u32>,
+    /// The standardized domain parameter ID (Doc 9303-11 Table 6, e.g. 13 for brainpoolP256r1),
+    /// when present.
     pub parameter_id: Option<u32>,
+    /// The `keyId` of chip authentication infos, distinguishing several chip keys.
     #[serde(with = "crate::hexser::opt")]
     pub key_id: Option<Vec<u8>>,
     /// The public key of a ChipAuthenticationPublicKeyInfo.
     pub public_key: Option<SubjectPublicKeyInfo>,
+    /// The DER encoding of this SecurityInfo.
     #[serde(with = "crate::hexser")]
     pub raw: Vec<u8>,
 }
@@ -97,10 +105,13 @@ fn summarize(info: &SecurityInfo) -> SecurityInfoSummary {
 pub struct SecurityInfosFile {
     /// "DG14", "EF.CardAccess" or "EF.CardSecurity".
     pub file: &'static str,
+    /// The file content as given (for DG14 the complete `6E` TLV).
     #[serde(skip)]
     pub raw: Vec<u8>,
+    /// The decoded SecurityInfos (not serialized; see `summary`).
     #[serde(skip)]
     pub infos: SecurityInfos,
+    /// One summary per SecurityInfo, in order.
     pub summary: Vec<SecurityInfoSummary>,
     /// For EF.CardSecurity: the SignedData around the infos.
     pub signed_data: Option<SignedData>,
@@ -149,12 +160,15 @@ impl SecurityInfosFile {
 /// DG15: the Active Authentication public key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Dg15 {
+    /// The complete DG15 TLV as read.
     #[serde(skip)]
     pub raw: Vec<u8>,
+    /// The Active Authentication public key (Doc 9303-11 §6.1): RSA or EC.
     pub public_key: SubjectPublicKeyInfo,
 }
 
 impl Dg15 {
+    /// Parses DG15: tag `6F` containing a SubjectPublicKeyInfo.
     pub fn parse(input: &[u8]) -> Result<Self, LdsError> {
         let t = asn1::first(input)?;
         asn1::expect(&t, Tag(0x6F), "DG15")?;

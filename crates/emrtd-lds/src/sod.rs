@@ -7,13 +7,17 @@ use crate::cms::SignedData;
 use emrtd_apdu::tlv::Tag;
 use serde::Serialize;
 
+/// OID `id-icao-mrtd-security-ldsSecurityObject` (Doc 9303-10 §4.6.2): eContentType of EF.SOD.
 pub const OID_LDS_SECURITY_OBJECT: &str = "2.23.136.1.1.1";
+/// Tag `77`: the application tag wrapping EF.SOD's ContentInfo.
 pub const TAG_EF_SOD: Tag = Tag(0x77);
 
 /// One entry of dataGroupHashValues.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DataGroupHash {
+    /// The data group number, 1 to 16.
     pub number: u8,
+    /// The hash of the complete data group file (tag to end), under the object's hash algorithm.
     #[serde(with = "crate::hexser")]
     pub hash: Vec<u8>,
 }
@@ -23,13 +27,17 @@ pub struct DataGroupHash {
 pub struct LdsSecurityObject {
     /// 0 for LDS 1.7, 1 for LDS 1.8 (with ldsVersionInfo).
     pub version: u64,
+    /// The hash algorithm of the data group hashes, e.g. SHA-256.
     pub hash_algorithm: AlgorithmIdentifier,
+    /// The data group hashes in the order encoded.
     pub data_group_hashes: Vec<DataGroupHash>,
     /// (ldsVersion, unicodeVersion) for v1.
     pub lds_version_info: Option<(String, String)>,
 }
 
 impl LdsSecurityObject {
+    /// Parses the DER LDSSecurityObject (the encapsulated content of EF.SOD's SignedData);
+    /// data group numbers outside 1–16 are rejected.
     pub fn parse(input: &[u8]) -> Result<Self, LdsError> {
         let t = asn1::one(input)?;
         expect(&t, TAG_SEQUENCE, "LDSSecurityObject")?;
@@ -81,9 +89,12 @@ impl LdsSecurityObject {
 /// EF.SOD: the raw file, the SignedData and the LDS security object.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct EfSod {
+    /// The complete EF.SOD TLV as read (from tag `77`, or the ContentInfo when unwrapped).
     #[serde(skip)]
     pub raw: Vec<u8>,
+    /// The CMS SignedData (signer info, certificates, signature).
     pub signed_data: SignedData,
+    /// The LDS security object carried as encapsulated content.
     pub lds_security_object: LdsSecurityObject,
 }
 

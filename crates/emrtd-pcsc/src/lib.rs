@@ -3,6 +3,34 @@
 //! transmit APDUs as an [`emrtd_transport::Transport`].
 //!
 //! Building needs the PC/SC library (`libpcsclite-dev` on Debian; `.ci/pcsc-deps.sh`).
+//!
+//! Whether extended-length APDUs may be used (reading large data groups in fewer commands) is
+//! taken from the card capabilities in the ATR's historical bytes (ISO/IEC 7816-4 §8.1.1.2.7).
+//! [`testing`] runs pcscd with the vsmartcard `vpcd` driver for tests with the virtual chip.
+//!
+//! # Example
+//!
+//! ```
+//! use emrtd_pcsc::{Pcsc, atr_extended_length, historical_bytes};
+//! use emrtd_transport::Transport;
+//! use std::time::Duration;
+//!
+//! // With a reader attached: wait for a card, connect, SELECT the eMRTD application.
+//! async fn select_emrtd() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+//!     let pcsc = Pcsc::new()?;
+//!     let reader = pcsc.wait_for_card(None, Duration::from_secs(30))?;
+//!     let mut card = pcsc.connect(&reader)?;
+//!     let select = [0x00, 0xA4, 0x04, 0x0C, 0x07, 0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01];
+//!     Ok(card.transmit(&select).await?)
+//! }
+//!
+//! // The ATR tells whether extended-length APDUs may be sent: category 80, then card
+//! // capabilities (compact-TLV 73) whose third byte has bit 0x40 set.
+//! let atr = [0x3B, 0x85, 0x80, 0x01, 0x80, 0x73, 0x00, 0x00, 0xC0, 0x00];
+//! assert_eq!(historical_bytes(&atr), Some(&[0x80, 0x73, 0x00, 0x00, 0xC0][..]));
+//! assert!(atr_extended_length(&atr));
+//! assert!(!atr_extended_length(&[0x3B, 0x84, 0x80, 0x01, 0x80, 0x73, 0x00, 0x00, 0x00]));
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -13,16 +41,22 @@ use std::ffi::{CStr, CString};
 use std::time::Duration;
 use thiserror::Error;
 
+/// Errors of the PC/SC layer.
 #[derive(Debug, Error)]
 pub enum PcscError {
+    /// The PC/SC library reported an error (no service, sharing violation, card removed, …).
     #[error("PC/SC: {0}")]
     Pcsc(#[from] pcsc::Error),
+    /// [`Pcsc::wait_for_card`] was given a reader name that did not appear before the timeout.
     #[error("no reader named {0:?}")]
     NoSuchReader(String),
+    /// No PC/SC reader is attached.
     #[error("no PC/SC reader")]
     NoReader,
+    /// No card was presented within the timeout (carried).
     #[error("no card within {0:?}")]
     NoCard(Duration),
+    /// A reader name contains a NUL byte and cannot be passed to PC/SC.
     #[error("reader name contains NUL")]
     BadName,
 }
@@ -35,18 +69,40 @@ pub struct Pcsc {
 /// A reader and whether a card is present.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReaderInfo {
+    /// The reader name as PC/SC reports it (e.g. "Virtual PCD 00 00").
     pub name: String,
+    /// Whether a card is in the reader's field.
     pub card_present: bool,
+    /// The card's ATR (ISO/IEC 7816-3 §8), or for a contactless card the ATR the reader
+    /// synthesises (PC/SC part 3), when a card is present.
     pub atr: Option<Vec<u8>>,
 }
 
 /// A change seen by [`Pcsc::wait_for_change`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReaderEvent {
-    CardInserted { reader: String, atr: Vec<u8> },
-    CardRemoved { reader: String },
-    ReaderAdded { reader: String },
-    ReaderRemoved { reader: String },
+    /// A card was put on a reader.
+    CardInserted {
+        /// The reader name.
+        reader: String,
+        /// The card's ATR.
+        atr: Vec<u8>,
+    },
+    /// The card left a reader.
+    CardRemoved {
+        /// The reader name.
+        reader: String,
+    },
+    /// A reader was attached.
+    ReaderAdded {
+        /// The reader name.
+        reader: String,
+    },
+    /// A reader was detached.
+    ReaderRemoved {
+        /// The reader name.
+        reader: String,
+    },
 }
 
 const PNP: &str = r"\\?PnP?\Notification";
@@ -241,7 +297,9 @@ pub fn historical_bytes(atr: &[u8]) -> Option<&[u8]> {
 /// A connected card.
 pub struct PcscCard {
     card: pcsc::Card,
+    /// The name of the reader the card is in.
     pub reader: String,
+    /// The ATR read when connecting (empty if it could not be read).
     pub atr: Vec<u8>,
     /// Extended length announced in the ATR.
     pub extended: bool,

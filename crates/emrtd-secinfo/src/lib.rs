@@ -16,6 +16,37 @@
 //! of infos and on nesting of PrivilegedTerminalInfo), never panics, and tolerates what real
 //! files do: trailing zero padding (one card pads EF.CardAccess to 1024 bytes) and other
 //! trailing bytes after the outer SET (kept in [`SecurityInfos::trailing`]).
+//!
+//! [`DomainParameters::to_domain`] turns the domain parameters of PACE and Chip Authentication
+//! into `emrtd-crypto` arithmetic; [`oid`] lists the OIDs.
+//!
+//! # Example
+//!
+//! A typical EF.CardAccess: one PACEInfo for ECDH Generic Mapping with AES-128 on
+//! brainpoolP256r1 (standardized parameter id 13).
+//!
+//! ```
+//! use emrtd_secinfo::{KeyAgreement, PaceMapping, SecurityInfos, oid};
+//! use emrtd_crypto::CipherSuite;
+//!
+//! let card_access = [
+//!     0x31, 0x14, 0x30, 0x12, // SET { SEQUENCE {
+//!     0x06, 0x0A, 0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x02, // id-PACE-ECDH-GM-AES-CBC-CMAC-128
+//!     0x02, 0x01, 0x02, // version 2
+//!     0x02, 0x01, 0x0D, // parameterId 13
+//! ];
+//! let infos = SecurityInfos::parse(&card_access)?;
+//! let pace = infos.pace_infos().next().ok_or("no PACEInfo")?;
+//! assert!(pace.protocol.is(oid::ID_PACE_ECDH_GM_AES_CBC_CMAC_128));
+//! let protocol = pace.protocol().ok_or("unknown PACE OID")?;
+//! assert_eq!(protocol.mapping, PaceMapping::Generic);
+//! assert_eq!(protocol.key_agreement, KeyAgreement::Ecdh);
+//! assert_eq!(protocol.cipher, CipherSuite::Aes128);
+//! assert_eq!((pace.version, pace.parameter_id), (2, Some(13)));
+//! assert!(pace.has_standardized_parameters());
+//! assert_eq!(pace.raw, card_access[2..]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -39,22 +70,37 @@ const TAG_BIT_STRING: Tag = Tag(0x03);
 /// Errors of the SecurityInfos parser.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum SecInfoError {
+    /// The BER-TLV codec rejected the bytes (truncated, bad length, nesting too deep, …).
     #[error("BER-TLV: {0}")]
     Tlv(#[from] TlvError),
+    /// An element has the wrong tag, e.g. the file does not start with a SET or a
+    /// SecurityInfo is not a SEQUENCE.
     #[error("expected {expected}, found tag {found}")]
-    UnexpectedTag { expected: &'static str, found: Tag },
+    UnexpectedTag {
+        /// What was being read.
+        expected: &'static str,
+        /// The tag found instead.
+        found: Tag,
+    },
+    /// A required element is absent; the text names it (e.g. "version", "domainParameter").
     #[error("missing field: {0}")]
     Missing(&'static str),
+    /// An INTEGER is empty or negative where an unsigned value is required.
     #[error("malformed INTEGER")]
     BadInteger,
+    /// An INTEGER does not fit the field's type (`u32`); the text names the field.
     #[error("INTEGER too large for {0}")]
     IntegerTooLarge(&'static str),
+    /// An OBJECT IDENTIFIER is empty or ends in the middle of an arc.
     #[error("malformed OBJECT IDENTIFIER")]
     BadOid,
+    /// A BIT STRING is empty or has unused bits where a key is expected.
     #[error("malformed BIT STRING")]
     BadBitString,
+    /// The SET holds more than [`MAX_INFOS`] SecurityInfos (the limit is carried).
     #[error("more than {0} SecurityInfo entries")]
     TooManyInfos(usize),
+    /// The input is empty or only zero padding.
     #[error("the input is empty or all zero")]
     Empty,
 }
@@ -64,6 +110,7 @@ pub enum SecInfoError {
 pub struct Oid(pub Vec<u8>);
 
 impl Oid {
+    /// The DER content bytes (without tag and length).
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
@@ -156,8 +203,11 @@ pub enum KeyAgreement {
 /// The decoded meaning of an id-PACE-* protocol OID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PaceProtocol {
+    /// Generic, Integrated or Chip Authentication Mapping.
     pub mapping: PaceMapping,
+    /// DH or ECDH (the mapping and key agreement come from the same OID arc).
     pub key_agreement: KeyAgreement,
+    /// The secure messaging cipher established by PACE (Doc 9303-11 §9.2.1 cipher suffixes).
     pub cipher: CipherSuite,
 }
 
@@ -215,6 +265,7 @@ impl PaceProtocol {
 /// The decoded meaning of an id-CA-* protocol OID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CaProtocol {
+    /// DH or ECDH.
     pub key_agreement: KeyAgreement,
     /// `None` for the bare id-CA-DH / id-CA-ECDH (CA version 1 without the cipher suffix).
     pub cipher: Option<CipherSuite>,
@@ -247,6 +298,8 @@ impl CaProtocol {
 /// An X.509 AlgorithmIdentifier: algorithm OID and the raw DER of its parameters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AlgorithmIdentifier {
+    /// The algorithm OID, e.g. `id-ecPublicKey`, `dhpublicnumber` or
+    /// `standardizedDomainParameters`.
     pub algorithm: Oid,
     /// The exact encoded parameters TLV, if present.
     pub parameters: Option<Vec<u8>>,
@@ -272,7 +325,9 @@ pub struct ExplicitEcParameters {
 /// Explicit DH domain parameters (X9.42 `DomainParameters`: p, g, q), big-endian.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExplicitDhParameters {
+    /// The prime modulus p, big-endian without leading zeros.
     pub p: Vec<u8>,
+    /// The generator g, big-endian without leading zeros.
     pub g: Vec<u8>,
     /// Order q of g (absent in PKCS #3 `DHParameter`).
     pub q: Option<Vec<u8>>,
@@ -391,11 +446,14 @@ impl DomainParameters {
 /// PACEInfo (Doc 9303-11 §9.2.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaceInfo {
+    /// The id-PACE-* OID naming mapping, key agreement and cipher (see [`PaceInfo::protocol`]).
     pub protocol: Oid,
+    /// PACE version; 2 is the only version Doc 9303-11 specifies.
     pub version: u32,
     /// The domain parameter id: a standardized id (0-31), or the id of a
     /// [`PaceDomainParameterInfo`] in the same file.
     pub parameter_id: Option<u32>,
+    /// The DER encoding of this SecurityInfo.
     pub raw: Vec<u8>,
 }
 
@@ -417,22 +475,29 @@ impl PaceInfo {
 pub struct PaceDomainParameterInfo {
     /// id-PACE-DH-GM, id-PACE-ECDH-GM, id-PACE-DH-IM, id-PACE-ECDH-IM or id-PACE-ECDH-CAM.
     pub protocol: Oid,
+    /// The domain parameters (standardized id, named curve or explicit parameters).
     pub domain_parameter: AlgorithmIdentifier,
+    /// The parameterId a [`PaceInfo`] refers to; only needed when there are several.
     pub parameter_id: Option<u32>,
+    /// The DER encoding of this SecurityInfo.
     pub raw: Vec<u8>,
 }
 
 /// ChipAuthenticationInfo (Doc 9303-11 §9.2.5).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChipAuthenticationInfo {
+    /// The id-CA-* OID naming key agreement and cipher (see [`ChipAuthenticationInfo::protocol`]).
     pub protocol: Oid,
+    /// Chip Authentication version (1 in Doc 9303-11; TR-03110 also defines 2 and 3).
     pub version: u32,
     /// keyId as unsigned big-endian bytes (no leading zeros).
     pub key_id: Option<Vec<u8>>,
+    /// The DER encoding of this SecurityInfo.
     pub raw: Vec<u8>,
 }
 
 impl ChipAuthenticationInfo {
+    /// The decoded protocol, `None` for an OID this version does not know.
     pub fn protocol(&self) -> Option<CaProtocol> {
         CaProtocol::from_oid(&self.protocol.0)
     }
@@ -443,14 +508,18 @@ impl ChipAuthenticationInfo {
 pub struct ChipAuthenticationDomainParameterInfo {
     /// id-CA-DH or id-CA-ECDH.
     pub protocol: Oid,
+    /// The domain parameters of the chip authentication key pair.
     pub domain_parameter: AlgorithmIdentifier,
+    /// The keyId linking it to a [`ChipAuthenticationInfo`] and key, when the chip has several.
     pub key_id: Option<Vec<u8>>,
+    /// The DER encoding of this SecurityInfo.
     pub raw: Vec<u8>,
 }
 
 /// SubjectPublicKeyInfo: algorithm and the content of the BIT STRING.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SubjectPublicKeyInfo {
+    /// The key algorithm and its domain parameters.
     pub algorithm: AlgorithmIdentifier,
     /// The BIT STRING content without its unused-bits octet: an uncompressed point for EC,
     /// the DER INTEGER `y` for DH.
@@ -477,12 +546,16 @@ impl SubjectPublicKeyInfo {
 pub struct ChipAuthenticationPublicKeyInfo {
     /// id-PK-DH or id-PK-ECDH.
     pub protocol: Oid,
+    /// The static chip authentication public key.
     pub public_key: SubjectPublicKeyInfo,
+    /// The keyId linking it to a [`ChipAuthenticationInfo`], when the chip has several keys.
     pub key_id: Option<Vec<u8>>,
+    /// The DER encoding of this SecurityInfo.
     pub raw: Vec<u8>,
 }
 
 impl ChipAuthenticationPublicKeyInfo {
+    /// DH for id-PK-DH, ECDH for id-PK-ECDH, `None` for any other protocol OID.
     pub fn key_agreement(&self) -> Option<KeyAgreement> {
         if self.protocol.is(oid::ID_PK_DH) {
             Some(KeyAgreement::Dh)
@@ -497,32 +570,40 @@ impl ChipAuthenticationPublicKeyInfo {
 /// ActiveAuthenticationInfo (Doc 9303-11 §9.2.8).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActiveAuthenticationInfo {
+    /// ActiveAuthenticationInfo version (1).
     pub version: u32,
     /// The signature algorithm for ECDSA Active Authentication (e.g. ecdsa-plain-SHA256).
     pub signature_algorithm: Option<Oid>,
+    /// The DER encoding of this SecurityInfo.
     pub raw: Vec<u8>,
 }
 
 /// TerminalAuthenticationInfo (Doc 9303-11 §9.2.7).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TerminalAuthenticationInfo {
+    /// Terminal Authentication version (1 for Doc 9303 EAC, 2 for TR-03110 EACv2).
     pub version: u32,
     /// The raw efCVCA FileID, if present (deprecated).
     pub ef_cvca: Option<Vec<u8>>,
+    /// The DER encoding of this SecurityInfo.
     pub raw: Vec<u8>,
 }
 
 /// PrivilegedTerminalInfo (TR-03110-3 A.1.1.8): SecurityInfos only for privileged terminals.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PrivilegedTerminalInfo {
+    /// The SecurityInfos inside the privileged SET (their nesting is bounded).
     pub infos: Vec<SecurityInfo>,
+    /// The DER encoding of this SecurityInfo.
     pub raw: Vec<u8>,
 }
 
 /// A SecurityInfo this parser does not interpret (or could not decode): kept and ignored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownInfo {
+    /// The protocol OID as found.
     pub protocol: Oid,
+    /// The DER encoding of this SecurityInfo.
     pub raw: Vec<u8>,
     /// Why a known OID was not decoded (`None` for an unknown OID).
     pub problem: Option<String>,
@@ -531,14 +612,23 @@ pub struct UnknownInfo {
 /// One SecurityInfo.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SecurityInfo {
+    /// PACEInfo (id-PACE-*).
     Pace(PaceInfo),
+    /// PACEDomainParameterInfo (id-PACE-DH-*/id-PACE-ECDH-* without cipher suffix).
     PaceDomainParameter(PaceDomainParameterInfo),
+    /// ChipAuthenticationInfo (id-CA-* with cipher suffix).
     ChipAuthentication(ChipAuthenticationInfo),
+    /// ChipAuthenticationDomainParameterInfo (id-CA-DH / id-CA-ECDH).
     ChipAuthenticationDomainParameter(ChipAuthenticationDomainParameterInfo),
+    /// ChipAuthenticationPublicKeyInfo (id-PK-DH / id-PK-ECDH).
     ChipAuthenticationPublicKey(ChipAuthenticationPublicKeyInfo),
+    /// ActiveAuthenticationInfo (id-AA).
     ActiveAuthentication(ActiveAuthenticationInfo),
+    /// TerminalAuthenticationInfo (id-TA).
     TerminalAuthentication(TerminalAuthenticationInfo),
+    /// PrivilegedTerminalInfo (id-PT).
     PrivilegedTerminal(PrivilegedTerminalInfo),
+    /// Any other or undecodable SecurityInfo.
     Unknown(UnknownInfo),
 }
 
@@ -562,6 +652,7 @@ impl SecurityInfo {
 /// A parsed `SET OF SecurityInfo`.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct SecurityInfos {
+    /// The SecurityInfos in the order encoded.
     pub infos: Vec<SecurityInfo>,
     /// Non-zero bytes found after the outer SET (some real files carry them); zero padding
     /// is dropped silently.
@@ -607,6 +698,7 @@ impl SecurityInfos {
         Self::parse(tlv.value)
     }
 
+    /// Every SecurityInfo in order.
     pub fn iter(&self) -> impl Iterator<Item = &SecurityInfo> {
         self.infos.iter()
     }
@@ -627,6 +719,7 @@ impl SecurityInfos {
         })
     }
 
+    /// All ChipAuthenticationInfos.
     pub fn chip_authentication_infos(&self) -> impl Iterator<Item = &ChipAuthenticationInfo> {
         self.infos.iter().filter_map(|i| match i {
             SecurityInfo::ChipAuthentication(p) => Some(p),
@@ -634,6 +727,7 @@ impl SecurityInfos {
         })
     }
 
+    /// All ChipAuthenticationDomainParameterInfos.
     pub fn chip_authentication_domain_parameter_infos(
         &self,
     ) -> impl Iterator<Item = &ChipAuthenticationDomainParameterInfo> {
@@ -643,6 +737,7 @@ impl SecurityInfos {
         })
     }
 
+    /// All ChipAuthenticationPublicKeyInfos (DG14 holds one per chip key).
     pub fn chip_authentication_public_key_infos(&self) -> impl Iterator<Item = &ChipAuthenticationPublicKeyInfo> {
         self.infos.iter().filter_map(|i| match i {
             SecurityInfo::ChipAuthenticationPublicKey(p) => Some(p),
@@ -650,6 +745,7 @@ impl SecurityInfos {
         })
     }
 
+    /// The ActiveAuthenticationInfo, if any (DG14 has one for ECDSA Active Authentication).
     pub fn active_authentication_info(&self) -> Option<&ActiveAuthenticationInfo> {
         self.infos.iter().find_map(|i| match i {
             SecurityInfo::ActiveAuthentication(p) => Some(p),
@@ -657,6 +753,7 @@ impl SecurityInfos {
         })
     }
 
+    /// All TerminalAuthenticationInfos.
     pub fn terminal_authentication_infos(&self) -> impl Iterator<Item = &TerminalAuthenticationInfo> {
         self.infos.iter().filter_map(|i| match i {
             SecurityInfo::TerminalAuthentication(p) => Some(p),
@@ -664,6 +761,7 @@ impl SecurityInfos {
         })
     }
 
+    /// All SecurityInfos kept as [`UnknownInfo`].
     pub fn unknown_infos(&self) -> impl Iterator<Item = &UnknownInfo> {
         self.infos.iter().filter_map(|i| match i {
             SecurityInfo::Unknown(p) => Some(p),

@@ -9,7 +9,9 @@ pub const BSI_DE: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07];
 
 /// id-PK (0.4.0.127.0.7.2.2.1): public keys for Chip Authentication.
 pub const ID_PK: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x01];
+/// id-PK-DH (0.4.0.127.0.7.2.2.1.1): a DH chip authentication public key (Doc 9303-11 §9.2.6).
 pub const ID_PK_DH: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x01, 0x01];
+/// id-PK-ECDH (0.4.0.127.0.7.2.2.1.2): an ECDH chip authentication public key.
 pub const ID_PK_ECDH: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x01, 0x02];
 
 /// id-TA (0.4.0.127.0.7.2.2.2): Terminal Authentication.
@@ -17,49 +19,160 @@ pub const ID_TA: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x02];
 
 /// id-CA (0.4.0.127.0.7.2.2.3): Chip Authentication.
 pub const ID_CA: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03];
+/// id-CA-DH (0.4.0.127.0.7.2.2.3.1): Chip Authentication with DH, the prefix of its cipher suites.
 pub const ID_CA_DH: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x01];
+/// id-CA-ECDH (0.4.0.127.0.7.2.2.3.2): Chip Authentication with ECDH, the prefix of its cipher suites.
 pub const ID_CA_ECDH: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x02];
+/// id-CA-DH-3DES-CBC-CBC (…2.2.3.1.1): CA with DH, then 3DES secure messaging (Doc 9303-11 §9.2.5).
 pub const ID_CA_DH_3DES_CBC_CBC: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x01, 0x01];
+/// id-CA-DH-AES-CBC-CMAC-128 (…2.2.3.1.2): CA with DH, then AES-128 secure messaging.
 pub const ID_CA_DH_AES_CBC_CMAC_128: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x01, 0x02];
+/// id-CA-DH-AES-CBC-CMAC-192 (…2.2.3.1.3): CA with DH, then AES-192 secure messaging.
 pub const ID_CA_DH_AES_CBC_CMAC_192: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x01, 0x03];
+/// id-CA-DH-AES-CBC-CMAC-256 (…2.2.3.1.4): CA with DH, then AES-256 secure messaging.
 pub const ID_CA_DH_AES_CBC_CMAC_256: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x01, 0x04];
+/// id-CA-ECDH-3DES-CBC-CBC (…2.2.3.2.1): CA with ECDH, then 3DES secure messaging.
 pub const ID_CA_ECDH_3DES_CBC_CBC: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x02, 0x01];
+/// id-CA-ECDH-AES-CBC-CMAC-128 (…2.2.3.2.2): CA with ECDH, then AES-128 secure messaging.
 pub const ID_CA_ECDH_AES_CBC_CMAC_128: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x02, 0x02];
+/// id-CA-ECDH-AES-CBC-CMAC-192 (…2.2.3.2.3): CA with ECDH, then AES-192 secure messaging.
 pub const ID_CA_ECDH_AES_CBC_CMAC_192: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x02, 0x03];
+/// id-CA-ECDH-AES-CBC-CMAC-256 (…2.2.3.2.4): CA with ECDH, then AES-256 secure messaging.
 pub const ID_CA_ECDH_AES_CBC_CMAC_256: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x02, 0x04];
 
 /// id-PACE (0.4.0.127.0.7.2.2.4).
 pub const ID_PACE: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04];
+/// id-PACE-DH-GM (…2.2.4.1): PACE, DH, Generic Mapping (Doc 9303-11 §4.4.3.3.1).
 pub const ID_PACE_DH_GM: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x01];
+/// id-PACE-ECDH-GM (…2.2.4.2): PACE, ECDH, Generic Mapping.
 pub const ID_PACE_ECDH_GM: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02];
+/// id-PACE-DH-IM (…2.2.4.3): PACE, DH, Integrated Mapping (Doc 9303-11 §4.4.3.3.2).
 pub const ID_PACE_DH_IM: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x03];
+/// id-PACE-ECDH-IM (…2.2.4.4): PACE, ECDH, Integrated Mapping.
 pub const ID_PACE_ECDH_IM: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x04];
+/// id-PACE-ECDH-CAM (…2.2.4.6): PACE, ECDH, Chip Authentication Mapping (Doc 9303-11 §4.4.3.3.3).
 pub const ID_PACE_ECDH_CAM: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x06];
 
 macro_rules! pace_oid {
-    ($name:ident, $m:expr, $c:expr) => {
+    ($(#[$doc:meta])* $name:ident, $m:expr, $c:expr) => {
+        $(#[$doc])*
         pub const $name: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, $m, $c];
     };
 }
-pace_oid!(ID_PACE_DH_GM_3DES_CBC_CBC, 1, 1);
-pace_oid!(ID_PACE_DH_GM_AES_CBC_CMAC_128, 1, 2);
-pace_oid!(ID_PACE_DH_GM_AES_CBC_CMAC_192, 1, 3);
-pace_oid!(ID_PACE_DH_GM_AES_CBC_CMAC_256, 1, 4);
-pace_oid!(ID_PACE_ECDH_GM_3DES_CBC_CBC, 2, 1);
-pace_oid!(ID_PACE_ECDH_GM_AES_CBC_CMAC_128, 2, 2);
-pace_oid!(ID_PACE_ECDH_GM_AES_CBC_CMAC_192, 2, 3);
-pace_oid!(ID_PACE_ECDH_GM_AES_CBC_CMAC_256, 2, 4);
-pace_oid!(ID_PACE_DH_IM_3DES_CBC_CBC, 3, 1);
-pace_oid!(ID_PACE_DH_IM_AES_CBC_CMAC_128, 3, 2);
-pace_oid!(ID_PACE_DH_IM_AES_CBC_CMAC_192, 3, 3);
-pace_oid!(ID_PACE_DH_IM_AES_CBC_CMAC_256, 3, 4);
-pace_oid!(ID_PACE_ECDH_IM_3DES_CBC_CBC, 4, 1);
-pace_oid!(ID_PACE_ECDH_IM_AES_CBC_CMAC_128, 4, 2);
-pace_oid!(ID_PACE_ECDH_IM_AES_CBC_CMAC_192, 4, 3);
-pace_oid!(ID_PACE_ECDH_IM_AES_CBC_CMAC_256, 4, 4);
-pace_oid!(ID_PACE_ECDH_CAM_AES_CBC_CMAC_128, 6, 2);
-pace_oid!(ID_PACE_ECDH_CAM_AES_CBC_CMAC_192, 6, 3);
-pace_oid!(ID_PACE_ECDH_CAM_AES_CBC_CMAC_256, 6, 4);
+pace_oid!(
+    /// id-PACE-DH-GM-3DES-CBC-CBC (…2.2.4.1.1): PACE with DH, Generic Mapping, then 3DES secure messaging.
+    ID_PACE_DH_GM_3DES_CBC_CBC,
+    1,
+    1
+);
+pace_oid!(
+    /// id-PACE-DH-GM-AES-CBC-CMAC-128 (…2.2.4.1.2): PACE with DH, Generic Mapping, then AES-128 secure messaging.
+    ID_PACE_DH_GM_AES_CBC_CMAC_128,
+    1,
+    2
+);
+pace_oid!(
+    /// id-PACE-DH-GM-AES-CBC-CMAC-192 (…2.2.4.1.3): PACE with DH, Generic Mapping, then AES-192 secure messaging.
+    ID_PACE_DH_GM_AES_CBC_CMAC_192,
+    1,
+    3
+);
+pace_oid!(
+    /// id-PACE-DH-GM-AES-CBC-CMAC-256 (…2.2.4.1.4): PACE with DH, Generic Mapping, then AES-256 secure messaging.
+    ID_PACE_DH_GM_AES_CBC_CMAC_256,
+    1,
+    4
+);
+pace_oid!(
+    /// id-PACE-ECDH-GM-3DES-CBC-CBC (…2.2.4.2.1): PACE with ECDH, Generic Mapping, then 3DES secure messaging.
+    ID_PACE_ECDH_GM_3DES_CBC_CBC,
+    2,
+    1
+);
+pace_oid!(
+    /// id-PACE-ECDH-GM-AES-CBC-CMAC-128 (…2.2.4.2.2): PACE with ECDH, Generic Mapping, then AES-128 secure messaging.
+    ID_PACE_ECDH_GM_AES_CBC_CMAC_128,
+    2,
+    2
+);
+pace_oid!(
+    /// id-PACE-ECDH-GM-AES-CBC-CMAC-192 (…2.2.4.2.3): PACE with ECDH, Generic Mapping, then AES-192 secure messaging.
+    ID_PACE_ECDH_GM_AES_CBC_CMAC_192,
+    2,
+    3
+);
+pace_oid!(
+    /// id-PACE-ECDH-GM-AES-CBC-CMAC-256 (…2.2.4.2.4): PACE with ECDH, Generic Mapping, then AES-256 secure messaging.
+    ID_PACE_ECDH_GM_AES_CBC_CMAC_256,
+    2,
+    4
+);
+pace_oid!(
+    /// id-PACE-DH-IM-3DES-CBC-CBC (…2.2.4.3.1): PACE with DH, Integrated Mapping, then 3DES secure messaging.
+    ID_PACE_DH_IM_3DES_CBC_CBC,
+    3,
+    1
+);
+pace_oid!(
+    /// id-PACE-DH-IM-AES-CBC-CMAC-128 (…2.2.4.3.2): PACE with DH, Integrated Mapping, then AES-128 secure messaging.
+    ID_PACE_DH_IM_AES_CBC_CMAC_128,
+    3,
+    2
+);
+pace_oid!(
+    /// id-PACE-DH-IM-AES-CBC-CMAC-192 (…2.2.4.3.3): PACE with DH, Integrated Mapping, then AES-192 secure messaging.
+    ID_PACE_DH_IM_AES_CBC_CMAC_192,
+    3,
+    3
+);
+pace_oid!(
+    /// id-PACE-DH-IM-AES-CBC-CMAC-256 (…2.2.4.3.4): PACE with DH, Integrated Mapping, then AES-256 secure messaging.
+    ID_PACE_DH_IM_AES_CBC_CMAC_256,
+    3,
+    4
+);
+pace_oid!(
+    /// id-PACE-ECDH-IM-3DES-CBC-CBC (…2.2.4.4.1): PACE with ECDH, Integrated Mapping, then 3DES secure messaging.
+    ID_PACE_ECDH_IM_3DES_CBC_CBC,
+    4,
+    1
+);
+pace_oid!(
+    /// id-PACE-ECDH-IM-AES-CBC-CMAC-128 (…2.2.4.4.2): PACE with ECDH, Integrated Mapping, then AES-128 secure messaging.
+    ID_PACE_ECDH_IM_AES_CBC_CMAC_128,
+    4,
+    2
+);
+pace_oid!(
+    /// id-PACE-ECDH-IM-AES-CBC-CMAC-192 (…2.2.4.4.3): PACE with ECDH, Integrated Mapping, then AES-192 secure messaging.
+    ID_PACE_ECDH_IM_AES_CBC_CMAC_192,
+    4,
+    3
+);
+pace_oid!(
+    /// id-PACE-ECDH-IM-AES-CBC-CMAC-256 (…2.2.4.4.4): PACE with ECDH, Integrated Mapping, then AES-256 secure messaging.
+    ID_PACE_ECDH_IM_AES_CBC_CMAC_256,
+    4,
+    4
+);
+pace_oid!(
+    /// id-PACE-ECDH-CAM-AES-CBC-CMAC-128 (…2.2.4.6.2): PACE with ECDH, Chip Authentication Mapping, then AES-128 secure messaging.
+    ID_PACE_ECDH_CAM_AES_CBC_CMAC_128,
+    6,
+    2
+);
+pace_oid!(
+    /// id-PACE-ECDH-CAM-AES-CBC-CMAC-192 (…2.2.4.6.3): PACE with ECDH, Chip Authentication Mapping, then AES-192 secure messaging.
+    ID_PACE_ECDH_CAM_AES_CBC_CMAC_192,
+    6,
+    3
+);
+pace_oid!(
+    /// id-PACE-ECDH-CAM-AES-CBC-CMAC-256 (…2.2.4.6.4): PACE with ECDH, Chip Authentication Mapping, then AES-256 secure messaging.
+    ID_PACE_ECDH_CAM_AES_CBC_CMAC_256,
+    6,
+    4
+);
 
 /// id-RI (0.4.0.127.0.7.2.2.5): Restricted Identification.
 pub const ID_RI: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x05];

@@ -11,6 +11,37 @@
 //! * Responses: the MAC in DO'8E is checked over `SSC || DO'87/85 || DO'99` **before** anything
 //!   is decrypted. A missing DO'99 or DO'8E, a wrong MAC, or the status words 6987/6988 are errors.
 //! * 3DES: 8-byte SSC, IV = 0, retail MAC. AES: 16-byte SSC, IV = E(KSenc, SSC), CMAC-8.
+//!
+//! # Example
+//!
+//! The session of the BAC worked example (Doc 9303-11 Appendix D.3) protecting SELECT EF.COM
+//! and checking the chip's answer, as in Appendix D.4:
+//!
+//! ```
+//! use emrtd_apdu::{CommandApdu, ResponseApdu, StatusWord};
+//! use emrtd_crypto::CipherSuite;
+//! use emrtd_sm::SmSession;
+//!
+//! fn h(s: &str) -> Vec<u8> {
+//!     (0..s.len()).step_by(2).filter_map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+//! }
+//! let (ks_enc, ks_mac) = (h("979EC13B1CBFE9DCD01AB0FED307EAE5"), h("F1CB1F1FB5ADF208806B89DC579DC1F8"));
+//! let mut sm = SmSession::new(CipherSuite::Tdes, &ks_enc, &ks_mac, &h("887022120C06C226"))?;
+//!
+//! let select = CommandApdu::parse(&h("00A4020C02011E"))?;
+//! let protected = sm.protect(&select)?;
+//! assert_eq!(protected.to_bytes()?, h("0CA4020C158709016375432908C044F68E08BF8B92D635FF24F800"));
+//!
+//! let answer = ResponseApdu::parse(&h("990290008E08FA855A5D4C50A8ED9000"))?;
+//! let plain = sm.unprotect(&answer)?;
+//! assert_eq!(plain.sw, StatusWord::SUCCESS);
+//! assert_eq!(sm.ssc(), h("887022120C06C228"));
+//!
+//! // A tampered MAC is refused (and the session should then be abandoned).
+//! let forged = ResponseApdu::parse(&h("990290008E08FA855A5D4C50A8EE9000"))?;
+//! assert!(sm.unprotect(&forged).is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -32,32 +63,55 @@ const DO99: Tag = Tag(0x99);
 /// Secure messaging errors.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum SmError {
+    /// The chip answered 6987 or 6988 (SM data objects missing or incorrect): it rejected the
+    /// protected command, and the session is to be considered ended.
     #[error("the chip reported a secure messaging error: {0}")]
     ChipSmError(StatusWord),
+    /// A response without SM data objects, only a status word (carried), where a protected
+    /// response was required.
     #[error("response without secure messaging, status {0}")]
     UnprotectedResponse(StatusWord),
+    /// Card side: a command whose CLA (carried) lacks the SM bits `0C`.
     #[error("command without secure messaging (CLA {0:02X})")]
     UnprotectedCommand(u8),
+    /// A mandatory data object (carried) is absent: DO'8E in any message, DO'99 in a response.
     #[error("secure messaging data object {0} missing")]
     MissingDataObject(Tag),
+    /// A data object other than DO'85/87, DO'97/99 and DO'8E, a repeated one, or one after DO'8E.
     #[error("unexpected data object {0} in a secure messaging message")]
     UnexpectedDataObject(Tag),
+    /// The data objects do not decode: bad TLV, DO'87 without the padding-content indicator `01`,
+    /// a DO'97 or DO'99 of the wrong length, or a cryptogram that is not whole blocks.
     #[error("malformed secure messaging data objects: {0}")]
     Malformed(String),
+    /// The MAC in DO'8E does not match (checked in constant time, before any decryption).
     #[error("MAC verification failed")]
     BadMac,
+    /// The decrypted data does not end in ISO/IEC 9797-1 method 2 padding.
     #[error("padding of the decrypted data is malformed")]
     BadPadding,
+    /// A session key whose length does not fit the cipher suite.
     #[error("key of {got} bytes does not fit {suite:?}")]
-    BadKey { suite: CipherSuite, got: usize },
+    BadKey {
+        /// The cipher suite of the session.
+        suite: CipherSuite,
+        /// The key length given, in bytes.
+        got: usize,
+    },
+    /// An initial SSC whose length is not the block size (8 bytes for 3DES, 16 for AES).
     #[error("SSC of {got} bytes, {suite:?} needs {want}")]
     BadSsc {
+        /// The cipher suite of the session.
         suite: CipherSuite,
+        /// The SSC length given, in bytes.
         got: usize,
+        /// The block size, in bytes.
         want: usize,
     },
+    /// The protected command body exceeds 65535 bytes, the largest extended APDU.
     #[error("protected command does not fit an APDU: {0}")]
     TooLong(String),
+    /// A primitive of `emrtd-crypto` failed (wrong key or IV length).
     #[error("cryptographic error: {0}")]
     Crypto(#[from] CryptoError),
 }
@@ -150,6 +204,7 @@ impl SmSession {
         Self::new(suite, ks_enc, ks_mac, &vec![0u8; suite.block_len()])
     }
 
+    /// The cipher suite: 3DES (retail MAC) or AES-128/192/256 (CMAC).
     pub fn suite(&self) -> CipherSuite {
         self.suite
     }
@@ -159,10 +214,12 @@ impl SmSession {
         &self.ssc
     }
 
+    /// KSenc, the session encryption key.
     pub fn ks_enc(&self) -> &[u8] {
         &self.ks_enc
     }
 
+    /// KSmac, the session MAC key.
     pub fn ks_mac(&self) -> &[u8] {
         &self.ks_mac
     }

@@ -7,6 +7,32 @@
 //! * [`SyncChipTransport`]: any synchronous `FnMut(&[u8]) -> Vec<u8>` chip (the virtual chip)
 //!   as a transport, with an optional simulated round-trip delay.
 //! * [`recording::Recording`]: a decorator that logs every APDU (redacted by default).
+//!
+//! The APDUs are those of ISO/IEC 7816-4 as used by Doc 9303-10 §3 and Doc 9303-11; a
+//! transport moves bytes only and knows nothing of secure messaging.
+//!
+//! # Example
+//!
+//! ```
+//! use emrtd_transport::recording::{Recording, Redaction};
+//! use emrtd_transport::{LinkLimits, SyncChipTransport, Transport};
+//!
+//! // A stand-in chip that knows no file: every command gets 6A82.
+//! let chip = |_command: &[u8]| vec![0x6A, 0x82];
+//! let mut transport = Recording::new(SyncChipTransport::new(chip, LinkLimits::default()), Redaction::Redacted);
+//!
+//! let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+//! let select_ef_com = [0x00, 0xA4, 0x02, 0x0C, 0x02, 0x01, 0x1E];
+//! let response = runtime.block_on(transport.transmit(&select_ef_com))?;
+//! assert_eq!(response, [0x6A, 0x82]);
+//!
+//! // The redacted log keeps the header, lengths and status word, not the data.
+//! let exchange = transport.log().first().ok_or("nothing recorded")?;
+//! assert_eq!(exchange.header, [0x00, 0xA4, 0x02, 0x0C]);
+//! assert_eq!((exchange.command_len, exchange.status), (7, Some(0x6A82)));
+//! assert_eq!(exchange.command, None);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -50,6 +76,9 @@ pub struct LinkLimits {
 
 /// Sends a command APDU and returns the chip's response APDU (data || SW1 SW2).
 pub trait Transport: Send {
+    /// Sends one command APDU (the complete encoding, e.g. from `CommandApdu::to_bytes`) and
+    /// waits for the response; fails with [`TransportError`] on timeouts, closed channels and
+    /// responses shorter than the two status bytes.
     fn transmit(&mut self, command: &[u8]) -> impl Future<Output = Result<Vec<u8>, TransportError>> + Send;
 
     /// What the transport knows about the link's limits.
@@ -79,6 +108,7 @@ impl<F> SyncChipTransport<F>
 where
     F: FnMut(&[u8]) -> Vec<u8> + Send,
 {
+    /// Wraps `chip`, which maps each command APDU to its response APDU, with no simulated delay.
     pub fn new(chip: F, limits: LinkLimits) -> Self {
         SyncChipTransport {
             chip,

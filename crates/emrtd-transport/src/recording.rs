@@ -22,15 +22,19 @@ pub enum Redaction {
 pub struct Exchange {
     /// `CLA INS P1 P2` of the command, or fewer bytes for a malformed one.
     pub header: Vec<u8>,
+    /// Length of the command APDU in bytes.
     pub command_len: usize,
     /// Full command bytes when recording in full.
     pub command: Option<Vec<u8>>,
+    /// Length of the response APDU in bytes (0 when the transport failed).
     pub response_len: usize,
     /// SW1 SW2, when there was a response.
     pub status: Option<u16>,
     /// Full response bytes when recording in full.
     pub response: Option<Vec<u8>>,
+    /// The transport error, when the exchange failed.
     pub error: Option<String>,
+    /// Time from sending the command to the response or error.
     pub elapsed: Duration,
 }
 
@@ -54,6 +58,7 @@ pub struct Recording<T> {
 }
 
 impl<T: Transport> Recording<T> {
+    /// Records the exchanges of `inner`, keeping as much as `redaction` allows.
     pub fn new(inner: T, redaction: Redaction) -> Self {
         Recording {
             inner,
@@ -62,14 +67,17 @@ impl<T: Transport> Recording<T> {
         }
     }
 
+    /// The exchanges so far, oldest first.
     pub fn log(&self) -> &[Exchange] {
         &self.log
     }
 
+    /// The inner transport and the log.
     pub fn into_parts(self) -> (T, Vec<Exchange>) {
         (self.inner, self.log)
     }
 
+    /// The inner transport (e.g. to inspect a test double).
     pub fn inner_mut(&mut self) -> &mut T {
         &mut self.inner
     }

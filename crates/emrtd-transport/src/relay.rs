@@ -8,7 +8,9 @@ use std::time::Duration;
 /// A frame received from the relaying client.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Frame {
+    /// A binary frame: a response APDU.
     Binary(Vec<u8>),
+    /// A text frame (the DocVal protocol's control messages); never a valid response.
     Text(String),
     /// The client closed the connection (code and reason when given).
     Close(Option<(u16, String)>),
@@ -16,6 +18,7 @@ pub enum Frame {
 
 /// A bidirectional frame channel (a WebSocket, or a test double).
 pub trait FrameChannel: Send {
+    /// Sends a binary frame (a command APDU).
     fn send_binary(&mut self, data: Vec<u8>) -> impl Future<Output = Result<(), TransportError>> + Send;
     /// Sends a text frame (DocVal status messages).
     fn send_text(&mut self, text: String) -> impl Future<Output = Result<(), TransportError>> + Send;
@@ -46,6 +49,7 @@ pub struct RelayTransport<C> {
 }
 
 impl<C: FrameChannel> RelayTransport<C> {
+    /// Relays over `channel`; each response must arrive within `response_timeout`.
     pub fn new(channel: C, response_timeout: Duration, limits: LinkLimits) -> Self {
         RelayTransport {
             channel,
@@ -67,10 +71,12 @@ impl<C: FrameChannel> RelayTransport<C> {
         (self.bytes_sent, self.bytes_received)
     }
 
+    /// The frame channel, e.g. to send protocol messages between APDU exchanges.
     pub fn channel_mut(&mut self) -> &mut C {
         &mut self.channel
     }
 
+    /// Ends the relay and returns the frame channel.
     pub fn into_channel(self) -> C {
         self.channel
     }

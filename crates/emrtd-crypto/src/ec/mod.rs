@@ -24,24 +24,39 @@ use zeroize::{Zeroize, Zeroizing};
 /// Errors of the asymmetric arithmetic (EC and DH).
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum AsymError {
+    /// Domain parameters fail validation (the text says which check: prime p, curve
+    /// singularity, generator on the curve, order of G, sizes, …).
     #[error("invalid domain parameters: {0}")]
     BadDomain(&'static str),
+    /// A standardized domain parameter id (Doc 9303-11 Table 6) this crate does not provide
+    /// (carried); 0–2 and 8–18 are provided.
     #[error("unknown standardized domain parameter id {0}")]
     UnknownDomainId(u32),
+    /// A public key or point encoding is malformed (wrong length, compressed form, coordinate
+    /// not below p, …).
     #[error("public key encoding is invalid: {0}")]
     BadEncoding(&'static str),
+    /// A decoded point does not satisfy the curve equation (an invalid-curve attack or a corrupt key).
     #[error("point is not on the curve")]
     NotOnCurve,
+    /// The point at infinity or the neutral element where a proper element is required, e.g. a
+    /// shared secret or a received public key.
     #[error("point at infinity / neutral element where a proper element is required")]
     Identity,
+    /// A DH element is not in `2..p-1` or, when q is known, not in the order-q subgroup.
     #[error("DH element out of range or not in the prime-order subgroup")]
     DhRange,
+    /// A scalar (private key) is zero or not below the group order.
     #[error("scalar is zero or not below the group order")]
     BadScalar,
+    /// The point encoding of Integrated Mapping (Doc 9303-11 §4.4.3.3.2) needs p ≡ 3 (mod 4)
+    /// and a ≠ 0; these curve parameters do not satisfy that.
     #[error("Integrated Mapping needs p ≡ 3 (mod 4) for this point encoding")]
     MappingUnsupported,
+    /// Key generation drew no valid scalar in the allowed number of attempts (a broken random source).
     #[error("the random source gave no usable value in {RANDOM_ATTEMPTS} attempts")]
     RandomExhausted,
+    /// Elements or keys of different domains (EC vs DH, or different groups) were combined.
     #[error("element type does not match the domain parameters")]
     Mismatch,
 }
@@ -262,6 +277,7 @@ impl Curve {
         self.id
     }
 
+    /// The curve name of standardized parameters (e.g. "brainpoolP256r1"), `None` for explicit ones.
     pub fn name(&self) -> Option<&'static str> {
         self.name
     }
@@ -281,22 +297,27 @@ impl Curve {
         self.p.as_ref().bit_width()
     }
 
+    /// The prime p, big-endian, [`Curve::field_len`] bytes.
     pub fn p_bytes(&self) -> Vec<u8> {
         fixed_be(self.p.as_ref(), self.field_len)
     }
 
+    /// Coefficient a, big-endian, [`Curve::field_len`] bytes.
     pub fn a_bytes(&self) -> Vec<u8> {
         fixed_be(&self.a.retrieve(), self.field_len)
     }
 
+    /// Coefficient b, big-endian, [`Curve::field_len`] bytes.
     pub fn b_bytes(&self) -> Vec<u8> {
         fixed_be(&self.b.retrieve(), self.field_len)
     }
 
+    /// The order n of G, big-endian, [`Curve::order_len`] bytes.
     pub fn order_bytes(&self) -> Vec<u8> {
         fixed_be(self.n.as_ref(), self.order_len)
     }
 
+    /// The cofactor h, big-endian without leading zeros (1 for all standardized curves).
     pub fn cofactor_bytes(&self) -> Vec<u8> {
         strip_zeros(&self.cofactor.to_be_bytes()).to_vec()
     }
