@@ -420,6 +420,29 @@ pub async fn enqueue(
     Ok(())
 }
 
+/// Enqueues the decision webhook of a session (its `decision_json`), when the integration has
+/// a decision webhook URL.
+pub async fn enqueue_decision(
+    tx: &mut Transaction<'static, Any>,
+    integration: &Integration,
+    session_id: &str,
+    decision_json: &str,
+    now: i64,
+    seq: i64,
+) -> Result<(), sqlx::Error> {
+    enqueue(
+        tx,
+        integration,
+        session_id,
+        "decision",
+        integration.decision_webhook_url.as_deref(),
+        decision_webhook_body(decision_json),
+        now,
+        seq,
+    )
+    .await
+}
+
 /// Enqueues an event webhook (7001 started, 7002 submitted).
 pub async fn enqueue_event(
     tx: &mut Transaction<'static, Any>,
@@ -718,17 +741,7 @@ pub(crate) async fn delete_session(
         };
         let view = DecisionView::without_result(&s, verdict, None, None, now);
         let decision_json = serde_json::to_string(&view).map_err(|_| ApiError::Internal)?;
-        enqueue(
-            &mut tx,
-            &caller.integration,
-            &s.id,
-            "decision",
-            caller.integration.decision_webhook_url.as_deref(),
-            decision_webhook_body(&decision_json),
-            now,
-            now * 1000,
-        )
-        .await?;
+        enqueue_decision(&mut tx, &caller.integration, &s.id, &decision_json, now, now * 1000).await?;
     }
     let files = sqlx::query("SELECT path FROM media WHERE session_id = $1 AND path IS NOT NULL")
         .bind(s.id.clone())
@@ -1281,17 +1294,7 @@ pub async fn apply_chip_result(
     if matches!(attempt.as_deref(), Some("created" | "started")) {
         enqueue_event(&mut tx, integration, s, &s.current_attempt, 7002, now, seq + 1).await?;
     }
-    enqueue(
-        &mut tx,
-        integration,
-        &s.id,
-        "decision",
-        integration.decision_webhook_url.as_deref(),
-        decision_webhook_body(&decision_json),
-        now,
-        seq + 2,
-    )
-    .await?;
+    enqueue_decision(&mut tx, integration, &s.id, &decision_json, now, seq + 2).await?;
     tx.commit().await?;
     match d.verdict {
         Verdict::Approved => Metrics::inc(&state.metrics.decisions_approved),

@@ -1,6 +1,6 @@
 //! Background jobs: webhook delivery from the durable outbox, session expiry, media retention.
 
-use crate::api::{DecisionView, PROCESSING_LEASE_MS, decision_webhook_body, enqueue, session_lifetime_ms};
+use crate::api::{DecisionView, PROCESSING_LEASE_MS, enqueue_decision, session_lifetime_ms};
 use crate::db::{self, SessionRow};
 use crate::{AppState, Metrics, now_ms};
 use kyc_core::Verdict;
@@ -202,17 +202,7 @@ pub async fn expire_sessions(state: &AppState) -> Result<usize, db::DbError> {
             .execute(&mut *tx)
             .await?;
         if let Some(i) = state.config.integration(&s.integration) {
-            enqueue(
-                &mut tx,
-                i,
-                &s.id,
-                "decision",
-                i.decision_webhook_url.as_deref(),
-                decision_webhook_body(&decision_json),
-                now,
-                now * 1000,
-            )
-            .await?;
+            enqueue_decision(&mut tx, i, &s.id, &decision_json, now, now * 1000).await?;
         }
         tx.commit().await?;
         Metrics::inc(&state.metrics.sessions_expired);
@@ -301,17 +291,7 @@ pub async fn decide_unread_submissions(state: &AppState) -> Result<usize, db::Db
             .execute(&mut *tx)
             .await?;
         if let Some(i) = state.config.integration(&s.integration) {
-            enqueue(
-                &mut tx,
-                i,
-                &s.id,
-                "decision",
-                i.decision_webhook_url.as_deref(),
-                decision_webhook_body(&decision_json),
-                now,
-                now * 1000,
-            )
-            .await?;
+            enqueue_decision(&mut tx, i, &s.id, &decision_json, now, now * 1000).await?;
         }
         tx.commit().await?;
         Metrics::inc(&state.metrics.decisions_resubmission);
