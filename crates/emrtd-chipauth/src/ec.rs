@@ -515,9 +515,10 @@ fn generic_verify(c: &Curve, public: &[u8], digest: &[u8], r: &[u8], s: &[u8]) -
     let e = m.digest(digest);
     let u1 = m.bytes(&e.mul(&w));
     let u2 = m.bytes(&rm.mul(&w));
-    let p1 = c.mul(&c.generator(), &u1).map_err(|_| KeyError::InvalidPublicKey)?;
-    let p2 = c.mul(&q, &u2).map_err(|_| KeyError::InvalidPublicKey)?;
-    let x = c.add(&p1, &p2);
+    // Public scalars: one interleaved variable-time double multiplication.
+    let x = c
+        .mul_add_vartime(&u1, &c.generator(), &u2, &q)
+        .map_err(|_| KeyError::InvalidPublicKey)?;
     if c.is_identity(&x) {
         return Ok(false);
     }

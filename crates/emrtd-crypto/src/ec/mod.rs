@@ -526,6 +526,45 @@ impl Curve {
     /// Fixed-window (4-bit) scalar multiplication: a table of 0·P … 15·P, then per window
     /// four doublings and one addition of an entry chosen by a constant-time scan of the
     /// whole table. The number of windows depends only on the bit length of n.
+    /// `u1·P + u2·Q` in variable time, for public scalars only (ECDSA verification):
+    /// interleaved 4-bit windows over both scalars (Shamir's trick), one doubling chain for
+    /// both products, zero digits skipped. Scalars are reduced mod n first.
+    pub fn mul_add_vartime(&self, u1: &[u8], p: &EcPoint, u2: &[u8], q: &EcPoint) -> Result<EcPoint, AsymError> {
+        const W: u32 = 4;
+        let (k1, k2) = (self.reduce_scalar(u1)?, self.reduce_scalar(u2)?);
+        let table = |pt: &EcPoint| {
+            let mut t = Vec::with_capacity(1 << W);
+            t.push(self.identity());
+            t.push(pt.clone());
+            for i in 2..(1usize << W) {
+                let prev = t.get(i - 1).cloned().unwrap_or_else(|| self.identity());
+                t.push(self.add(&prev, pt));
+            }
+            t
+        };
+        let (tp, tq) = (table(p), table(q));
+        let digit = |k: &BoxedUint, w: u32| -> usize {
+            (0..W).fold(0usize, |d, j| d | (usize::from(k.bit_vartime(w * W + j)) << j))
+        };
+        let mut acc = self.identity();
+        for w in (0..self.order_bits.div_ceil(W)).rev() {
+            if !self.is_identity(&acc) {
+                for _ in 0..W {
+                    acc = self.add(&acc, &acc);
+                }
+            }
+            for (k, t) in [(&k1, &tp), (&k2, &tq)] {
+                let d = digit(k, w);
+                if d != 0
+                    && let Some(entry) = t.get(d)
+                {
+                    acc = self.add(&acc, entry);
+                }
+            }
+        }
+        Ok(acc)
+    }
+
     fn mul_fixed_window(&self, pt: &EcPoint, k: &BoxedUint) -> EcPoint {
         const W: u32 = 4;
         let mut table = Vec::with_capacity(1 << W);
@@ -818,6 +857,33 @@ mod tests {
             assert!(c.decode_point_sec1(&[0x05; 33]).is_err());
             assert!(c.decode_point_sec1(&[]).is_err());
             assert!(c.decode_point_sec1(&[0x02, 0x01]).is_err());
+        }
+    }
+
+    /// The variable-time double multiplication equals two constant-time multiplications
+    /// added, including zero scalars and scalars at or above n.
+    #[test]
+    fn mul_add_vartime_equals_two_multiplications() {
+        #![allow(clippy::unwrap_used, clippy::panic)]
+        for id in [9u32, 13, 17] {
+            let Ok(crate::domain::Domain::Ec(c)) = crate::domain::Domain::standardized(id) else {
+                panic!("curve {id}")
+            };
+            let c = c.without_typed();
+            let g = c.generator();
+            let q = c.mul(&g, &[0x31; 20]).unwrap();
+            let n = c.order_bytes();
+            for (u1, u2) in [
+                (vec![0x12u8; 24], vec![0xA5u8; 24]),
+                (vec![0], vec![7]),
+                (vec![5], vec![0]),
+                (n.clone(), vec![1]),
+                (vec![0xFF; 40], vec![0xFE; 40]),
+            ] {
+                let want = c.add(&c.mul(&g, &u1).unwrap(), &c.mul(&q, &u2).unwrap());
+                let got = c.mul_add_vartime(&u1, &g, &u2, &q).unwrap();
+                assert!(c.point_eq(&got, &want), "curve {id}");
+            }
         }
     }
 }
