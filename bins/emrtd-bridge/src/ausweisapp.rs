@@ -9,13 +9,14 @@
 //! DocVal server URL as `tcTokenURL`: ACCESS_RIGHTS, CERTIFICATE, ACCEPT, ENTER_CAN, then the
 //! card is relayed to the server (STATUS per step) and AUTH carries the outcome.
 //!
-//! Documented differences from AusweisApp2 1.26.2: INFO names this program; API levels 1-3
-//! (`available` is `[1,2,3]`, the default level is 2); by default the `Simulator` reader has
+//! Documented differences from AusweisApp2 1.26.2: INFO names this program; API levels 1-2
+//! as in 1.26.2 (the default level is 2); by default the `Simulator` reader has
 //! no keypad, so PIN/CAN/PUK are asked with ENTER_* (with `simulator_keypad` it behaves like
 //! 1.26.2: the "PIN pad" enters the card's own values); RUN_AUTH talks to a DocVal server
 //! instead of an eID server.
 
 use crate::card::{self, Card, CardError, PinState};
+use crate::origin::OriginPolicy;
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -44,8 +45,8 @@ const MINOR_INTERNAL: &str = "http://www.bsi.bund.de/ecard/api/1.1/resultminor/a
 /// Service configuration.
 #[derive(Clone, Debug, Default)]
 pub struct AusweisConfig {
-    /// Origins allowed to connect (exact match of the `Origin` header); empty: none.
-    pub allowed_origins: Vec<String>,
+    /// Web pages (Origins) allowed to connect; an upgrade from any other page gets HTTP 403.
+    pub origins: OriginPolicy,
     /// The Simulator reader has a PIN pad (AusweisApp2 1.26.2 behaviour): no values asked.
     pub simulator_keypad: bool,
     /// Offer the PC/SC readers of the machine (pcscd) besides the Simulator.
@@ -84,9 +85,17 @@ pub async fn serve(
     service: Arc<AusweisService>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(service))
-        .with_graceful_shutdown(shutdown)
-        .await
+    crate::serve_router(listener, router(service), None, shutdown).await
+}
+
+/// Like [`serve`], over TLS (`wss://`) when `tls` is given.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    service: Arc<AusweisService>,
+    tls: Option<crate::TlsConfig>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    crate::serve_router(listener, router(service), tls, shutdown).await
 }
 
 struct BusyGuard(Arc<AusweisService>);
@@ -98,13 +107,8 @@ impl Drop for BusyGuard {
 }
 
 async fn upgrade(State(service): State<Arc<AusweisService>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
-    if let Some(origin) = headers.get("origin") {
-        let allowed = origin
-            .to_str()
-            .is_ok_and(|o| service.config.allowed_origins.iter().any(|a| a == o));
-        if !allowed {
-            return StatusCode::FORBIDDEN.into_response();
-        }
+    if !service.config.origins.allows_request(&headers) {
+        return StatusCode::FORBIDDEN.into_response();
     }
     if service
         .busy

@@ -85,7 +85,7 @@ async fn api_levels_and_documented_info() {
 async fn origin_gets_403_and_a_second_connection_429() {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let url = start_bridge(AusweisConfig {
-        allowed_origins: vec!["http://allowed.example".into()],
+        origins: emrtd_bridge::origin::OriginPolicy::new(&["http://allowed.example"]).unwrap(),
         ..AusweisConfig::default()
     })
     .await;
