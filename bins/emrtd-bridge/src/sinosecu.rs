@@ -772,6 +772,31 @@ mod tests {
         assert_eq!(century("3801", false, 2026), "3801");
     }
 
+    /// The manual (4.4.3): a reader that comes back is announced with ReConnect (after the
+    /// Display text); a new reader only with DeviceConnected, a removed one with DeviceOffLine.
+    #[tokio::test]
+    async fn a_returning_reader_is_announced_with_reconnect() {
+        let mut s = Session::new(SinosecuService::new(SinosecuConfig::default()));
+        let added = || ReaderEvent::ReaderAdded { reader: "R 00".into() };
+        let out = s.pcsc_event(added()).await;
+        assert_eq!(
+            out,
+            vec![notify("Display", "RealtimeMessage", json!("Device connected"))]
+        );
+        let out = s.pcsc_event(ReaderEvent::ReaderRemoved { reader: "R 00".into() }).await;
+        assert_eq!(out, vec![notify("Display", "RealtimeMessage", json!("Device offline"))]);
+        let out = s.pcsc_event(added()).await;
+        assert_eq!(
+            out,
+            vec![
+                notify("Display", "RealtimeMessage", json!("Device reconnected")),
+                notify("ReConnect", "RealtimeMessage", json!("Device reconnected")),
+            ]
+        );
+        // Announced again while present: nothing.
+        assert!(s.pcsc_event(added()).await.is_empty());
+    }
+
     #[test]
     fn the_current_year_is_plausible() {
         let y = current_year();

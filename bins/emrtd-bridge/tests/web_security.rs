@@ -212,17 +212,30 @@ async fn two_connections_keep_their_own_access_keys() {
 /// its own server (`/report?r=…`): `READ:<document number>`, `ERROR` (the upgrade failed) or
 /// `MSG:<text>`.
 fn page(ws_url: &str) -> String {
+    page_with(
+        ws_url,
+        "ws.send(JSON.stringify({Type: 'Notify', Command: 'Trigger', Operand: 'ManualRecog', Param: 2}));",
+        "m.Operand == 'CardContentText'",
+        "m.Param['The passport number from MRZ']",
+    )
+}
+
+/// A page for the AusweisApp interface: reports `READ:<reader name>` for the first READER
+/// message (what a page learns first about the person's readers and cards).
+fn ausweisapp_page(ws_url: &str) -> String {
+    page_with(ws_url, "", "m.msg == 'READER'", "m.name")
+}
+
+fn page_with(ws_url: &str, on_open: &str, is_data: &str, data: &str) -> String {
     format!(
         r#"<!doctype html><html><body><script>
 function report(r) {{ fetch('/report?r=' + encodeURIComponent(r)); }}
 var done = false;
 var ws = new WebSocket('{ws_url}');
-ws.onopen = function () {{
-  ws.send(JSON.stringify({{Type: 'Notify', Command: 'Trigger', Operand: 'ManualRecog', Param: 2}}));
-}};
+ws.onopen = function () {{ {on_open} }};
 ws.onmessage = function (e) {{
   var m = JSON.parse(e.data);
-  if (m.Operand == 'CardContentText') {{ done = true; report('READ:' + m.Param['The passport number from MRZ']); }}
+  if (!done && {is_data}) {{ done = true; report('READ:' + {data}); }}
 }};
 ws.onerror = function () {{ if (!done) {{ done = true; report('ERROR'); }} }};
 ws.onclose = function () {{ if (!done) {{ done = true; report('CLOSED'); }} }};
@@ -393,4 +406,72 @@ async fn chromium_page_from_an_allowed_origin_reads_and_from_another_is_refused(
         .expect("the hostile page reported nothing within 120 s");
     // The upgrade is refused (403): the page sees an error, never the document.
     assert_eq!(got.as_deref(), Some("ERROR"));
+}
+
+/// The AusweisApp interface, with the same browser: a page from a listed origin talks to it,
+/// a page from another origin gets no connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_pages_and_the_ausweisapp_interface() {
+    let Some(chrome) = chromium() else {
+        println!("SKIP chromium origin test: no chromium (.ci/kyc-deps.sh installs Debian chromium)");
+        return;
+    };
+    // The allowed page's server must listen before the service is configured with its origin.
+    let html = Arc::new(std::sync::Mutex::new(String::new()));
+    let (tx, mut reports) = mpsc::unbounded_channel::<String>();
+    let desk = {
+        use axum::extract::Query;
+        use std::collections::HashMap;
+        let html = html.clone();
+        let app = axum::Router::new()
+            .route(
+                "/",
+                axum::routing::get(move || {
+                    let h = html.lock().unwrap().clone();
+                    async move { axum::response::Html(h) }
+                }),
+            )
+            .route(
+                "/report",
+                axum::routing::get(move |Query(q): Query<HashMap<String, String>>| {
+                    let tx = tx.clone();
+                    async move {
+                        let _ = tx.send(q.get("r").cloned().unwrap_or_default());
+                        "ok"
+                    }
+                }),
+            );
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let a = l.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = axum::serve(l, app).await;
+        });
+        format!("http://{a}")
+    };
+    let ws_url = start_ausweisapp(AusweisConfig {
+        origins: OriginPolicy::new(&[desk.as_str()]).unwrap(),
+        ..AusweisConfig::default()
+    })
+    .await;
+    *html.lock().unwrap() = ausweisapp_page(&ws_url);
+    let (evil_tx, mut evil_reports) = mpsc::unbounded_channel::<String>();
+    let evil = page_server(ausweisapp_page(&ws_url), evil_tx).await;
+    // The hostile page first (the interface takes one connection at a time).
+    let evil_browser = match open_in_chromium(&chrome, &format!("{evil}/"), "aa-evil") {
+        Ok(b) => b,
+        Err(e) => {
+            println!("SKIP chromium origin test: chromium did not start: {e}");
+            return;
+        }
+    };
+    let got = tokio::time::timeout(Duration::from_secs(120), evil_reports.recv())
+        .await
+        .expect("the hostile page reported nothing within 120 s");
+    assert_eq!(got.as_deref(), Some("ERROR"));
+    drop(evil_browser);
+    let _desk_browser = open_in_chromium(&chrome, &format!("{desk}/"), "aa-desk").unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(120), reports.recv())
+        .await
+        .expect("the desk page reported nothing within 120 s");
+    assert_eq!(got.as_deref(), Some("READ:Simulator"));
 }
