@@ -9,13 +9,14 @@
 //! DocVal server URL as `tcTokenURL`: ACCESS_RIGHTS, CERTIFICATE, ACCEPT, ENTER_CAN, then the
 //! card is relayed to the server (STATUS per step) and AUTH carries the outcome.
 //!
-//! Documented differences from AusweisApp2 1.26.2: INFO names this program; API levels 1-3
-//! (`available` is `[1,2,3]`, the default level is 2); by default the `Simulator` reader has
+//! Documented differences from AusweisApp2 1.26.2: INFO names this program; API levels 1-2
+//! as in 1.26.2 (the default level is 2); by default the `Simulator` reader has
 //! no keypad, so PIN/CAN/PUK are asked with ENTER_* (with `simulator_keypad` it behaves like
 //! 1.26.2: the "PIN pad" enters the card's own values); RUN_AUTH talks to a DocVal server
 //! instead of an eID server.
 
 use crate::card::{self, Card, CardError, PinState};
+use crate::origin::OriginPolicy;
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -44,8 +45,8 @@ const MINOR_INTERNAL: &str = "http://www.bsi.bund.de/ecard/api/1.1/resultminor/a
 /// Service configuration.
 #[derive(Clone, Debug, Default)]
 pub struct AusweisConfig {
-    /// Origins allowed to connect (exact match of the `Origin` header); empty: none.
-    pub allowed_origins: Vec<String>,
+    /// Web pages (Origins) allowed to connect; an upgrade from any other page gets HTTP 403.
+    pub origins: OriginPolicy,
     /// The Simulator reader has a PIN pad (AusweisApp2 1.26.2 behaviour): no values asked.
     pub simulator_keypad: bool,
     /// Offer the PC/SC readers of the machine (pcscd) besides the Simulator.
@@ -84,9 +85,17 @@ pub async fn serve(
     service: Arc<AusweisService>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(service))
-        .with_graceful_shutdown(shutdown)
-        .await
+    crate::serve_router(listener, router(service), None, shutdown).await
+}
+
+/// Like [`serve`], over TLS (`wss://`) when `tls` is given.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    service: Arc<AusweisService>,
+    tls: Option<crate::TlsConfig>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    crate::serve_router(listener, router(service), tls, shutdown).await
 }
 
 struct BusyGuard(Arc<AusweisService>);
@@ -98,13 +107,8 @@ impl Drop for BusyGuard {
 }
 
 async fn upgrade(State(service): State<Arc<AusweisService>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
-    if let Some(origin) = headers.get("origin") {
-        let allowed = origin
-            .to_str()
-            .is_ok_and(|o| service.config.allowed_origins.iter().any(|a| a == o));
-        if !allowed {
-            return StatusCode::FORBIDDEN.into_response();
-        }
+    if !service.config.origins.allows_request(&headers) {
+        return StatusCode::FORBIDDEN.into_response();
     }
     if service
         .busy
@@ -161,6 +165,8 @@ pub enum Event {
     /// A PC/SC reader or card came or went.
     Pcsc(emrtd_pcsc::ReaderEvent),
     Status(String),
+    /// The reachability check of RUN_AUTH's `tcTokenURL` (workflow number, reachable).
+    Reachable(u64, bool),
     RelayDone {
         card: Box<dyn Card>,
         outcome: Result<PhoneOutcome, String>,
@@ -236,6 +242,9 @@ struct Reader {
     card: Option<Box<dyn Card>>,
     /// The card is lent to a relay.
     card_in_use: bool,
+    /// The card offers PACE (an eID card or an eMRTD with PACE); false: a card without eID
+    /// function, shown as `card: null`.
+    eid: bool,
     pin: Option<PinState>,
 }
 
@@ -243,6 +252,8 @@ impl Reader {
     fn json(&self) -> Value {
         let card = match (&self.card, self.card_in_use, self.pin) {
             (None, false, _) => Value::Null,
+            // A card without eID function shows as no card (AusweisApp2 does the same).
+            (Some(_), false, _) if !self.eid => Value::Null,
             (_, _, pin) => {
                 let pin = pin.unwrap_or(PinState {
                     retry_counter: -1,
@@ -278,10 +289,14 @@ pub struct Session {
     api_level: u8,
     readers: Vec<Reader>,
     workflow: Option<Workflow>,
+    /// Counts RUN_AUTH workflows (a late reachability answer of a cancelled one is ignored).
+    workflow_no: u64,
     events: mpsc::UnboundedSender<Event>,
 }
 
-pub const API_LEVELS: [u8; 3] = [1, 2, 3];
+/// The implemented API levels. Level 3 (the PAUSE message when the card is lost mid-workflow,
+/// CONTINUE) is not implemented, so it is not advertised (AusweisApp2 1.26.2 offers 1-2 too).
+pub const API_LEVELS: [u8; 2] = [1, 2];
 pub const DEFAULT_API_LEVEL: u8 = 2;
 
 /// Sets a member of a JSON object (no-op on other values).
@@ -327,9 +342,11 @@ impl Session {
                 keypad: config.simulator_keypad,
                 card: None,
                 card_in_use: false,
+                eid: true,
                 pin: None,
             }],
             workflow: None,
+            workflow_no: 0,
             events,
         }
         .with_pcsc_readers(config.pcsc)
@@ -347,6 +364,7 @@ impl Session {
                 keypad: false,
                 card: None,
                 card_in_use: false,
+                eid: true,
                 pin: None,
             };
             if r.card_present {
@@ -434,7 +452,7 @@ impl Session {
             }
             "GET_READER" => vec![self.get_reader(v)],
             "GET_STATUS" if level >= 2 => vec![self.status()],
-            "RUN_AUTH" => self.run_auth(v).await,
+            "RUN_AUTH" => self.run_auth(v),
             "RUN_CHANGE_PIN" => self.run_change_pin(v),
             "GET_ACCESS_RIGHTS" => match &self.workflow {
                 Some(wf) if wf.step == Step::AccessRights => vec![access_rights(None)],
@@ -457,7 +475,6 @@ impl Session {
                 _ => vec![bad_state(cmd)],
             },
             "CANCEL" => self.cancel(),
-            "CONTINUE" if level >= 3 => vec![bad_state(cmd)],
             "SET_CARD" if level >= 2 => self.set_card(v),
             "SET_PIN" => self.set_secret(cmd, Step::EnterPin, v),
             "SET_NEW_PIN" => self.set_secret(cmd, Step::EnterNewPin, v),
@@ -470,25 +487,26 @@ impl Session {
     fn set_api_level(&mut self, v: &Value) -> Value {
         let mut m = json!({"msg": "API_LEVEL"});
         match v.get("level") {
-            None | Some(Value::Null) => {
-                set(&mut m, "error", json!("Level cannot be undefined"));
-            }
-            Some(l) => match l.as_u64().and_then(|l| u8::try_from(l).ok()) {
+            None => set(&mut m, "error", json!("Level cannot be undefined")),
+            Some(Value::Number(n)) => match n.as_u64().and_then(|l| u8::try_from(l).ok()) {
                 Some(l) if API_LEVELS.contains(&l) => self.api_level = l,
                 _ => set(&mut m, "error", json!("Unknown level")),
             },
+            // AusweisApp2 1.26.2: null, strings, booleans, … are "Invalid level".
+            Some(_) => set(&mut m, "error", json!("Invalid level")),
         }
         set(&mut m, "current", json!(self.api_level));
         m
     }
 
     fn get_reader(&self, v: &Value) -> Value {
-        match v.get("name").and_then(Value::as_str) {
+        match v.get("name") {
             None => json!({"msg": "READER", "error": "Name cannot be undefined"}),
-            Some(name) => match self.readers.iter().find(|r| r.name == name) {
+            Some(Value::String(name)) => match self.readers.iter().find(|r| r.name == *name) {
                 Some(r) => r.message(),
                 None => json!({"msg": "READER", "name": name, "attached": false}),
             },
+            Some(_) => json!({"msg": "READER", "error": "Invalid name"}),
         }
     }
 
@@ -512,7 +530,7 @@ impl Session {
     }
 
     fn reader_with_card(&self) -> Option<usize> {
-        self.readers.iter().position(|r| r.card.is_some())
+        self.readers.iter().position(|r| r.card.is_some() && r.eid)
     }
 
     // ---- RUN_CHANGE_PIN -------------------------------------------------------------
@@ -553,25 +571,35 @@ impl Session {
             return vec![bad_state("SET_CARD")];
         }
         let err = |e: &str| vec![json!({"msg": "INSERT_CARD", "error": e})];
-        let Some(name) = v.get("name").and_then(Value::as_str) else {
-            return err("Name cannot be undefined");
+        let name = match v.get("name") {
+            None => return err("Name cannot be undefined"),
+            Some(Value::String(n)) => n.as_str(),
+            Some(_) => return err("Invalid name"),
         };
         let Some(idx) = self.readers.iter().position(|r| r.name == name) else {
             return err("Unknown reader name");
         };
         if name == SIMULATOR {
             let desc = match v.get("simulator") {
-                None | Some(Value::Null) => None,
+                None => None,
                 Some(d @ Value::Object(_)) => Some(d),
                 Some(_) => return err("Parameter 'simulator' is invalid"),
             };
-            match card::simulator_card(desc) {
-                Ok(chip) => {
-                    if let Some(r) = self.readers.get_mut(idx) {
-                        r.card = Some(Box::new(chip));
-                    }
-                }
+            // Like AusweisApp2: a card already in the Simulator (one without eID function,
+            // else the workflow would have gone on) stays; nothing is announced.
+            if self.readers.get(idx).is_some_and(|r| r.card.is_some()) {
+                return Vec::new();
+            }
+            // A description that makes no eID card (no files, no usable EF.CardAccess) is
+            // inserted as a card without eID function: READER with `card: null`, the workflow
+            // waits for another card.
+            let chip: Box<dyn Card> = match card::simulator_card(desc) {
+                Ok(chip) => Box::new(chip),
+                Err(_) if desc.is_some() => Box::new(card::NonEidCard),
                 Err(_) => return err("Parameter 'simulator' is invalid"),
+            };
+            if let Some(r) = self.readers.get_mut(idx) {
+                r.card = Some(chip);
             }
         } else if self.readers.get(idx).is_none_or(|r| r.card.is_none()) {
             return err("No card inserted");
@@ -587,6 +615,12 @@ impl Session {
         let Some(c) = r.card.as_deref_mut() else {
             return Vec::new();
         };
+        r.eid = card::offers_pace(c);
+        if !r.eid {
+            // READER with `card: null`; the workflow goes on with the next card.
+            r.pin = None;
+            return vec![r.message()];
+        }
         let state = card::pin_state(c);
         r.pin = Some(state);
         let mut out = vec![r.message()];
@@ -642,6 +676,7 @@ impl Session {
             if r.name == SIMULATOR && (r.card.is_some() || r.card_in_use) {
                 r.card = None;
                 r.card_in_use = false;
+                r.eid = true;
                 r.pin = None;
                 out.push(r.message());
             }
@@ -685,7 +720,7 @@ impl Session {
             }
         } else {
             match v.get("value") {
-                None | Some(Value::Null) => return self.ask(step, idx, Some("Value cannot be undefined")),
+                None => return self.ask(step, idx, Some("Value cannot be undefined")),
                 Some(Value::String(s)) => s.clone(),
                 Some(_) => return self.ask(step, idx, Some("Invalid value")),
             }
@@ -770,16 +805,14 @@ impl Session {
 
     // ---- RUN_AUTH -------------------------------------------------------------------
 
-    async fn run_auth(&mut self, v: &Value) -> Vec<Value> {
+    fn run_auth(&mut self, v: &Value) -> Vec<Value> {
         if self.workflow.is_some() {
             return vec![bad_state("RUN_AUTH")];
         }
         let url = match v.get("tcTokenURL") {
-            None | Some(Value::Null) => {
-                return vec![json!({"msg": "AUTH", "error": "tcTokenURL cannot be undefined"})];
-            }
+            None => return vec![json!({"msg": "AUTH", "error": "tcTokenURL cannot be undefined"})],
             Some(Value::String(s)) => s.clone(),
-            Some(_) => return vec![json!({"msg": "AUTH", "error": "Validation of tcTokenURL failed"})],
+            Some(_) => return vec![json!({"msg": "AUTH", "error": "Invalid tcTokenURL"})],
         };
         let Some(info) = parse_tc_token_url(&url) else {
             return vec![json!({"msg": "AUTH", "error": "Validation of tcTokenURL failed"})];
@@ -796,11 +829,37 @@ impl Session {
         });
         let mut out = vec![json!({"msg": "AUTH"})];
         out.extend(self.status_push());
-        // The server must be reachable before the access rights are shown.
-        let reachable = matches!(
-            tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(&host)).await,
-            Ok(Ok(_))
+        // The server must be reachable before the access rights are shown. The check runs in
+        // the background: other commands (GET_STATUS, CANCEL, …) are answered meanwhile.
+        self.workflow_no += 1;
+        let no = self.workflow_no;
+        let events = self.events.clone();
+        let check = tokio::spawn(async move {
+            let reachable = matches!(
+                tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(&host)).await,
+                Ok(Ok(_))
+            );
+            let _ = events.send(Event::Reachable(no, reachable));
+        });
+        if let Some(wf) = &mut self.workflow {
+            wf.relay = Some(check);
+        }
+        out
+    }
+
+    /// The outcome of RUN_AUTH's reachability check.
+    fn reachability(&mut self, no: u64, reachable: bool) -> Vec<Value> {
+        let waiting = matches!(
+            &self.workflow,
+            Some(Workflow { kind: Kind::Auth(info), step: Step::Busy, .. }) if !info.accepted
         );
+        if no != self.workflow_no || !waiting {
+            return Vec::new();
+        }
+        if let Some(wf) = &mut self.workflow {
+            wf.relay = None;
+        }
+        let mut out = Vec::new();
         if !reachable {
             if let Some(wf) = &mut self.workflow {
                 wf.progress = 80;
@@ -899,6 +958,7 @@ impl Session {
     pub fn handle_event(&mut self, ev: Event) -> Vec<Value> {
         match ev {
             Event::Pcsc(e) => self.pcsc_event(e),
+            Event::Reachable(no, ok) => self.reachability(no, ok),
             Event::Status(s) => {
                 if let Some(wf) = &mut self.workflow {
                     wf.progress = match s.as_str() {
@@ -1000,7 +1060,8 @@ impl Session {
 fn connect_pcsc(pcsc: &emrtd_pcsc::Pcsc, reader: &mut Reader) {
     if let Ok(card) = pcsc.connect(&reader.name) {
         let mut card: Box<dyn Card> = Box::new(card);
-        reader.pin = Some(card::pin_state(card.as_mut()));
+        reader.eid = card::offers_pace(card.as_mut());
+        reader.pin = reader.eid.then(|| card::pin_state(card.as_mut()));
         reader.card = Some(card);
     }
 }
@@ -1018,6 +1079,7 @@ impl Session {
                         keypad: false,
                         card: None,
                         card_in_use: false,
+                        eid: true,
                         pin: None,
                     };
                     out.push(r.message());
@@ -1051,6 +1113,7 @@ impl Session {
                     && !r.card_in_use
                 {
                     r.card = None;
+                    r.eid = true;
                     r.pin = None;
                     out.push(r.message());
                 }

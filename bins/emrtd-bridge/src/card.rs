@@ -55,6 +55,22 @@ impl Card for emrtd_pcsc::PcscCard {
     }
 }
 
+/// A card without eID function (what an AusweisApp `simulator` description that makes no
+/// card stands for): every command is answered "file or application not found".
+pub struct NonEidCard;
+
+impl Card for NonEidCard {
+    fn transmit(&mut self, _apdu: &[u8]) -> Vec<u8> {
+        vec![0x6A, 0x82]
+    }
+}
+
+/// Whether the card offers PACE (EF.CardAccess with a usable PACE protocol): an eID card or
+/// an eMRTD with PACE.
+pub fn offers_pace(card: &mut dyn Card) -> bool {
+    selection(card).is_ok()
+}
+
 /// PIN, CAN, PUK and MRZ lines of a virtual card.
 #[derive(Clone, Debug, Default)]
 pub struct KnownSecrets {

@@ -17,10 +17,12 @@
 //! card on a PC/SC reader when there is one, else the virtual document.
 
 use crate::card::{self, Card};
+use crate::origin::OriginPolicy;
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use base64::Engine as _;
 use emrtd_access::MrzKey;
@@ -32,15 +34,18 @@ use emrtd_sim::VirtualChip;
 use emrtd_transport::{LinkLimits, SyncChipTransport};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 use tokio::sync::{Mutex, mpsc};
 use zeroize::Zeroizing;
 
 pub const DEFAULT_PORT: u16 = 90;
 
-/// What is on the reader.
-#[derive(Clone, Debug, Default)]
+/// What is on the reader, and who may use it.
+#[derive(Clone, Debug)]
 pub struct SinosecuConfig {
     /// A virtual document placed on the reader (fixture directory).
     pub document: Option<PathBuf>,
@@ -51,20 +56,47 @@ pub struct SinosecuConfig {
     /// CSCA certificates / master lists for passive authentication (empty: no trust anchors,
     /// passive authentication is reported as failed).
     pub trust: Arc<TrustStore>,
+    /// Web pages (Origins) allowed to connect; an upgrade from any other page gets HTTP 403.
+    pub origins: OriginPolicy,
+    /// Connections served at the same time (at least 1); more get HTTP 429.
+    pub max_connections: usize,
+}
+
+impl Default for SinosecuConfig {
+    fn default() -> Self {
+        SinosecuConfig {
+            document: None,
+            access_key: None,
+            pcsc: false,
+            trust: Arc::default(),
+            origins: OriginPolicy::default(),
+            max_connections: 1,
+        }
+    }
 }
 
 pub struct SinosecuService {
     config: SinosecuConfig,
-    /// The access key set by `Set AccessKey`, kept across connections.
-    access_key: Mutex<Option<String>>,
+    connections: AtomicUsize,
+    /// One reading per PC/SC reader at a time (by reader name), across connections.
+    reader_locks: std::sync::Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
 impl SinosecuService {
     pub fn new(config: SinosecuConfig) -> Arc<Self> {
         Arc::new(SinosecuService {
             config,
-            access_key: Mutex::new(None),
+            connections: AtomicUsize::new(0),
+            reader_locks: std::sync::Mutex::new(HashMap::new()),
         })
+    }
+
+    fn reader_lock(&self, reader: &str) -> Arc<Mutex<()>> {
+        let mut map = match self.reader_locks.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.entry(reader.to_string()).or_default().clone()
     }
 }
 
@@ -77,13 +109,43 @@ pub async fn serve(
     service: Arc<SinosecuService>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(service))
-        .with_graceful_shutdown(shutdown)
-        .await
+    crate::serve_router(listener, router(service), None, shutdown).await
 }
 
-async fn upgrade(State(service): State<Arc<SinosecuService>>, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| session(socket, service))
+/// Like [`serve`], over TLS (`wss://`) when `tls` is given.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    service: Arc<SinosecuService>,
+    tls: Option<crate::TlsConfig>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    crate::serve_router(listener, router(service), tls, shutdown).await
+}
+
+struct ConnectionGuard(Arc<SinosecuService>);
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.0.connections.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn upgrade(State(service): State<Arc<SinosecuService>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    if !service.config.origins.allows_request(&headers) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let max = service.config.max_connections.max(1);
+    let taken = service
+        .connections
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1));
+    if taken.is_err() {
+        return StatusCode::TOO_MANY_REQUESTS.into_response();
+    }
+    let guard = ConnectionGuard(service.clone());
+    ws.on_upgrade(move |socket| async move {
+        session(socket, service).await;
+        drop(guard);
+    })
 }
 
 /// The English WebConstant strings.
@@ -123,15 +185,33 @@ struct Settings {
     notify_card_detected: bool,
     callback: bool,
     rfid: bool,
+    /// `IfDetectUVDull`, `IfDetectFibre`, `IfCheckSourceType`: the card text then carries the
+    /// manual's "device does not support" answer in the feature's field.
+    uv_dull: bool,
+    fibre: bool,
+    source_type: bool,
 }
+
+/// What a page is told when another reading holds the reader (or another program has the
+/// card exclusively).
+pub const BUSY: &str = "The reader is busy with another reading. Please try again.";
+/// Reading texts sent to pages: short sentences, never internal error details.
+pub const NO_ACCESS_KEY: &str = "No access key: send Set AccessKey with the MRZ lines or the CAN";
+pub const ACCESS_DENIED: &str = "The chip refused access: check the access key (MRZ lines or CAN).";
+pub const CARD_REMOVED: &str = "The document was removed or could not be read. Please place it again.";
+pub const READ_FAILED: &str = "Reading the chip failed.";
+/// How long a reading waits for the reader another connection reads.
+const READER_WAIT: Duration = Duration::from_secs(60);
 
 /// One connection's state (its settings and the last reading); `handle` answers one text
 /// message as the WebSocket route does (without the PC/SC watcher).
 pub struct Session {
     service: Arc<SinosecuService>,
     settings: Settings,
-    /// Images of the last reading (ChipHead base64).
-    chip_head: Option<String>,
+    /// Images of the last reading (ChipHead base64); dropped with the connection.
+    chip_head: Option<Zeroizing<String>>,
+    /// The access key of `Set AccessKey`: this connection's only, wiped when it closes.
+    access_key: Option<Zeroizing<String>>,
     /// PC/SC readers present: name and whether a card is on it.
     readers: Vec<(String, bool)>,
     /// PC/SC readers seen during this connection (a returning one is "reconnected").
@@ -215,6 +295,7 @@ impl Session {
                 ..Settings::default()
             },
             chip_head: None,
+            access_key: None,
             readers: Vec::new(),
             seen: Vec::new(),
         }
@@ -237,7 +318,16 @@ impl Session {
                     self.seen.push(reader.clone());
                 }
                 self.readers.push((reader, false));
-                vec![display(if again { "DeviceReconnected" } else { "DeviceConnected" })]
+                if again {
+                    // The manual (4.4.3): ReConnect tells the page to rebuild its connection
+                    // when the device is back.
+                    vec![
+                        display("DeviceReconnected"),
+                        notify("ReConnect", "RealtimeMessage", json!(web_constant("DeviceReconnected"))),
+                    ]
+                } else {
+                    vec![display("DeviceConnected")]
+                }
             }
             ReaderEvent::ReaderRemoved { reader } => {
                 self.readers.retain(|(n, _)| *n != reader);
@@ -263,10 +353,11 @@ impl Session {
         }
     }
 
-    /// The access key for a reading: `Set AccessKey`, else the command line's.
-    async fn given_key(&self) -> Option<String> {
-        let set_key = self.service.access_key.lock().await.clone();
-        set_key.or_else(|| self.service.config.access_key.clone())
+    /// The access key for a reading: this connection's `Set AccessKey`, else the command line's.
+    fn given_key(&self) -> Option<Zeroizing<String>> {
+        self.access_key
+            .clone()
+            .or_else(|| self.service.config.access_key.clone().map(Zeroizing::new))
     }
 
     /// Reads the card on a PC/SC reader (on a blocking thread) and returns the notifications.
@@ -278,28 +369,34 @@ impl Session {
         if !self.settings.rfid {
             return out;
         }
-        let Some(key) = self.given_key().await.as_deref().and_then(parse_access_key) else {
-            out.push(notify(
-                "Display",
-                "RealtimeMessage",
-                json!("No access key: send Set AccessKey with the MRZ lines or the CAN"),
-            ));
+        let Some(key) = self.given_key().as_deref().and_then(|k| parse_access_key(k)) else {
+            out.push(notify("Display", "RealtimeMessage", json!(NO_ACCESS_KEY)));
+            return out;
+        };
+        // One reading of a reader at a time: the second connection waits for the first
+        // (secure messaging must not interleave), and the card is taken exclusively so no
+        // other program sends commands in between.
+        let lock = self.service.reader_lock(reader);
+        let Ok(_reading) = tokio::time::timeout(READER_WAIT, lock.lock_owned()).await else {
+            out.push(notify("Display", "RealtimeMessage", json!(BUSY)));
             return out;
         };
         let trust = self.service.config.trust.clone();
         let reader = reader.to_string();
         let handle = tokio::runtime::Handle::current();
         let read = tokio::task::spawn_blocking(move || {
-            let pcsc = emrtd_pcsc::Pcsc::new().map_err(|e| format!("PC/SC: {e}"))?;
-            let mut chip = pcsc.connect(&reader).map_err(|e| format!("{reader}: {e}"))?;
+            let pcsc = emrtd_pcsc::Pcsc::new().map_err(|_| READ_FAILED)?;
+            let mut chip = pcsc
+                .connect_exclusive(&reader)
+                .map_err(|e| if e.is_sharing_violation() { BUSY } else { CARD_REMOVED })?;
             let extended = chip.extended;
-            Ok::<_, String>(handle.block_on(read_card(&mut chip, extended, &key, &trust)))
+            Ok::<_, &str>(handle.block_on(read_card(&mut chip, extended, &key, &trust)))
         })
         .await;
         let (text, head) = match read {
             Ok(Ok(r)) => r,
-            Ok(Err(e)) => (Err(e), None),
-            Err(e) => (Err(format!("Reading the chip failed: {e}")), None),
+            Ok(Err(e)) => (Err(e.to_string()), None),
+            Err(_) => (Err(READ_FAILED.to_string()), None),
         };
         self.push_reading(text, head, &mut out);
         out
@@ -307,10 +404,19 @@ impl Session {
 
     fn push_reading(&mut self, text: Result<Map<String, Value>, String>, head: Option<String>, out: &mut Vec<Value>) {
         match text {
-            Ok(fields) => {
+            Ok(mut fields) => {
+                if self.settings.uv_dull {
+                    fields.insert("UVDull".into(), json!(UV_NOT_SUPPORTED));
+                }
+                if self.settings.fibre {
+                    fields.insert("Fibre".into(), json!(FIBRE_NOT_SUPPORTED));
+                }
+                if self.settings.source_type {
+                    fields.insert("SourceType".into(), json!(UV_NOT_SUPPORTED));
+                }
                 out.push(notify("Save", "CardContentText", Value::Object(fields)));
                 if let Some(h) = head {
-                    self.chip_head = Some(h.clone());
+                    self.chip_head = Some(Zeroizing::new(h.clone()));
                     out.push(notify(
                         "Save",
                         "Images",
@@ -372,8 +478,24 @@ impl Session {
         if let Some(p) = param {
             r.insert("Param".into(), p.clone());
         }
+        let mut pushes = Vec::new();
         match result {
             Ok(res) => {
+                // The manual's sample (5.5) takes the images from the Notify that follows the
+                // Reply: `Save Images` with data URLs, as after a reading.
+                if command == "Get"
+                    && operand == "Base64Image"
+                    && let Value::Object(images) = &res
+                {
+                    let urls: Map<String, Value> = images
+                        .iter()
+                        .map(|(k, v)| {
+                            let b64 = v.as_str().unwrap_or_default();
+                            (k.clone(), json!(format!("data:image/jpeg;base64,{b64}")))
+                        })
+                        .collect();
+                    pushes.push(notify("Save", "Images", Value::Object(urls)));
+                }
                 r.insert("Succeeded".into(), json!("Y"));
                 r.insert("Result".into(), res);
             }
@@ -382,7 +504,7 @@ impl Session {
                 r.insert("Result".into(), json!(e));
             }
         }
-        (Some(Value::Object(r)), Vec::new())
+        (Some(Value::Object(r)), pushes)
     }
 
     fn get(&self, operand: &str, param: Option<&Value>) -> Result<Value, String> {
@@ -425,8 +547,8 @@ impl Session {
                 .ok_or_else(|| "Invalid parameter".to_string())?;
                 let mut images = Map::new();
                 if mask & 0x10 != 0 {
-                    let head = self.chip_head.clone().ok_or_else(|| "No chip image".to_string())?;
-                    images.insert("ChipHead".into(), json!(head));
+                    let head = self.chip_head.as_ref().ok_or_else(|| "No chip image".to_string())?;
+                    images.insert("ChipHead".into(), json!(head.as_str()));
                 }
                 if mask & 0x0F != 0 && images.is_empty() {
                     return Err(WHITE_NOT_SUPPORTED.into());
@@ -443,7 +565,7 @@ impl Session {
                 .and_then(Value::as_str)
                 .ok_or_else(|| "Invalid access key".to_string())?;
             parse_access_key(key).ok_or_else(|| "Invalid access key".to_string())?;
-            *self.service.access_key.lock().await = Some(key.to_string());
+            self.access_key = Some(Zeroizing::new(key.to_string()));
             return Ok(json!(""));
         }
         let on = flag(param).ok_or_else(|| "Invalid parameter".to_string())?;
@@ -452,10 +574,13 @@ impl Session {
             "VIZ" | "Rejection" | "BarCodeRecog" => {}
             "IfEnableCallback" => self.settings.callback = on,
             "IfNotifyCardDetected" => self.settings.notify_card_detected = on,
-            "IfDetectUVDull" | "IfCheckSourceType" if on => return Err(UV_NOT_SUPPORTED.into()),
-            "IfDetectFibre" if on => return Err(FIBRE_NOT_SUPPORTED.into()),
-            "MRZOnWhiteImage" if on => return Err(WHITE_NOT_SUPPORTED.into()),
-            "IfDetectUVDull" | "IfCheckSourceType" | "IfDetectFibre" | "MRZOnWhiteImage" => {}
+            // The manual: the Set succeeds, the detection result (here: the device does not
+            // support it) comes with the document text in the feature's field.
+            "IfDetectUVDull" => self.settings.uv_dull = on,
+            "IfDetectFibre" => self.settings.fibre = on,
+            "IfCheckSourceType" => self.settings.source_type = on,
+            // The MRZ comes from the chip; there is no white-light image to re-read it from.
+            "MRZOnWhiteImage" => {}
             _ => return Err(format!("Unsupported operand {operand}")),
         }
         Ok(json!(""))
@@ -476,28 +601,21 @@ impl Session {
         };
         let mut chip = match VirtualChip::load(&dir) {
             Ok(c) => c,
-            Err(e) => {
-                return vec![notify(
-                    "Display",
-                    "RealtimeMessage",
-                    json!(format!("Reading failed: {e}")),
-                )];
-            }
+            Err(_) => return vec![notify("Display", "RealtimeMessage", json!(READ_FAILED))],
         };
         let mut out = Vec::new();
         if self.settings.notify_card_detected || self.settings.callback {
             out.push(notify("CardDetected", "RealtimeMessage", json!("Document detected")));
         }
-        let key = self
-            .given_key()
-            .await
-            .or_else(|| chip.document().manifest.mrz.as_ref().map(|m| m.lines.join("\n")));
-        let Some(key) = key.as_deref().and_then(parse_access_key) else {
-            out.push(notify(
-                "Display",
-                "RealtimeMessage",
-                json!("No access key: send Set AccessKey with the MRZ lines or the CAN"),
-            ));
+        let key = self.given_key().or_else(|| {
+            chip.document()
+                .manifest
+                .mrz
+                .as_ref()
+                .map(|m| Zeroizing::new(m.lines.join("\n")))
+        });
+        let Some(key) = key.as_deref().and_then(|k| parse_access_key(k)) else {
+            out.push(notify("Display", "RealtimeMessage", json!(NO_ACCESS_KEY)));
             return out;
         };
         if !self.settings.rfid {
@@ -524,17 +642,44 @@ pub fn parse_access_key(s: &str) -> Option<AccessKey> {
         .map(AccessKey::Mrz)
 }
 
-fn century(yymmdd: &str, future_ok: bool) -> String {
+/// The current year (UTC).
+fn current_year() -> u32 {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() / 86_400)
+        .unwrap_or(0);
+    // 365.2425 days per Gregorian year; exact enough away from New Year's Eve, and a birth
+    // date "this year" is resolved the same way either side of it.
+    u32::try_from(1970 + days * 10_000 / 3_652_425).unwrap_or(2000)
+}
+
+/// `YYMMDD` to `YYYY-MM-DD`: a birth date is never in the future (`future_ok` false: the
+/// latest century with the year not after `this_year`); an expiry date lies within 50 years
+/// after `this_year` (ICAO documents are valid at most ten years).
+pub fn century(yymmdd: &str, future_ok: bool, this_year: u32) -> String {
     let (Some(yy), Some(mm), Some(dd)) = (yymmdd.get(0..2), yymmdd.get(2..4), yymmdd.get(4..6)) else {
         return yymmdd.to_string();
     };
-    let y: u32 = yy.parse().unwrap_or(0);
-    let year = if future_ok || y > 40 {
-        if future_ok && y < 70 { 2000 + y } else { 1900 + y }
+    let Ok(y) = yy.parse::<u32>() else {
+        return yymmdd.to_string();
+    };
+    let base = this_year - this_year % 100;
+    let limit = if future_ok { this_year + 50 } else { this_year };
+    let year = if base + y <= limit {
+        base + y
     } else {
-        2000 + y
+        (base + y).saturating_sub(100)
     };
     format!("{year:04}-{mm}-{dd}")
+}
+
+/// The sentence a page is shown for a failed reading (the details stay in this process).
+pub fn failure_text(failure: Option<&emrtd_reader::ReadFailure>) -> &'static str {
+    match failure {
+        Some(emrtd_reader::ReadFailure::AccessControl(_)) => ACCESS_DENIED,
+        Some(emrtd_reader::ReadFailure::Transport(_)) => CARD_REMOVED,
+        _ => READ_FAILED,
+    }
 }
 
 /// Reads a chip; returns the CardContentText fields and the chip face (base64).
@@ -556,12 +701,7 @@ async fn read_card<C: Card>(
     let mut rng = emrtd_crypto::rng::os_rng();
     let reading = read_document(&mut transport, key, trust, &cfg, &mut rng).await;
     let Some(dg1) = reading.data_groups.get(&1).and_then(|d| Dg1::parse(d).ok()) else {
-        let why = reading
-            .failure
-            .as_ref()
-            .map(|f| format!("{f:?}"))
-            .unwrap_or_else(|| "no DG1".into());
-        return (Err(format!("Reading the chip failed: {why}")), None);
+        return (Err(failure_text(reading.failure.as_ref()).to_string()), None);
     };
     let passport = to_emrtd_passport(&reading, false);
     let m = &dg1.mrz;
@@ -571,11 +711,17 @@ async fn read_card<C: Card>(
     f.insert("English surname".into(), json!(m.primary_identifier.trim()));
     f.insert("English first name".into(), json!(m.secondary_identifier.trim()));
     f.insert("Sex".into(), json!(m.sex));
-    f.insert("Date of birth".into(), json!(century(&m.date_of_birth, false)));
+    f.insert(
+        "Date of birth".into(),
+        json!(century(&m.date_of_birth, false, current_year())),
+    );
     f.insert("Country code(Nationality)".into(), json!(m.nationality));
     f.insert("Issuing country code".into(), json!(m.issuing_state));
     f.insert("The passport number from MRZ".into(), json!(m.document_number));
-    f.insert("Date of expiry".into(), json!(century(&m.date_of_expiry, true)));
+    f.insert(
+        "Date of expiry".into(),
+        json!(century(&m.date_of_expiry, true, current_year())),
+    );
     let (main_id, card_name) = match m.lines.len() {
         3 => ("ID", "ID card (TD1)"),
         _ if m.document_code.starts_with('P') => ("13", "Passport"),
@@ -606,4 +752,63 @@ async fn read_card<C: Card>(
             .is_ok_and(|b| b.starts_with(&[0xFF, 0xD8]))
     });
     (Ok(f), head)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_digit_years_against_the_current_year() {
+        assert_eq!(century("380101", false, 2026), "1938-01-01");
+        assert_eq!(century("260101", false, 2026), "2026-01-01");
+        assert_eq!(century("270101", false, 2026), "1927-01-01");
+        assert_eq!(century("000229", false, 2026), "2000-02-29");
+        assert_eq!(century("840812", false, 2026), "1984-08-12");
+        assert_eq!(century("360101", true, 2026), "2036-01-01");
+        assert_eq!(century("760101", true, 2026), "2076-01-01");
+        assert_eq!(century("770101", true, 2026), "1977-01-01");
+        assert_eq!(century("380101", false, 2040), "2038-01-01");
+        assert_eq!(century("3801", false, 2026), "3801");
+    }
+
+    /// The manual (4.4.3): a reader that comes back is announced with ReConnect (after the
+    /// Display text); a new reader only with DeviceConnected, a removed one with DeviceOffLine.
+    #[tokio::test]
+    async fn a_returning_reader_is_announced_with_reconnect() {
+        let mut s = Session::new(SinosecuService::new(SinosecuConfig::default()));
+        let added = || ReaderEvent::ReaderAdded { reader: "R 00".into() };
+        let out = s.pcsc_event(added()).await;
+        assert_eq!(
+            out,
+            vec![notify("Display", "RealtimeMessage", json!("Device connected"))]
+        );
+        let out = s.pcsc_event(ReaderEvent::ReaderRemoved { reader: "R 00".into() }).await;
+        assert_eq!(out, vec![notify("Display", "RealtimeMessage", json!("Device offline"))]);
+        let out = s.pcsc_event(added()).await;
+        assert_eq!(
+            out,
+            vec![
+                notify("Display", "RealtimeMessage", json!("Device reconnected")),
+                notify("ReConnect", "RealtimeMessage", json!("Device reconnected")),
+            ]
+        );
+        // Announced again while present: nothing.
+        assert!(s.pcsc_event(added()).await.is_empty());
+    }
+
+    #[test]
+    fn the_current_year_is_plausible() {
+        let y = current_year();
+        assert!((2025..2200).contains(&y), "{y}");
+    }
+
+    #[test]
+    fn failure_texts_carry_no_details() {
+        let f = emrtd_reader::ReadFailure::AccessControl("GA step 4: secret".into());
+        assert_eq!(failure_text(Some(&f)), ACCESS_DENIED);
+        let f = emrtd_reader::ReadFailure::Reader("internal".into());
+        assert_eq!(failure_text(Some(&f)), READ_FAILED);
+        assert_eq!(failure_text(None), READ_FAILED);
+    }
 }

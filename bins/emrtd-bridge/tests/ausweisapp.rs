@@ -33,8 +33,8 @@ async fn connected(config: AusweisConfig) -> Client {
 }
 
 /// Every command and message of the recorded AusweisApp2 1.26.2 exchange, with the
-/// Simulator's PIN pad on as in 1.26.2; only the documented differences (INFO, API_LEVEL
-/// `available`) are normalized away.
+/// Simulator's PIN pad on as in 1.26.2; only the documented difference (INFO's version
+/// information) is normalized away.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transcript_of_ausweisapp2_1_26_2_is_reproduced() {
     let url = start_bridge(AusweisConfig {
@@ -43,8 +43,9 @@ async fn transcript_of_ausweisapp2_1_26_2_is_reproduced() {
     })
     .await;
     let blocks = transcript();
-    assert_eq!(blocks.len(), 4);
+    assert_eq!(blocks.len(), 5);
     assert_eq!(blocks[3].title.split(' ').nth(1), Some("5"));
+    assert_eq!(blocks[4].title.split(' ').nth(1), Some("6"));
     let got = replay(&url, &blocks).await;
     let mut compared = 0;
     for (b, (connect, steps)) in blocks.iter().zip(got) {
@@ -56,22 +57,28 @@ async fn transcript_of_ausweisapp2_1_26_2_is_reproduced() {
             compared += want.len();
         }
     }
-    assert!(compared >= 40, "{compared}");
+    assert!(compared >= 55, "{compared}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_levels_and_documented_info() {
     let mut c = connected(AusweisConfig::default()).await;
     let v = c.call(r#"{"cmd":"GET_API_LEVEL"}"#).await;
-    assert_eq!(v, json!({"msg":"API_LEVEL","available":[1,2,3],"current":2}));
+    // Only the implemented levels are advertised: level 3 (PAUSE / CONTINUE) is not.
+    assert_eq!(v, json!({"msg":"API_LEVEL","available":[1,2],"current":2}));
     c.send(r#"{"cmd":"CONTINUE"}"#).await;
     c.expect(r#"{"error":"CONTINUE","msg":"UNKNOWN_COMMAND"}"#).await;
     c.send(r#"{"cmd":"SET_API_LEVEL","level":3}"#).await;
-    c.expect(r#"{"current":3,"msg":"API_LEVEL"}"#).await;
+    c.expect(r#"{"current":2,"error":"Unknown level","msg":"API_LEVEL"}"#)
+        .await;
+    c.send(r#"{"cmd":"SET_API_LEVEL","level":1}"#).await;
+    c.expect(r#"{"current":1,"msg":"API_LEVEL"}"#).await;
     c.send(r#"{"cmd":"CONTINUE","request":7}"#).await;
-    c.expect(r#"{"error":"CONTINUE","msg":"BAD_STATE","request":7}"#).await;
+    c.expect(r#"{"error":"CONTINUE","msg":"UNKNOWN_COMMAND","request":7}"#)
+        .await;
+    // As AusweisApp2 1.26.2: a level that is no number is "Invalid level".
     c.send(r#"{"cmd":"SET_API_LEVEL","level":"2"}"#).await;
-    c.expect(r#"{"current":3,"error":"Unknown level","msg":"API_LEVEL"}"#)
+    c.expect(r#"{"current":1,"error":"Invalid level","msg":"API_LEVEL"}"#)
         .await;
     let v = c.call(r#"{"cmd":"GET_INFO"}"#).await;
     assert_eq!(v["VersionInfo"]["Specification-Title"], "TR-03124");
@@ -85,7 +92,7 @@ async fn api_levels_and_documented_info() {
 async fn origin_gets_403_and_a_second_connection_429() {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let url = start_bridge(AusweisConfig {
-        allowed_origins: vec!["http://allowed.example".into()],
+        origins: emrtd_bridge::origin::OriginPolicy::new(&["http://allowed.example"]).unwrap(),
         ..AusweisConfig::default()
     })
     .await;
@@ -144,6 +151,12 @@ async fn change_pin_on_the_virtual_eid_card() {
     ))
     .await;
     c.send(r#"{"cmd":"SET_PIN","value":123456}"#).await;
+    c.expect(&format!(
+        r#"{{"error":"Invalid value","msg":"ENTER_PIN","reader":{}}}"#,
+        reader_obj(3)
+    ))
+    .await;
+    c.send(r#"{"cmd":"SET_PIN","value":null}"#).await;
     c.expect(&format!(
         r#"{{"error":"Invalid value","msg":"ENTER_PIN","reader":{}}}"#,
         reader_obj(3)
@@ -371,4 +384,49 @@ async fn run_auth_cancel_and_wrong_can() {
     );
     assert_ne!(auth["docval"]["closeCode"], 1000);
     c.expect(READER_EMPTY).await;
+}
+
+/// Issue 18 point 7: RUN_AUTH's reachability check of `tcTokenURL` does not block other
+/// commands. The server is a listener whose accept queue is full, so the check's connection
+/// attempt hangs until its timeout; GET_STATUS is answered meanwhile, CANCEL ends the workflow
+/// and the late check result is dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_auth_reachability_check_does_not_block_other_commands() {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    let _listener = socket.listen(0).unwrap();
+    // Fill the accept queue (never accepted): later SYNs are dropped, connects hang.
+    let mut fillers = Vec::new();
+    for _ in 0..4 {
+        if let Ok(Ok(s)) = tokio::time::timeout(
+            std::time::Duration::from_millis(500),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            fillers.push(s);
+        }
+    }
+    let mut c = connected(AusweisConfig::default()).await;
+    c.send(&format!(
+        r#"{{"cmd":"RUN_AUTH","tcTokenURL":"http://{addr}/ws1/validate?client_id=x"}}"#
+    ))
+    .await;
+    c.expect(r#"{"msg":"AUTH"}"#).await;
+    c.expect(r#"{"msg":"STATUS","progress":0,"state":null,"workflow":"AUTH"}"#)
+        .await;
+    // Answered while the check still waits.
+    let v = c.call(r#"{"cmd":"GET_STATUS"}"#).await;
+    assert_eq!(v, json!({"msg":"STATUS","progress":0,"state":null,"workflow":"AUTH"}));
+    c.send(r#"{"cmd":"CANCEL"}"#).await;
+    let v = c.recv_json().await;
+    assert_eq!(v["msg"], "AUTH", "{v}");
+    assert_eq!(
+        v["result"]["minor"],
+        "http://www.bsi.bund.de/ecard/api/1.1/resultminor/sal#cancellationByUser"
+    );
+    let v = c.call(r#"{"cmd":"GET_STATUS"}"#).await;
+    assert_eq!(v, json!({"msg":"STATUS","progress":null,"state":null,"workflow":null}));
+    drop(fillers);
 }

@@ -214,3 +214,83 @@ async fn sinosecu_reads_the_card_placed_on_a_pcsc_reader() {
     let gone = sinosecu_next(&mut ws, "CardTakenaway").await;
     assert_eq!(gone["Operand"], "RealtimeMessage");
 }
+
+/// Issue 18 point 3: two connections read the same PC/SC card at once (both are told about
+/// the card and both read it on their own): the readings take turns, so secure messaging never
+/// interleaves and both get the document. While another program holds the card exclusively,
+/// a reading answers with the busy text instead of sending commands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sinosecu_two_connections_reading_one_card_take_turns() {
+    use emrtd_bridge::sinosecu::{self, SinosecuConfig, SinosecuService};
+    use futures_util::SinkExt;
+    use serde_json::json;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let _one = VPCD.lock().await;
+    let _pcscd = match pcscd() {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("SKIPPED sinosecu_two_connections_reading_one_card_take_turns: {why} (run .ci/pcsc-deps.sh)");
+            return;
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let service = SinosecuService::new(SinosecuConfig {
+        pcsc: true,
+        max_connections: 2,
+        ..SinosecuConfig::default()
+    });
+    tokio::spawn(async move {
+        let _ = sinosecu::serve(listener, service, std::future::pending()).await;
+    });
+    let lines = [
+        "IDUTOT1D0000423<<<<<<<<<<<<<<<",
+        "0002299F3601017UTO<<<<<<<<<<<8",
+        "KARTE<<IDA<<<<<<<<<<<<<<<<<<<<",
+    ];
+    let mut pages = Vec::new();
+    for _ in 0..2 {
+        let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/echo"))
+            .await
+            .unwrap();
+        sinosecu_recv(&mut ws).await;
+        let set = json!({"Type": "Request", "Command": "Set", "Operand": "AccessKey", "Param": lines.join("\n")});
+        ws.send(Message::Text(set.to_string().into())).await.unwrap();
+        let reply = loop {
+            let v = sinosecu_recv(&mut ws).await;
+            if v["Type"] == "Reply" {
+                break v;
+            }
+        };
+        assert_eq!(reply["Succeeded"], "Y", "{reply}");
+        pages.push(ws);
+    }
+    // Placing the card starts a reading in both connections at the same moment.
+    let (stream, served) = insert("td1-id-explicit-curve");
+    let mut b = pages.pop().unwrap();
+    let mut a = pages.pop().unwrap();
+    let (ra, rb) = tokio::join!(sinosecu_next(&mut a, "Save"), sinosecu_next(&mut b, "Save"));
+    for r in [&ra, &rb] {
+        assert_eq!(r["Operand"], "CardContentText", "{r}");
+        assert_eq!(r["Param"]["MRZ1"], lines[0], "{r}");
+        assert_eq!(r["Param"]["MRZ3"], lines[2], "{r}");
+    }
+    // Another program holds the card exclusively: the reading is refused with the busy text.
+    let held = tokio::task::spawn_blocking(|| {
+        let pcsc = emrtd_pcsc::Pcsc::new().unwrap();
+        pcsc.connect_exclusive(VPCD_READER).unwrap()
+    })
+    .await
+    .unwrap();
+    let trigger = json!({"Type": "Notify", "Command": "Trigger", "Operand": "ManualRecog", "Param": 2});
+    a.send(Message::Text(trigger.to_string().into())).await.unwrap();
+    let busy = sinosecu_next(&mut a, "Display").await;
+    assert_eq!(busy["Param"], sinosecu::BUSY, "{busy}");
+    drop(held);
+    a.send(Message::Text(trigger.to_string().into())).await.unwrap();
+    let again = sinosecu_next(&mut a, "Save").await;
+    assert_eq!(again["Param"]["MRZ2"], lines[1], "{again}");
+    let _ = stream.shutdown(Shutdown::Both);
+    let _ = served.join();
+}

@@ -261,9 +261,13 @@ async fn settings_without_hardware_and_errors() {
     let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
     let hello = recv(&mut ws).await;
     assert_eq!(hello["Param"], "No passport reader found");
+    // The manual: the Set succeeds; the "device does not support" answer comes in the card
+    // text's field (see `uv_fibre_and_source_type_answer_in_the_card_text`).
     for (op, want_ok, result) in [
-        ("IfDetectUVDull", "N", sinosecu::UV_NOT_SUPPORTED),
-        ("IfDetectFibre", "N", sinosecu::FIBRE_NOT_SUPPORTED),
+        ("IfDetectUVDull", "Y", ""),
+        ("IfDetectFibre", "Y", ""),
+        ("IfCheckSourceType", "Y", ""),
+        ("MRZOnWhiteImage", "Y", ""),
         ("IfNotifyCardDetected", "Y", ""),
         ("Rejection", "Y", ""),
     ] {
@@ -305,6 +309,65 @@ async fn settings_without_hardware_and_errors() {
     let r = recv(&mut ws).await;
     assert_eq!(r["Command"], "Display");
     assert_eq!(r["Operand"], "RealtimeMessage");
+}
+
+/// Issue 18 point 8: UV, fibre and source-type detection answer in the card text as the
+/// manual describes; `Get Base64Image` is answered with the Reply, then `Save Images` (the
+/// manual's sample reads the Notify).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uv_fibre_and_source_type_answer_in_the_card_text() {
+    let url = start(SinosecuConfig {
+        document: Some(fixture("ref-1")),
+        ..SinosecuConfig::default()
+    })
+    .await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+    recv(&mut ws).await;
+    send(
+        &mut ws,
+        json!({"Type":"Request","Commands":[
+            {"Command":"Set","Operand":"IfDetectUVDull","Param":"Y"},
+            {"Command":"Set","Operand":"IfDetectFibre","Param":"True"},
+            {"Command":"Set","Operand":"IfCheckSourceType","Param":"Y"}]}),
+    )
+    .await;
+    let r = recv(&mut ws).await;
+    assert!(
+        r["Commands"].as_array().unwrap().iter().all(|c| c["Succeeded"] == "Y"),
+        "{r}"
+    );
+    send(
+        &mut ws,
+        json!({"Type":"Notify","Command":"Trigger","Operand":"ManualRecog","Param":2}),
+    )
+    .await;
+    let text = recv(&mut ws).await;
+    assert_eq!(text["Operand"], "CardContentText", "{text}");
+    assert_eq!(
+        text["Param"]["UVDull"],
+        "NN device does not support taking ultraviolet photo"
+    );
+    assert_eq!(text["Param"]["Fibre"], "NN device does not support violet photo");
+    assert_eq!(text["Param"]["SourceType"], sinosecu::UV_NOT_SUPPORTED);
+    let images = recv(&mut ws).await;
+    assert_eq!(images["Operand"], "Images");
+    // Get Base64Image 16 (chip face): Reply with plain base64, then the Notify.
+    send(
+        &mut ws,
+        json!({"Type":"Request","Command":"Get","Operand":"Base64Image","Param":"16"}),
+    )
+    .await;
+    let reply = recv(&mut ws).await;
+    assert_eq!(reply["Type"], "Reply");
+    assert_eq!(reply["Succeeded"], "Y", "{reply}");
+    let b64 = reply["Result"]["ChipHead"].as_str().unwrap();
+    let jpeg = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+    assert_eq!(&jpeg[..2], &[0xFF, 0xD8]);
+    let notify = recv(&mut ws).await;
+    assert_eq!(notify["Type"], "Notify");
+    assert_eq!(notify["Command"], "Save");
+    assert_eq!(notify["Operand"], "Images");
+    assert_eq!(notify["Param"]["ChipHead"], format!("data:image/jpeg;base64,{b64}"));
 }
 
 /// Issue 13 hole 4: the real `emrtd-bridge` binary trusts the embedded DE/NL master lists by

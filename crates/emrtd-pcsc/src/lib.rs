@@ -61,6 +61,13 @@ pub enum PcscError {
     BadName,
 }
 
+impl PcscError {
+    /// Another connection holds the card (exclusively, or it is shared and exclusive was asked).
+    pub fn is_sharing_violation(&self) -> bool {
+        matches!(self, PcscError::Pcsc(pcsc::Error::SharingViolation))
+    }
+}
+
 /// A PC/SC context.
 pub struct Pcsc {
     ctx: pcsc::Context,
@@ -223,10 +230,21 @@ impl Pcsc {
         Ok(events)
     }
 
-    /// Connects to the card in `reader`.
+    /// Connects to the card in `reader` (shared with other programs).
     pub fn connect(&self, reader: &str) -> Result<PcscCard, PcscError> {
+        self.connect_mode(reader, pcsc::ShareMode::Shared)
+    }
+
+    /// Connects to the card in `reader` exclusively: no other connection (of this or another
+    /// program) can send commands until the card is dropped; while another connection holds
+    /// the card this fails with [`PcscError::is_sharing_violation`].
+    pub fn connect_exclusive(&self, reader: &str) -> Result<PcscCard, PcscError> {
+        self.connect_mode(reader, pcsc::ShareMode::Exclusive)
+    }
+
+    fn connect_mode(&self, reader: &str, mode: pcsc::ShareMode) -> Result<PcscCard, PcscError> {
         let name = CString::new(reader).map_err(|_| PcscError::BadName)?;
-        let card = self.ctx.connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)?;
+        let card = self.ctx.connect(&name, mode, pcsc::Protocols::ANY)?;
         let atr = card_atr(&card, &name);
         let extended = atr.as_deref().is_some_and(atr_extended_length);
         Ok(PcscCard {
