@@ -696,6 +696,12 @@ async fn read_card<C: Card>(
     let mut transport = SyncChipTransport::new(|cmd: &[u8]| Card::transmit(chip, cmd), limits);
     let cfg = ReaderConfig {
         extended_length: extended,
+        // Certificate validity periods and CRL freshness are checked at the present time (the
+        // engine's default checks none: an expired Document Signer would pass).
+        pa_options: emrtd_pa::PaOptions {
+            at: Some(emrtd_trust::now()),
+            ..emrtd_pa::PaOptions::default()
+        },
         ..ReaderConfig::default()
     };
     let mut rng = emrtd_crypto::rng::os_rng();

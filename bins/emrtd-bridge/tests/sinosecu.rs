@@ -389,6 +389,11 @@ mod binary_trust_defaults {
     /// Starts the binary with the REF-1 virtual document; returns the Sinosecu URL and the
     /// stderr lines written before it.
     fn start_binary(extra: &[&str]) -> (Bridge, String, Vec<String>) {
+        start_binary_with("ref-1", extra)
+    }
+
+    /// The binary serving the virtual document `document` (a fixture directory name).
+    fn start_binary_with(document: &str, extra: &[&str]) -> (Bridge, String, Vec<String>) {
         let mut c = Command::new(env!("CARGO_BIN_EXE_emrtd-bridge"));
         for k in [
             "TRUST_MASTER_LISTS",
@@ -402,10 +407,10 @@ mod binary_trust_defaults {
         ] {
             c.env_remove(k);
         }
-        let ref1 = fixture("ref-1");
+        let doc = fixture(document);
         let mut child = c
             .args(["--no-pcsc", "--port", "0", "--sinosecu-port", "0", "--document"])
-            .arg(&ref1)
+            .arg(&doc)
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -443,6 +448,17 @@ mod binary_trust_defaults {
         );
         let (text, _) = demo_page(&url, None, true).await;
         assert_eq!(text["The passport number from MRZ"], "C01X00T47");
+        assert_eq!(text["Passive authentication"], "N");
+    }
+
+    /// A document whose Document Signer certificate expired in 2021, its chain otherwise
+    /// trusted: passive authentication checks validity periods at the present time, so it is
+    /// not verified (the reading engine's default checks none; the bridge gave no time before).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn binary_does_not_verify_an_expired_document_signer() {
+        let (_bridge, url, _) = start_binary_with("expired", &["--test-pki"]);
+        let (text, _) = demo_page(&url, None, false).await;
+        assert_eq!(text["The passport number from MRZ"], "X2016E001");
         assert_eq!(text["Passive authentication"], "N");
     }
 
