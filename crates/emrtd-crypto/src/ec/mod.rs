@@ -402,7 +402,7 @@ impl Curve {
         // p = 4k + 3, so (p + 1) / 4 = k + 1 = (p >> 2) + 1.
         let exponent = p
             .wrapping_shr(2)
-            .wrapping_add(&BoxedUint::one_with_precision(p.bits_precision()));
+            .wrapping_add(BoxedUint::one_with_precision(p.bits_precision()));
         let mut y = rhs.pow(&exponent);
         if !y.square().ct_eq(&rhs).to_bool() {
             return Err(AsymError::NotOnCurve);
