@@ -122,10 +122,12 @@ pub fn sex(value: &str) -> R<()> {
 /// A secret of `min..=max` decimal digits (CAN, PIN, PUK).
 pub fn digits(field: &'static str, value: &str, min: usize, max: usize) -> R<()> {
     if value.len() < min || value.len() > max || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(IssueError::invalid(
-            field,
-            format!("{value:?}: {min} to {max} decimal digits"),
-        ));
+        let count = if min == max {
+            format!("{min}")
+        } else {
+            format!("{min} to {max}")
+        };
+        return Err(IssueError::invalid(field, format!("{value:?}: {count} decimal digits")));
     }
     Ok(())
 }
