@@ -9,10 +9,10 @@
 //! number): the same arguments give the same directory, byte for byte. Test keys only.
 
 use clap::{Args, Subcommand, ValueEnum};
+use emrtd_sim::Adversarial;
 use emrtd_sim::issue::{
     AaKey, CaKey, Curve, DocumentSigner, DocumentSpec, IssueError, SigAlg, issue_document, test_pki,
 };
-use emrtd_sim::Adversarial;
 use std::path::{Path, PathBuf};
 
 /// `emrtd sim …`.

@@ -12,6 +12,8 @@
 //! labels, signatures are RSA PKCS#1 v1.5 or ECDSA per RFC 6979 (RSA-PSS takes its salt from
 //! the seeded generator). The keys are test keys: anyone who knows the labels has them.
 
+#![warn(missing_docs)]
+
 pub mod der;
 pub mod document;
 pub mod lds;
