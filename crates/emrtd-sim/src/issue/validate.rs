@@ -38,7 +38,7 @@ pub fn yymmdd(field: &'static str, value: &str) -> R<()> {
     let days = match mm {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        2 if yy % 4 == 0 => 29,
+        2 if yy.is_multiple_of(4) => 29,
         2 => 28,
         _ => {
             return Err(IssueError::invalid(
@@ -63,7 +63,7 @@ pub fn yyyymmdd(field: &'static str, value: &str) -> R<()> {
         return Err(bad());
     }
     let year: u32 = value.get(..4).and_then(|y| y.parse().ok()).ok_or_else(bad)?;
-    if !(1950..=2049).contains(&year) || (year % 4 != 0 && value.get(4..) == Some("0229")) {
+    if !(1950..=2049).contains(&year) || (!year.is_multiple_of(4) && value.get(4..) == Some("0229")) {
         return Err(bad());
     }
     yymmdd(field, value.get(2..).unwrap_or_default())
