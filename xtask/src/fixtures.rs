@@ -8,15 +8,19 @@
 //! `fixtures/pki/keys/` and reused when present. `--check` regenerates into a temporary
 //! directory and compares byte for byte with the committed files.
 
-mod der;
-mod lds;
-mod pki;
-
-use der::*;
-use emrtd_sim::{Df, Document, Manifest, MrzData, Quirks, SeededRng};
-use lds::Holder;
-use pki::{Cert, CertSpec, Curve, Key, R, Role, SigAlg};
+use emrtd_sim::issue::der::*;
+use emrtd_sim::issue::{
+    AaKey, CaKey, Cert, CertSpec, Curve, DocumentSigner, DocumentSpec, Key, Layout, RichData, Role, SigAlg,
+    issue_document, pki, test_pki,
+};
+use emrtd_sim::{Document, Quirks, SeededRng};
 use std::path::{Path, PathBuf};
+
+type R<T> = Result<T, String>;
+
+fn e(err: emrtd_sim::issue::IssueError) -> String {
+    err.to_string()
+}
 
 /// The fixed "now" of the fixtures.
 pub const FIXED_NOW: &str = "20260101000000";
@@ -43,7 +47,7 @@ fn write(out: &Path, rel: &str, bytes: &[u8], written: &mut Vec<String>) -> R<()
 
 fn make_pki(out: &Path, keys: &Path, written: &mut Vec<String>) -> R<Pki> {
     let mut rng = SeededRng::new(b"docval-fixtures/pki-signatures");
-    let csca_rsa_key = Key::rsa_cached(keys, "csca-rsa-4096", 4096)?;
+    let csca_rsa_key = Key::rsa_cached(keys, "csca-rsa-4096", 4096).map_err(e)?;
     let csca_rsa = pki::issue(
         &CertSpec {
             serial: 1,
@@ -56,24 +60,18 @@ fn make_pki(out: &Path, keys: &Path, written: &mut Vec<String>) -> R<Pki> {
         None,
         SigAlg::RsaPkcs1Sha256,
         &mut rng,
-    )?;
-    let csca_ec_key = Key::ec(Curve::Bp384, "csca-ecdsa-bp384", true)?;
-    let ec_spec = CertSpec {
-        serial: 2,
-        subject_cn: "CSCA Utopia ECDSA",
-        subject_key: &csca_ec_key,
-        not_before: "20250601000000",
-        not_after: "20450601000000",
-        role: Role::Csca,
-    };
-    let csca_ec = pki::issue(&ec_spec, None, SigAlg::EcdsaSha384, &mut rng)?;
+    )
+    .map_err(e)?;
+    let (csca_ec, csca_ec_key) = test_pki::csca_ecdsa().map_err(e)?;
+    let ec_spec = test_pki::csca_ecdsa_spec(&csca_ec_key);
     // Link certificate: the new ECDSA CSCA key certified by the RSA CSCA.
     let link = pki::issue(
         &CertSpec { serial: 3, ..ec_spec },
         Some((&csca_rsa, &csca_rsa_key)),
         SigAlg::RsaPkcs1Sha256,
         &mut rng,
-    )?;
+    )
+    .map_err(e)?;
     let ds = |serial: u64,
               cn: &str,
               key: Key,
@@ -95,7 +93,8 @@ fn make_pki(out: &Path, keys: &Path, written: &mut Vec<String>) -> R<Pki> {
             Some(issuer),
             alg,
             rng,
-        )?;
+        )
+        .map_err(e)?;
         Ok((c, key))
     };
     let rsa_issuer = (&csca_rsa, &csca_rsa_key);
@@ -103,7 +102,7 @@ fn make_pki(out: &Path, keys: &Path, written: &mut Vec<String>) -> R<Pki> {
     let ds_rsa_pkcs1 = ds(
         0x0101,
         "DS Utopia RSA PKCS1",
-        Key::rsa_cached(keys, "ds-rsa-pkcs1-2048", 2048)?,
+        Key::rsa_cached(keys, "ds-rsa-pkcs1-2048", 2048).map_err(e)?,
         "20251201000000",
         "20361201000000",
         rsa_issuer,
@@ -113,7 +112,7 @@ fn make_pki(out: &Path, keys: &Path, written: &mut Vec<String>) -> R<Pki> {
     let ds_rsa_pss = ds(
         0x0102,
         "DS Utopia RSA-PSS",
-        Key::rsa_cached(keys, "ds-rsa-pss-3072", 3072)?,
+        Key::rsa_cached(keys, "ds-rsa-pss-3072", 3072).map_err(e)?,
         "20251201000000",
         "20361201000000",
         rsa_issuer,
@@ -123,34 +122,25 @@ fn make_pki(out: &Path, keys: &Path, written: &mut Vec<String>) -> R<Pki> {
     let ds_expired = ds(
         0x0103,
         "DS Utopia RSA 2015",
-        Key::rsa_cached(keys, "ds-rsa-expired-2048", 2048)?,
+        Key::rsa_cached(keys, "ds-rsa-expired-2048", 2048).map_err(e)?,
         "20150601000000",
         "20210601000000",
         rsa_issuer,
         SigAlg::RsaPkcs1Sha256,
         &mut rng,
     )?;
-    let ds_ec = ds(
-        0x0201,
-        "DS Utopia ECDSA",
-        Key::ec(Curve::Bp256, "ds-ecdsa-bp256", false)?,
-        "20251201000000",
-        "20361201000000",
-        ec_issuer,
-        SigAlg::EcdsaSha384,
-        &mut rng,
-    )?;
+    let ds_ec = test_pki::ds_ecdsa_under(ec_issuer).map_err(e)?;
     let ds_revoked = ds(
         0x0202,
         "DS Utopia ECDSA revoked",
-        Key::ec(Curve::Bp256, "ds-ecdsa-revoked-bp256", false)?,
+        Key::ec(Curve::Bp256, "ds-ecdsa-revoked-bp256", false).map_err(e)?,
         "20251201000000",
         "20361201000000",
         ec_issuer,
         SigAlg::EcdsaSha384,
         &mut rng,
     )?;
-    let mls_key = Key::ec(Curve::P256, "master-list-signer-p256", false)?;
+    let mls_key = Key::ec(Curve::P256, "master-list-signer-p256", false).map_err(e)?;
     let mls = pki::issue(
         &CertSpec {
             serial: 0x0301,
@@ -163,7 +153,8 @@ fn make_pki(out: &Path, keys: &Path, written: &mut Vec<String>) -> R<Pki> {
         Some(rsa_issuer),
         SigAlg::RsaPkcs1Sha256,
         &mut rng,
-    )?;
+    )
+    .map_err(e)?;
     // keyCompromise (1) for the revoked DS.
     let crl_ec = pki::crl(
         ec_issuer,
@@ -173,7 +164,8 @@ fn make_pki(out: &Path, keys: &Path, written: &mut Vec<String>) -> R<Pki> {
         &[(0x0202, "20251215000000", 1)],
         1,
         &mut rng,
-    )?;
+    )
+    .map_err(e)?;
     let crl_rsa = pki::crl(
         rsa_issuer,
         SigAlg::RsaPkcs1Sha256,
@@ -182,7 +174,8 @@ fn make_pki(out: &Path, keys: &Path, written: &mut Vec<String>) -> R<Pki> {
         &[],
         1,
         &mut rng,
-    )?;
+    )
+    .map_err(e)?;
     let ml_content = seq(&[&int(0), &set_of(&[&csca_rsa.der, &csca_ec.der, &link.der])]);
     let ml = pki::signed_data(
         "2.23.136.1.1.2",
@@ -191,7 +184,8 @@ fn make_pki(out: &Path, keys: &Path, written: &mut Vec<String>) -> R<Pki> {
         SigAlg::EcdsaSha256,
         FIXED_NOW,
         &mut rng,
-    )?;
+    )
+    .map_err(e)?;
 
     for (rel, bytes) in [
         ("pki/csca-rsa.cer", &csca_rsa.der),
@@ -229,471 +223,230 @@ enum Signer {
     Expired,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Layout {
-    Td3,
-    Td1,
-}
-
-enum CaKey {
-    None,
-    Ec(Curve, &'static str),
-    Dh(u32),
-}
-
-enum AaKey {
-    None,
-    Ec(Curve),
-    Rsa(usize),
-}
-
+/// A fixture document: the description and its signer.
 struct DocSpec {
-    name: &'static str,
-    description: &'static str,
-    layout: Layout,
-    doc_number: &'static str,
-    primary: &'static str,
-    secondary: &'static str,
-    dob: &'static str,
-    doe: &'static str,
-    issued: &'static str,
-    sex: &'static str,
-    can: Option<&'static str>,
-    pin: Option<&'static str>,
-    puk: Option<&'static str>,
+    spec: DocumentSpec<'static>,
     signer: Signer,
-    bac: bool,
-    /// PACEInfo protocol OID and parameter id (explicit curve when `pace_explicit`).
-    pace: Option<(&'static str, u32)>,
-    pace_explicit: Option<Curve>,
-    pace_cam: bool,
-    ca: CaKey,
-    aa: AaKey,
+    /// DG2, DG7, DG11, DG12 from the vectors.
     rich: bool,
-    quirks: Quirks,
-    /// Seed label of the chip keys (the clone uses other labels with the same files).
-    key_label: &'static str,
-    verdict: &'static str,
 }
 
 fn docs() -> Vec<DocSpec> {
-    let base = DocSpec {
-        name: "",
-        description: "",
-        layout: Layout::Td3,
-        doc_number: "",
-        primary: "",
-        secondary: "",
-        dob: "",
+    let base = DocumentSpec {
         doe: "360101",
         issued: "20260101",
         sex: "F",
-        can: None,
-        pin: None,
-        puk: None,
-        signer: Signer::RsaPss,
-        bac: true,
-        pace: None,
-        pace_explicit: None,
-        pace_cam: false,
-        ca: CaKey::None,
-        aa: AaKey::None,
-        rich: false,
-        quirks: Quirks::default(),
-        key_label: "",
-        verdict: "valid",
+        ..DocumentSpec::default()
     };
     vec![
         DocSpec {
-            name: "bac-td3-3des",
-            description: "BAC-only TD3 passport, 3DES secure messaging, SOD signed with RSA PKCS#1 v1.5, no CA/AA",
-            doc_number: "B1C2D3E45",
-            primary: "BACMANN",
-            secondary: "OTTO",
-            dob: "750315",
-            sex: "M",
+            spec: DocumentSpec {
+                name: "bac-td3-3des",
+                description: "BAC-only TD3 passport, 3DES secure messaging, SOD signed with RSA PKCS#1 v1.5, no CA/AA",
+                doc_number: "B1C2D3E45",
+                primary: "BACMANN",
+                secondary: "OTTO",
+                dob: "750315",
+                sex: "M",
+                key_label: "bac-td3-3des",
+                quirks: Quirks {
+                    extended_length: false,
+                    max_le: Some(231),
+                    ..Quirks::default()
+                },
+                ..base.clone()
+            },
             signer: Signer::RsaPkcs1,
-            key_label: "bac-td3-3des",
-            quirks: Quirks {
-                extended_length: false,
-                max_le: Some(231),
-                ..Quirks::default()
-            },
-            ..base_clone(&base)
+            rich: false,
         },
         DocSpec {
-            name: "ref-1",
-            description: "REF-1: PACE-ECDH-GM-AES-128 on brainpoolP256r1 (CAN and MRZ), CA-ECDH-AES-128, AA ECDSA, DG1, DG2 (JPEG 2000 face), DG7, DG11, DG12, DG14, DG15, EF.ATR/INFO with extended length",
-            doc_number: "C01X00T47",
-            primary: "MUSTERFRAU",
-            secondary: "ERIKA",
-            dob: "840812",
-            can: Some("123456"),
-            pace: Some(("0.4.0.127.0.7.2.2.4.2.2", 13)),
-            ca: CaKey::Ec(Curve::Bp256, "0.4.0.127.0.7.2.2.3.2.2"),
-            aa: AaKey::Ec(Curve::Bp256),
+            spec: DocumentSpec {
+                name: "ref-1",
+                description: "REF-1: PACE-ECDH-GM-AES-128 on brainpoolP256r1 (CAN and MRZ), CA-ECDH-AES-128, AA ECDSA, DG1, DG2 (JPEG 2000 face), DG7, DG11, DG12, DG14, DG15, EF.ATR/INFO with extended length",
+                doc_number: "C01X00T47",
+                primary: "MUSTERFRAU",
+                secondary: "ERIKA",
+                dob: "840812",
+                can: Some("123456"),
+                pace: Some(("0.4.0.127.0.7.2.2.4.2.2", 13)),
+                ca: CaKey::Ec(Curve::Bp256, "0.4.0.127.0.7.2.2.3.2.2"),
+                aa: AaKey::Ec(Curve::Bp256),
+                key_label: "ref-1",
+                ..base.clone()
+            },
+            signer: Signer::RsaPss,
             rich: true,
-            key_label: "ref-1",
-            ..base_clone(&base)
         },
         DocSpec {
-            name: "ref-1-clone",
-            description: "A clone of REF-1: the same files (same SOD, DG14, DG15) on a chip with other CA and AA private keys",
-            doc_number: "C01X00T47",
-            primary: "MUSTERFRAU",
-            secondary: "ERIKA",
-            dob: "840812",
-            can: Some("123456"),
-            pace: Some(("0.4.0.127.0.7.2.2.4.2.2", 13)),
-            ca: CaKey::Ec(Curve::Bp256, "0.4.0.127.0.7.2.2.3.2.2"),
-            aa: AaKey::Ec(Curve::Bp256),
+            spec: DocumentSpec {
+                name: "ref-1-clone",
+                chip_key_label: Some("ref-1-clone"),
+                description: "A clone of REF-1: the same files (same SOD, DG14, DG15) on a chip with other CA and AA private keys",
+                doc_number: "C01X00T47",
+                primary: "MUSTERFRAU",
+                secondary: "ERIKA",
+                dob: "840812",
+                can: Some("123456"),
+                pace: Some(("0.4.0.127.0.7.2.2.4.2.2", 13)),
+                ca: CaKey::Ec(Curve::Bp256, "0.4.0.127.0.7.2.2.3.2.2"),
+                aa: AaKey::Ec(Curve::Bp256),
+                key_label: "ref-1",
+                verdict: "clone",
+                ..base.clone()
+            },
+            signer: Signer::RsaPss,
             rich: true,
-            key_label: "ref-1",
-            verdict: "clone",
-            ..base_clone(&base)
         },
         DocSpec {
-            name: "pace-dh-gm-3des",
-            description: "PACE-DH-GM with 3DES (1024-bit MODP group, id 0), CA-DH-3DES, AA RSA-2048 with SHA-256 (ISO/IEC 9796-2)",
-            doc_number: "D4H5G6M78",
-            primary: "DIFFIE",
-            secondary: "WHIT",
-            dob: "660605",
-            sex: "M",
-            can: Some("654321"),
-            pace: Some(("0.4.0.127.0.7.2.2.4.1.1", 0)),
-            ca: CaKey::Dh(2),
-            aa: AaKey::Rsa(2048),
-            signer: Signer::Ecdsa,
-            key_label: "pace-dh-gm-3des",
-            quirks: Quirks {
-                sw_6b00_on_le_256: true,
-                ..Quirks::default()
+            spec: DocumentSpec {
+                name: "pace-dh-gm-3des",
+                description: "PACE-DH-GM with 3DES (1024-bit MODP group, id 0), CA-DH-3DES, AA RSA-2048 with SHA-256 (ISO/IEC 9796-2)",
+                doc_number: "D4H5G6M78",
+                primary: "DIFFIE",
+                secondary: "WHIT",
+                dob: "660605",
+                sex: "M",
+                can: Some("654321"),
+                pace: Some(("0.4.0.127.0.7.2.2.4.1.1", 0)),
+                ca: CaKey::Dh(2),
+                aa: AaKey::Rsa(2048),
+                key_label: "pace-dh-gm-3des",
+                quirks: Quirks {
+                    sw_6b00_on_le_256: true,
+                    ..Quirks::default()
+                },
+                ..base.clone()
             },
-            ..base_clone(&base)
+            signer: Signer::Ecdsa,
+            rich: false,
         },
         DocSpec {
-            name: "pace-ecdh-im-aes256-p384",
-            description: "PACE-ECDH-IM with AES-256 on NIST P-384, CA-ECDH-AES-256 on P-384",
-            doc_number: "P384IM256",
-            primary: "INTEGRA",
-            secondary: "MARA",
-            dob: "910101",
-            can: Some("384256"),
-            pace: Some(("0.4.0.127.0.7.2.2.4.4.4", 15)),
-            ca: CaKey::Ec(Curve::P384, "0.4.0.127.0.7.2.2.3.2.4"),
-            signer: Signer::Ecdsa,
-            key_label: "pace-ecdh-im-aes256-p384",
-            quirks: Quirks {
-                pace_requires_parameter_id: true,
-                ..Quirks::default()
+            spec: DocumentSpec {
+                name: "pace-ecdh-im-aes256-p384",
+                description: "PACE-ECDH-IM with AES-256 on NIST P-384, CA-ECDH-AES-256 on P-384",
+                doc_number: "P384IM256",
+                primary: "INTEGRA",
+                secondary: "MARA",
+                dob: "910101",
+                can: Some("384256"),
+                pace: Some(("0.4.0.127.0.7.2.2.4.4.4", 15)),
+                ca: CaKey::Ec(Curve::P384, "0.4.0.127.0.7.2.2.3.2.4"),
+                key_label: "pace-ecdh-im-aes256-p384",
+                quirks: Quirks {
+                    pace_requires_parameter_id: true,
+                    ..Quirks::default()
+                },
+                ..base.clone()
             },
-            ..base_clone(&base)
-        },
-        DocSpec {
-            name: "pace-cam-aes128",
-            description: "PACE-ECDH-CAM with AES-128 on brainpoolP256r1; EF.CardSecurity with the chip's CAM key",
-            doc_number: "CAM128A01",
-            primary: "MAPPING",
-            secondary: "CHIP",
-            dob: "880229",
-            can: Some("128128"),
-            pace: Some(("0.4.0.127.0.7.2.2.4.6.2", 13)),
-            pace_cam: true,
-            ca: CaKey::Ec(Curve::Bp256, "0.4.0.127.0.7.2.2.3.2.2"),
-            key_label: "pace-cam-aes128",
-            ..base_clone(&base)
-        },
-        DocSpec {
-            name: "td1-id-explicit-curve",
-            description: "TD1 identity card with CAN, PIN and PUK; PACE-ECDH-GM-AES-128 on brainpoolP256r1 given as explicit domain parameters (PACEDomainParameterInfo)",
-            layout: Layout::Td1,
-            doc_number: "T1D000042",
-            primary: "KARTE",
-            secondary: "IDA",
-            dob: "000229",
-            can: Some("500540"),
-            pin: Some("123456"),
-            puk: Some("9876543210"),
-            bac: false,
-            pace: Some(("0.4.0.127.0.7.2.2.4.2.2", 32)),
-            pace_explicit: Some(Curve::Bp256),
-            ca: CaKey::Ec(Curve::Bp256, "0.4.0.127.0.7.2.2.3.2.2"),
             signer: Signer::Ecdsa,
-            key_label: "td1-id-explicit-curve",
-            ..base_clone(&base)
+            rich: false,
         },
         DocSpec {
-            name: "revoked-ds",
-            description: "BAC TD3 passport whose SOD is signed by the Document Signer the CSCA ECDSA CRL revokes (keyCompromise)",
-            doc_number: "R3V0K3D01",
-            primary: "WIDERRUF",
-            secondary: "REVA",
-            dob: "790707",
+            spec: DocumentSpec {
+                name: "pace-cam-aes128",
+                description: "PACE-ECDH-CAM with AES-128 on brainpoolP256r1; EF.CardSecurity with the chip's CAM key",
+                doc_number: "CAM128A01",
+                primary: "MAPPING",
+                secondary: "CHIP",
+                dob: "880229",
+                can: Some("128128"),
+                pace: Some(("0.4.0.127.0.7.2.2.4.6.2", 13)),
+                pace_cam: true,
+                ca: CaKey::Ec(Curve::Bp256, "0.4.0.127.0.7.2.2.3.2.2"),
+                key_label: "pace-cam-aes128",
+                ..base.clone()
+            },
+            signer: Signer::RsaPss,
+            rich: false,
+        },
+        DocSpec {
+            spec: DocumentSpec {
+                name: "td1-id-explicit-curve",
+                description: "TD1 identity card with CAN, PIN and PUK; PACE-ECDH-GM-AES-128 on brainpoolP256r1 given as explicit domain parameters (PACEDomainParameterInfo)",
+                layout: Layout::Td1,
+                doc_number: "T1D000042",
+                primary: "KARTE",
+                secondary: "IDA",
+                dob: "000229",
+                can: Some("500540"),
+                pin: Some("123456"),
+                puk: Some("9876543210"),
+                bac: false,
+                pace: Some(("0.4.0.127.0.7.2.2.4.2.2", 32)),
+                pace_explicit: Some(Curve::Bp256),
+                ca: CaKey::Ec(Curve::Bp256, "0.4.0.127.0.7.2.2.3.2.2"),
+                key_label: "td1-id-explicit-curve",
+                ..base.clone()
+            },
+            signer: Signer::Ecdsa,
+            rich: false,
+        },
+        DocSpec {
+            spec: DocumentSpec {
+                name: "revoked-ds",
+                description: "BAC TD3 passport whose SOD is signed by the Document Signer the CSCA ECDSA CRL revokes (keyCompromise)",
+                doc_number: "R3V0K3D01",
+                primary: "WIDERRUF",
+                secondary: "REVA",
+                dob: "790707",
+                key_label: "revoked-ds",
+                verdict: "revoked",
+                ..base.clone()
+            },
             signer: Signer::Revoked,
-            key_label: "revoked-ds",
-            verdict: "revoked",
-            ..base_clone(&base)
+            rich: false,
         },
         DocSpec {
-            name: "expired",
-            description: "BAC TD3 passport issued 2016-01-01, expired 2021-01-01; its Document Signer certificate expired 2021-06-01",
-            doc_number: "X2016E001",
-            primary: "ALTMANN",
-            secondary: "EXPIRA",
-            dob: "500101",
-            doe: "210101",
-            issued: "20160101",
+            spec: DocumentSpec {
+                name: "expired",
+                description: "BAC TD3 passport issued 2016-01-01, expired 2021-01-01; its Document Signer certificate expired 2021-06-01",
+                doc_number: "X2016E001",
+                primary: "ALTMANN",
+                secondary: "EXPIRA",
+                dob: "500101",
+                doe: "210101",
+                issued: "20160101",
+                key_label: "expired",
+                verdict: "expired",
+                ..base.clone()
+            },
             signer: Signer::Expired,
-            key_label: "expired",
-            verdict: "expired",
-            ..base_clone(&base)
+            rich: false,
         },
     ]
 }
 
-fn base_clone(b: &DocSpec) -> DocSpec {
-    DocSpec {
-        name: b.name,
-        description: b.description,
-        layout: b.layout,
-        doc_number: b.doc_number,
-        primary: b.primary,
-        secondary: b.secondary,
-        dob: b.dob,
-        doe: b.doe,
-        issued: b.issued,
-        sex: b.sex,
-        can: b.can,
-        pin: b.pin,
-        puk: b.puk,
-        signer: b.signer,
-        bac: b.bac,
-        pace: b.pace,
-        pace_explicit: b.pace_explicit,
-        pace_cam: b.pace_cam,
-        ca: CaKey::None,
-        aa: AaKey::None,
-        rich: b.rich,
-        quirks: b.quirks.clone(),
-        key_label: b.key_label,
-        verdict: b.verdict,
-    }
+fn rich_data(vectors: &Path) -> R<RichData> {
+    let dg2 =
+        std::fs::read(vectors.join("bsi-tr03105-mustermann/Datagroup2.bin")).map_err(|e| format!("DG2 face: {e}"))?;
+    let p10_dg7 = std::fs::read(vectors.join("icao-p10-sample-document/DG7.bin")).map_err(|e| format!("DG7: {e}"))?;
+    let dg7_image = emrtd_apdu::Tlv::parse(&p10_dg7)
+        .ok()
+        .and_then(|(t, _)| t.find(emrtd_apdu::Tag(0x5F43)).ok().flatten().map(|i| i.value.to_vec()))
+        .ok_or("DG7 sample without 5F43")?;
+    Ok(RichData { dg2, dg7_image })
 }
 
-/// The LDS tag of data group `n` (Doc 9303-10 Table 34).
-fn dg_tag(n: u8) -> Option<u8> {
-    const TAGS: [u8; 16] = [
-        0x61, 0x75, 0x63, 0x76, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6A, 0x6B, 0x6C, 0x6D, 0x6E, 0x6F, 0x70,
-    ];
-    TAGS.get(usize::from(n).checked_sub(1)?).copied()
-}
-
-fn make_document(spec: &DocSpec, pki: &Pki, keys: &Path, vectors: &Path) -> R<Document> {
-    let holder = Holder {
-        doc_code: if spec.layout == Layout::Td1 { "ID" } else { "P" },
-        issuer: "UTO",
-        primary: spec.primary,
-        secondary: spec.secondary,
-        doc_number: spec.doc_number,
-        nationality: "UTO",
-        dob: spec.dob,
-        sex: spec.sex,
-        doe: spec.doe,
-        optional: "",
+fn make_document(doc: &DocSpec, pki: &Pki, keys: &Path, vectors: &Path) -> R<Document> {
+    let rich = if doc.rich { Some(rich_data(vectors)?) } else { None };
+    let (signer, alg, name) = match doc.signer {
+        Signer::RsaPkcs1 => (&pki.ds_rsa_pkcs1, SigAlg::RsaPkcs1Sha256, "ds-rsa-pkcs1.cer"),
+        Signer::RsaPss => (&pki.ds_rsa_pss, SigAlg::RsaPssSha256, "ds-rsa-pss.cer"),
+        Signer::Ecdsa => (&pki.ds_ec, SigAlg::EcdsaSha256, test_pki::ECDSA_DS_FILE),
+        Signer::Revoked => (&pki.ds_revoked, SigAlg::EcdsaSha256, "ds-ecdsa-revoked.cer"),
+        Signer::Expired => (&pki.ds_expired, SigAlg::RsaPkcs1Sha256, "ds-rsa-expired.cer"),
     };
-    let lines = match spec.layout {
-        Layout::Td3 => lds::td3(&holder)?,
-        Layout::Td1 => lds::td1(&holder)?,
+    let spec = DocumentSpec {
+        rich: rich.as_ref(),
+        ..doc.spec.clone()
     };
-    // Chip keys: the clone uses keys derived from its own name.
-    let chip_label = if spec.verdict == "clone" {
-        spec.name
-    } else {
-        spec.key_label
-    };
-    // With PACE-CAM the chip has one static key pair: the CAM key of EF.CardSecurity is the
-    // chip authentication key of DG14 (docval requires them equal).
-    let ca_label = if spec.pace_cam { "cam" } else { "ca" };
-    let ca_key = match &spec.ca {
-        CaKey::None => None,
-        CaKey::Ec(c, oid) => Some((Key::ec(*c, &format!("{chip_label}/{ca_label}"), false)?, *oid)),
-        CaKey::Dh(g) => Some((Key::dh(*g, &format!("{chip_label}/ca"))?, "0.4.0.127.0.7.2.2.3.1.1")),
-    };
-    // The files always describe the genuine chip's keys.
-    let genuine_ca = match &spec.ca {
-        CaKey::None => None,
-        CaKey::Ec(c, _) => Some(Key::ec(*c, &format!("{}/{ca_label}", spec.key_label), false)?),
-        CaKey::Dh(g) => Some(Key::dh(*g, &format!("{}/ca", spec.key_label))?),
-    };
-    let aa_key = |label: &str| -> R<Option<Key>> {
-        Ok(match spec.aa {
-            AaKey::None => None,
-            AaKey::Ec(c) => Some(Key::ec(c, &format!("{label}/aa"), false)?),
-            AaKey::Rsa(bits) => Some(Key::rsa_cached(keys, &format!("{label}-aa-rsa-{bits}"), bits)?),
-        })
-    };
-    let chip_aa = aa_key(chip_label)?;
-    let genuine_aa = aa_key(spec.key_label)?;
-    let cam_key = if spec.pace_cam {
-        Some(Key::ec(Curve::Bp256, &format!("{chip_label}/cam"), false)?)
-    } else {
-        None
-    };
-
-    let mut doc = Document::default();
-    let mut dgs: Vec<(u8, Vec<u8>)> = vec![(1, lds::dg1(&lines))];
-    if spec.rich {
-        let dg2 = std::fs::read(vectors.join("bsi-tr03105-mustermann/Datagroup2.bin"))
-            .map_err(|e| format!("DG2 face: {e}"))?;
-        dgs.push((2, dg2));
-        let p10_dg7 =
-            std::fs::read(vectors.join("icao-p10-sample-document/DG7.bin")).map_err(|e| format!("DG7: {e}"))?;
-        let image = emrtd_apdu::Tlv::parse(&p10_dg7)
-            .ok()
-            .and_then(|(t, _)| t.find(emrtd_apdu::Tag(0x5F43)).ok().flatten().map(|i| i.value.to_vec()))
-            .ok_or("DG7 sample without 5F43")?;
-        dgs.push((7, lds::dg7(&image)));
-        dgs.push((
-            11,
-            lds::dg11(
-                &format!("{}<<{}", spec.primary, spec.secondary),
-                &format!("19{}", spec.dob),
-                "UTOPIA CITY",
-            ),
-        ));
-        dgs.push((12, lds::dg12("UTOPIA PASSPORT OFFICE", spec.issued)));
-    }
-    // SecurityInfos for EF.CardAccess and DG14.
-    let mut card_access: Vec<Vec<u8>> = Vec::new();
-    if let Some((proto, pid)) = spec.pace {
-        card_access.push(lds::pace_info(proto, pid));
-        if let Some(c) = spec.pace_explicit {
-            card_access.push(lds::pace_domain_parameter_info(
-                "0.4.0.127.0.7.2.2.4.2",
-                &pki::explicit_ec_parameters(c)?,
-                pid,
-            ));
-        }
-    }
-    let mut dg14: Vec<Vec<u8>> = card_access.clone();
-    if let (Some(k), CaKey::Ec(_, oid)) = (&genuine_ca, &spec.ca) {
-        dg14.push(lds::ca_public_key_info(k, Some(1))?);
-        dg14.push(lds::ca_info(oid, Some(1)));
-    }
-    if let (Some(k), CaKey::Dh(_)) = (&genuine_ca, &spec.ca) {
-        dg14.push(lds::ca_public_key_info(k, Some(1))?);
-        dg14.push(lds::ca_info("0.4.0.127.0.7.2.2.3.1.1", Some(1)));
-    }
-    if let (Some(_), AaKey::Ec(_)) = (&genuine_aa, &spec.aa) {
-        dg14.push(lds::aa_info(lds::ECDSA_PLAIN_SHA256));
-    }
-    if !dg14.is_empty() {
-        let refs: Vec<&[u8]> = dg14.iter().map(Vec::as_slice).collect();
-        dgs.push((14, tlv(0x6E, &set_of(&refs))));
-    }
-    if let Some(k) = &genuine_aa {
-        dgs.push((15, lds::dg15(k)?));
-    }
-    dgs.sort_by_key(|(n, _)| *n);
-    let tags: Vec<u8> = dgs.iter().filter_map(|(n, _)| dg_tag(*n)).collect();
-    doc.put(0x011E, lds::ef_com(&tags));
-    for (n, content) in &dgs {
-        doc.put(0x0100 | u16::from(*n), content.clone());
-    }
-    let (signer, alg) = match spec.signer {
-        Signer::RsaPkcs1 => (&pki.ds_rsa_pkcs1, SigAlg::RsaPkcs1Sha256),
-        Signer::RsaPss => (&pki.ds_rsa_pss, SigAlg::RsaPssSha256),
-        Signer::Ecdsa => (&pki.ds_ec, SigAlg::EcdsaSha256),
-        Signer::Revoked => (&pki.ds_revoked, SigAlg::EcdsaSha256),
-        Signer::Expired => (&pki.ds_expired, SigAlg::RsaPkcs1Sha256),
-    };
-    let dg_refs: Vec<(u8, &[u8])> = dgs.iter().map(|(n, c)| (*n, c.as_slice())).collect();
-    let mut rng = SeededRng::new(format!("docval-fixtures/sod/{}", spec.key_label).as_bytes());
-    let signing_time = format!("{}000000", spec.issued);
-    let sod = pki::signed_data(
-        "2.23.136.1.1.1",
-        &lds::lds_security_object(&dg_refs),
-        (&signer.0, &signer.1),
+    let signer = DocumentSigner {
+        cert: &signer.0,
+        key: &signer.1,
         alg,
-        &signing_time,
-        &mut rng,
-    )?;
-    doc.put(0x011D, tlv(0x77, &sod));
-    if !card_access.is_empty() {
-        let refs: Vec<&[u8]> = card_access.iter().map(Vec::as_slice).collect();
-        doc.put_in(Df::Mf, 0x011C, set_of(&refs));
-    }
-    if let Some(k) = &cam_key {
-        // EF.CardSecurity: the SecurityInfos of EF.CardAccess plus the chip's CAM/CA key, signed.
-        let mut infos = card_access.clone();
-        infos.push(lds::ca_public_key_info(k, Some(1))?);
-        let refs: Vec<&[u8]> = infos.iter().map(Vec::as_slice).collect();
-        let content = set_of(&refs);
-        let cs = pki::signed_data(
-            "0.4.0.127.0.7.3.2.1",
-            &content,
-            (&signer.0, &signer.1),
-            alg,
-            &signing_time,
-            &mut rng,
-        )?;
-        doc.put_in(Df::Mf, 0x011D, cs);
-    }
-    if spec.rich {
-        doc.put_in(Df::Mf, 0x2F01, lds::ef_atr_info(0x0500, 0x0500));
-    }
-    if spec.rich || spec.layout == Layout::Td1 {
-        // EF.DIR: one application template with the eMRTD AID.
-        doc.put_in(Df::Mf, 0x2F00, tlv(0x61, &tlv(0x4F, &emrtd_sim::EMRTD_AID)));
-    }
-
-    let mut dg_numbers: Vec<u8> = dgs.iter().map(|(n, _)| *n).collect();
-    dg_numbers.sort_unstable();
-    let ds_file = match spec.signer {
-        Signer::RsaPkcs1 => "ds-rsa-pkcs1.cer",
-        Signer::RsaPss => "ds-rsa-pss.cer",
-        Signer::Ecdsa => "ds-ecdsa.cer",
-        Signer::Revoked => "ds-ecdsa-revoked.cer",
-        Signer::Expired => "ds-rsa-expired.cer",
+        name,
     };
-    let hexkey =
-        |k: &Option<Key>| -> R<Option<String>> { k.as_ref().map(|k| k.pkcs8().map(hex::encode_upper)).transpose() };
-    doc.manifest = Manifest {
-        name: spec.name.to_string(),
-        description: spec.description.to_string(),
-        document_type: if spec.layout == Layout::Td1 { "TD1" } else { "TD3" }.to_string(),
-        can: spec.can.map(str::to_string),
-        pin: spec.pin.map(str::to_string),
-        puk: spec.puk.map(str::to_string),
-        rng_seed: Some(spec.name.to_string()),
-        mrz: Some(MrzData {
-            lines,
-            document_number: spec.doc_number.to_string(),
-            date_of_birth: spec.dob.to_string(),
-            date_of_expiry: spec.doe.to_string(),
-        }),
-        access: emrtd_sim::manifest::Access {
-            bac: spec.bac,
-            pace: spec.pace.is_some(),
-            require_sm: true,
-        },
-        keys: emrtd_sim::manifest::ChipKeys {
-            ca_private_key: hexkey(&ca_key.map(|(k, _)| k))?,
-            ca_key_id: genuine_ca.as_ref().map(|_| 1),
-            aa_private_key: hexkey(&chip_aa)?,
-            pace_cam_private_key: hexkey(&cam_key)?,
-        },
-        quirks: spec.quirks.clone(),
-        expect: emrtd_sim::manifest::Expect {
-            verdict: spec.verdict.to_string(),
-            data_groups: dg_numbers,
-            document_signer: ds_file.to_string(),
-        },
-        adversarial: Vec::new(),
-        files: Vec::new(),
-    };
-    Ok(doc)
+    issue_document(&spec, &signer, Some(keys)).map_err(e)
 }
 
 /// Generates everything into `out` (`pki/...`, `documents/...`); returns the relative paths.
@@ -703,6 +456,7 @@ pub fn generate(out: &Path, keys: &Path, vectors: &Path) -> R<Vec<String>> {
     let _ = (&pki.csca_rsa, &pki.csca_ec);
     for spec in docs() {
         let doc = make_document(&spec, &pki, keys, vectors)?;
+        let spec = &spec.spec;
         let dir = out.join("documents").join(spec.name);
         doc.write_dir(&dir).map_err(|e| e.to_string())?;
         written.push(format!("documents/{}/manifest.toml", spec.name));

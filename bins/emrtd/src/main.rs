@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 mod inspect;
 mod read;
+mod sim;
 mod verify;
 mod virtual_phone;
 
@@ -55,6 +56,11 @@ enum Command {
     /// Read a document from a PC/SC reader (progress on stderr, result JSON on stdout, raw
     /// files with --out for `emrtd verify`), or relay it to a DocVal server with --docval.
     Read(read::ReadArgs),
+    /// Virtual documents for tests and CI: `emrtd sim new DIR --name … --document-number …
+    /// --dob … --expiry …` writes a fixture directory for `emrtd virtual-phone` and the vpcd
+    /// mode, signed by the test PKI (or a CSCA given by path).
+    #[command(subcommand)]
+    Sim(sim::SimCommand),
 }
 
 fn print_tlv(t: &Tlv<'_>, indent: usize, out: &mut String) {
@@ -140,6 +146,10 @@ fn run(cli: Cli) -> Result<Output, String> {
             let (text, ok) = read::run(&args)?;
             Ok(Output { text, ok })
         }
+        Command::Sim(sim::SimCommand::New(args)) => Ok(Output {
+            text: sim::new(&args)?,
+            ok: true,
+        }),
         Command::VirtualPhone(args) => {
             let (text, ok) = virtual_phone::run(&args)?;
             Ok(Output { text, ok })

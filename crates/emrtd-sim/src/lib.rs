@@ -47,6 +47,7 @@
 pub mod adversarial;
 pub mod ausweisapp;
 pub mod chip;
+pub mod issue;
 pub mod manifest;
 pub mod plugins;
 pub mod rng;
