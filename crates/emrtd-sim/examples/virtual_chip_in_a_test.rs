@@ -1,29 +1,55 @@
-//! A virtual chip as a test fixture: read a genuine document and its clone through the whole
-//! docval reading engine, in-process, and check the verdicts a test would assert.
+//! A virtual chip as a test fixture: issue a custom document (holder, dates, chip keys) signed
+//! by the test PKI, read it and its clone through the whole docval reading engine, in-process,
+//! and check the verdicts a test would assert.
 //!
 //! ```text
-//! cargo run -p emrtd-sim --example virtual_chip_in_a_test [-- DOCUMENT_DIR]
+//! cargo run -p emrtd-sim --example virtual_chip_in_a_test
 //! ```
 //!
-//! `DOCUMENT_DIR` is a fixture directory (`manifest.toml` + files by file id), such as the ones
-//! under `fixtures/documents/` or one written by `emrtd sim new`; REF-1 by default. The clone
-//! is the same document whose chip holds other private keys than the ones DG14 announces
-//! ([`Adversarial::ForeignChipKeys`]): its data still passes passive authentication, chip
-//! authentication must fail. In a test, the same lines go inside a `#[tokio::test]`.
+//! The document is a TD3 passport with BAC, chip authentication (ECDH on P-256) and active
+//! authentication (ECDSA on P-256); `emrtd sim new` writes the same kind of document to a
+//! directory for `emrtd virtual-phone` and vpcd. The clone carries the same signed files but its
+//! chip holds other private keys than the ones DG14 and DG15 announce: its data still passes
+//! passive authentication, chip and active authentication must fail. In a test, the same lines
+//! go inside a `#[tokio::test]`.
 #![forbid(unsafe_code)]
 
 use emrtd_reader::{AccessKey, ReaderConfig, Reading, read_document};
 use emrtd_result::AuthResult;
-use emrtd_sim::{Adversarial, VirtualChip};
+use emrtd_sim::VirtualChip;
+use emrtd_sim::issue::{AaKey, CaKey, Curve, DocumentSigner, DocumentSpec, SigAlg, issue_document, test_pki};
 use emrtd_transport::{LinkLimits, SyncChipTransport};
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use zeroize::Zeroizing;
 
-/// The clone's chip-authentication key: a brainpoolP256r1 PKCS#8 private key (REF-1's active
-/// authentication key, not its chip-authentication key). Any key other than the one DG14
-/// carries makes a clone.
-const CLONE_CA_KEY: &str = "308188020100301406072A8648CE3D020106092B2403030208010107046D306B02010104200B0E84906853B6FC456ADDC94514BD7BBF3BC80568566481E336D1B21E63511FA144034200041254E00D131C54820289403F3AB6C8115DF03D7F9BA9C42C31BE6F6ACB57EC55974704C3EC9493662790DFBD947415882B85A66A4E52468EBF9F59E68E44D720";
+/// A passport for "DOE<<JANE" issued by the test PKI's ECDSA Document Signer; with
+/// `chip_keys` other than `keys`, a clone (the chip's private keys differ from DG14/DG15's).
+fn issue(keys: &str, chip_keys: Option<&str>) -> Result<VirtualChip, String> {
+    let (cert, key) = test_pki::ecdsa_document_signer().map_err(|e| e.to_string())?;
+    let spec = DocumentSpec {
+        name: "example",
+        doc_number: "EX1234567",
+        primary: "DOE",
+        secondary: "JANE",
+        dob: "900115",
+        doe: "351231",
+        sex: "F",
+        ca: CaKey::Ec(Curve::P256, "0.4.0.127.0.7.2.2.3.2.2"), // id-CA-ECDH-AES-CBC-CMAC-128
+        aa: AaKey::Ec(Curve::P256),
+        key_label: keys,
+        chip_key_label: chip_keys,
+        ..DocumentSpec::default()
+    };
+    spec.validate().map_err(|e| e.to_string())?;
+    let signer = DocumentSigner {
+        cert: &cert,
+        key: &key,
+        alg: SigAlg::EcdsaSha256,
+        name: test_pki::ECDSA_DS_FILE,
+    };
+    let document = issue_document(&spec, &signer, None).map_err(|e| e.to_string())?;
+    VirtualChip::standard(document).map_err(|e| e.to_string())
+}
 
 /// Reads `chip` with the access key its manifest gives (CAN when it does PACE, else MRZ).
 async fn read(chip: VirtualChip, trust: &emrtd_pa::TrustStore) -> Result<Reading, String> {
@@ -50,44 +76,29 @@ async fn read(chip: VirtualChip, trust: &emrtd_pa::TrustStore) -> Result<Reading
     Ok(read_document(&mut transport, &key, trust, &cfg, &mut rng).await)
 }
 
-fn load(dir: &Path) -> Result<VirtualChip, String> {
-    VirtualChip::load(dir).map_err(|e| format!("{}: {e}", dir.display()))
-}
-
 async fn run() -> Result<(), String> {
-    let dir = std::env::args()
-        .nth(1)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/documents/ref-1"));
-    // Fixture documents are signed by the public test PKI: trust it, in tests only.
+    // Documents issued by the public test PKI: trust it, in tests only.
     let trust = emrtd_trust::test_pki_store().map_err(|e| e.to_string())?;
 
     // The genuine chip: every check passes.
-    let genuine = read(load(&dir)?, &trust).await?;
-    if !genuine.passive_authentication_ok() || genuine.chip_authentication == AuthResult::Failed {
+    let genuine = read(issue("example-chip", None)?, &trust).await?;
+    if !genuine.passive_authentication_ok()
+        || genuine.chip_authentication != AuthResult::Success
+        || genuine.active_authentication != AuthResult::Success
+    {
         return Err(format!("the genuine document did not verify: {:?}", genuine.errors));
     }
-    println!(
-        "genuine: passive authentication true, chip authentication {:?}, active authentication {:?}",
-        genuine.chip_authentication, genuine.active_authentication
-    );
+    println!("genuine: passive authentication true, chip authentication Success, active authentication Success");
 
     // Its clone: the same signed files, other chip keys.
-    let clone = load(&dir)?.with_adversarial(Adversarial::ForeignChipKeys {
-        ca_private_key: Some(CLONE_CA_KEY.to_string()),
-        aa_private_key: None,
-    });
-    let cloned = read(clone, &trust).await?;
+    let cloned = read(issue("example-chip", Some("another-chip"))?, &trust).await?;
     println!(
-        "clone: passive authentication {}, chip authentication {:?}",
+        "clone: passive authentication {}, chip authentication {:?}, active authentication {:?}",
         cloned.passive_authentication_ok(),
-        cloned.chip_authentication
+        cloned.chip_authentication,
+        cloned.active_authentication
     );
-    if genuine.chip_authentication != AuthResult::Success {
-        println!("this document offers no chip authentication: CA cannot tell a clone apart");
-        return Ok(());
-    }
-    if cloned.chip_authentication != AuthResult::Failed {
+    if cloned.chip_authentication != AuthResult::Failed || cloned.active_authentication != AuthResult::Failed {
         return Err("the clone was not detected".into());
     }
     println!("clone detected: chip authentication FAILED");
