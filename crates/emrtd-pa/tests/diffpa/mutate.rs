@@ -429,7 +429,7 @@ fn m_signer_dup(r: &mut Rng, root: &mut Node, _: &Corpus) -> Option<String> {
 
 fn m_version(r: &mut Rng, root: &mut Node, _: &Corpus) -> Option<String> {
     let l = layout(root)?;
-    let v = [0u8, 2, 4, 5, 99][r.below(5) % 5];
+    let v = *r.pick(&[0u8, 2, 4, 5, 99])?;
     *root.at_mut(&path(&l.sd, &[0]))?.value_mut()? = vec![v];
     Some(format!("signed-data-version({v})"))
 }

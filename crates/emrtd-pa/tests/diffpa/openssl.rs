@@ -47,8 +47,7 @@ fn last_line(out: &Output) -> String {
     let std = String::from_utf8_lossy(&out.stdout);
     err.lines()
         .chain(std.lines())
-        .filter(|l| !l.trim().is_empty())
-        .last()
+        .rfind(|l| !l.trim().is_empty())
         .unwrap_or_default()
         .chars()
         .take(160)
