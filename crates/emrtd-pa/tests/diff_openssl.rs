@@ -33,8 +33,8 @@ fn docval_agrees_with_openssl_on_signatures_chains_and_crls() {
     let mutations: usize = std::env::var("DOCVAL_DIFFPA_MUTATIONS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(250);
-    let report = diffpa::run(&roots, &root.join("fixtures/pki"), mutations, 16, 40).unwrap();
+        .unwrap_or(200);
+    let report = diffpa::run(&roots, &root.join("fixtures/pki"), mutations, 16, 50).unwrap();
     println!("{version}\n{}", report.summary(false));
     assert!(report.compared > mutations, "too few comparisons: {}", report.compared);
     assert!(report.agree_accept > 0 && report.agree_reject > 0);

@@ -165,4 +165,14 @@ pub const INTENDED: &[Intended] = &[
                 && (o.mutation_is("ds-tbs-signature-algorithm") || o.docval_note.contains("repeated"))
         },
     },
+    Intended {
+        kind: "embedded certificate must be well-formed X.509",
+        rule: "RFC 5280 §4.1 (version, Time syntax) and §4.2 (one instance per extension); Doc 9303-12 §7.1 \
+               (the Document Signer certificate profile)",
+        reason: "docval refuses a signer certificate it cannot read as X.509 (a negative version, a malformed \
+                 UTCTime, a repeated extension) before any signature check; `openssl cms -verify -noverify` \
+                 takes the key of a certificate whose other fields it does not validate. docval is the stricter \
+                 side",
+        matches: |o| cms(o) && !o.docval && o.openssl && o.docval_has(ReasonCode::DsCertificateUnparsable),
+    },
 ];

@@ -453,6 +453,8 @@ pub fn observe(o: &mut openssl::Openssl, case: &Case) -> Result<Observation, Str
 /// Counts of a run.
 #[derive(Default, Debug)]
 pub struct Report {
+    /// What was read: signed objects by kind, certificates, CRLs, files skipped.
+    pub corpus: String,
     pub compared: usize,
     /// Certificate signatures with an algorithm `openssl dgst` cannot check.
     pub not_comparable: usize,
@@ -489,6 +491,14 @@ impl Report {
     pub fn summary(&self, markdown: bool) -> String {
         let mut s = String::new();
         let agree = self.agree_accept + self.agree_reject;
+        s.push_str(&self.corpus);
+        if self.not_comparable > 0 {
+            s.push_str(&format!(
+                "; {} certificate signatures with an algorithm openssl dgst cannot check not compared",
+                self.not_comparable
+            ));
+        }
+        s.push_str(if markdown { "\n\n" } else { "\n" });
         if markdown {
             s.push_str("| comparisons | agreements (both accept / both reject) | intended differences | disagreements |\n|---|---|---|---|\n");
             s.push_str(&format!(
@@ -588,10 +598,27 @@ fn dump_case(dir: &Path, n: usize, case: &Case) {
 /// Runs the originals and `mutations` mutations (seeded), calling `progress` now and then.
 pub fn run(roots: &[PathBuf], pki: &Path, mutations: usize, seed: u64, cert_stride: usize) -> Result<Report, String> {
     let corpus = Corpus::load(roots);
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, k, _) in &corpus.signed {
+        *kinds.entry(k).or_default() += 1;
+    }
+    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let corpus_line = format!(
+        "corpus: {} signed objects ({}), {} distinct certificates ({} Document Signers), {} CRLs; {} other files skipped",
+        corpus.signed.len(),
+        kinds.join(", "),
+        corpus.certs.len(),
+        corpus.document_signers.len(),
+        corpus.crls.len(),
+        corpus.skipped
+    );
     let mut cases = original_cases(&corpus, cert_stride);
     cases.extend(mutate::cases(&corpus, pki, mutations, seed)?);
     let mut o = openssl::Openssl::new().map_err(|e| format!("scratch directory: {e}"))?;
-    let mut report = Report::default();
+    let mut report = Report {
+        corpus: corpus_line,
+        ..Report::default()
+    };
     let dump = std::env::var_os("DOCVAL_DIFFPA_DUMP").map(PathBuf::from);
     for case in &cases {
         let obs = match observe(&mut o, case) {
