@@ -412,7 +412,7 @@ pub fn docval(subject: &Subject) -> (bool, Vec<ReasonCode>, String) {
     }
 }
 
-/// The error of [`openssl`] for a certificate signature algorithm `openssl dgst` cannot
+/// The error of the `openssl` function for a certificate signature algorithm `openssl dgst` cannot
 /// check (such cases are counted as not compared).
 pub const NOT_COMPARABLE: &str = "not comparable";
 
