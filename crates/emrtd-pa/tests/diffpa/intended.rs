@@ -51,7 +51,11 @@ pub const INTENDED: &[Intended] = &[
         reason: "docval verifies with the SignerInfo's digestAlgorithm and ignores the SignedData-level list; \
                  OpenSSL sets up a digest for every listed algorithm and fails on an unknown or missing one. \
                  The list is not signed and does not affect what is verified",
-        matches: |o| cms(o) && o.docval && o.mutation_is("digest-algorithms-"),
+        matches: |o| {
+            cms(o)
+                && o.docval
+                && (o.mutation_is("digest-algorithms-") || o.openssl_note.contains("unknown digest algorithm"))
+        },
     },
     Intended {
         kind: "first SignerInfo only",
@@ -156,13 +160,15 @@ pub const INTENDED: &[Intended] = &[
                extension more than once)",
         reason: "the certificate-signature check asks `openssl dgst` about the signature bytes alone, while \
                  docval's signed_by also refuses a certificate whose outer and TBS algorithms differ and its \
-                 parser refuses repeated extensions; openssl verify refuses both too (the chain check of the \
+                 parser refuses repeated extensions and malformed fields (a flipped tag); openssl verify refuses both too (the chain check of the \
                  same mutations agrees)",
         matches: |o| {
             o.check == Check::CertSignature
                 && !o.docval
                 && o.openssl
-                && (o.mutation_is("ds-tbs-signature-algorithm") || o.docval_note.contains("repeated"))
+                && (o.mutation_is("ds-tbs-signature-algorithm")
+                    || o.docval_note.contains("repeated")
+                    || o.docval_has(ReasonCode::DsCertificateUnparsable))
         },
     },
     Intended {
@@ -174,5 +180,20 @@ pub const INTENDED: &[Intended] = &[
                  takes the key of a certificate whose other fields it does not validate. docval is the stricter \
                  side",
         matches: |o| cms(o) && !o.docval && o.openssl && o.docval_has(ReasonCode::DsCertificateUnparsable),
+    },
+    Intended {
+        kind: "unknown signatureAlgorithm refused",
+        rule: "RFC 5652 §5.3 (signatureAlgorithm identifies the signature algorithm); RFC 5753 §2.1.1, RFC 5754 §3",
+        reason: "docval refuses a SignerInfo whose signatureAlgorithm OID it does not know; OpenSSL 3.0 verifies an \
+                 ECDSA SignerInfo by the key type and accepted OIDs such as 1.2.840.10045.5.3.3 (a bit flip of \
+                 ecdsa-with-SHA384). docval is the stricter side",
+        matches: |o| cms(o) && !o.docval && o.openssl && o.docval_has(ReasonCode::UnsupportedAlgorithm),
+    },
+    Intended {
+        kind: "content-type attribute must equal eContentType",
+        rule: "RFC 5652 §11.1 (the content-type attribute value MUST match the eContentType); Doc 9303-10 §4.6.2",
+        reason: "docval compares the signed content-type attribute with the eContentType (unsigned); OpenSSL 3.0 \
+                 accepted an SOD whose eContentType no longer matched it. docval is the stricter side",
+        matches: |o| cms(o) && !o.docval && o.openssl && o.docval_note.contains("differs from eContentType"),
     },
 ];
