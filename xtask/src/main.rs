@@ -3,8 +3,11 @@
 //! * `provenance`: every file under `fixtures/` must be listed in `fixtures/PROVENANCE.md`.
 //! * `fixtures [--check]`: generates the test PKI and documents (see `fixtures.rs`).
 //! * `fuzz [--seconds N]`: runs every fuzz target for N seconds each (see `fuzz.rs`, FUZZING.md).
+//! * `diff-pa [--mutations N] [--markdown]`: passive authentication against OpenSSL (see
+//!   `diffpa.rs`, FUZZING.md).
 #![forbid(unsafe_code)]
 
+mod diffpa;
 mod fixtures;
 mod fuzz;
 
@@ -75,7 +78,8 @@ fn main() -> ExitCode {
         "provenance" => provenance(),
         "fixtures" => fixtures::run(&std::env::args().skip(2).collect::<Vec<_>>()),
         "fuzz" => fuzz::run(&std::env::args().skip(2).collect::<Vec<_>>()),
-        _ => Err("usage: cargo xtask <provenance|fixtures [--check]|fuzz [--seconds N]>".to_string()),
+        "diff-pa" => diffpa::run(&std::env::args().skip(2).collect::<Vec<_>>()),
+        _ => Err("usage: cargo xtask <provenance|fixtures [--check]|fuzz [--seconds N]|diff-pa [--mutations N] [--markdown]>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -282,10 +282,18 @@ impl Certificate {
             let Some(exts) = ext_wrap.children()?.next() else {
                 continue;
             };
+            let mut seen: Vec<String> = Vec::new();
             for ext in exts?.children()? {
                 let ext = ext?;
                 let ec = children(&ext)?;
                 let oid = asn1::read_oid(get(&ec, 0, "Extension")?)?;
+                // RFC 5280 §4.2: a certificate MUST NOT include more than one instance of a
+                // particular extension. Which instance counts would otherwise depend on the
+                // reader (OpenSSL rejects such a certificate).
+                if seen.contains(&oid) {
+                    return Err(PaError::Certificate(format!("extension {oid} repeated")));
+                }
+                seen.push(oid.clone());
                 // Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue }
                 let critical = ec.len() == 3
                     && ec

@@ -655,6 +655,20 @@ pub fn verify_signed_data_signature(sd: &SignedData, ds: Option<&Certificate>) -
                     ));
                 }
             }
+            // RFC 5652 §11.3: at most one signing-time attribute, with a single value (the
+            // reader's choice between two would be arbitrary; OpenSSL rejects them).
+            let times: Vec<&emrtd_lds::cms::Attribute> = sa
+                .attributes
+                .iter()
+                .filter(|a| a.oid == emrtd_lds::cms::OID_SIGNING_TIME)
+                .collect();
+            if times.len() > 1 || times.iter().any(|a| a.values.len() != 1) {
+                ok = false;
+                reasons.push(Reason::new(
+                    ReasonCode::SignedAttributesInvalid,
+                    "signing-time attribute repeated or not single-valued",
+                ));
+            }
             if !ok {
                 return fail(reasons, Some(signer));
             }
