@@ -2,9 +2,13 @@
 //!
 //! * `provenance`: every file under `fixtures/` must be listed in `fixtures/PROVENANCE.md`.
 //! * `fixtures [--check]`: generates the test PKI and documents (see `fixtures.rs`).
-//! * `fuzz [--seconds N]`: runs every fuzz target for N seconds each (see `fuzz.rs`, FUZZING.md).
+//! * `fuzz [--engine blind|afl] [--seconds N]`: runs every fuzz target for N seconds each with
+//!   the blind harness (default) or AFL++ (see `fuzz.rs`, `afl.rs`, FUZZING.md).
+//! * `fuzz-corpus [--seconds N] [--target T]... [--compare]`: regenerates the minimized AFL++
+//!   corpora `fuzz/corpus/<target>/`; `--compare` also measures blind vs afl coverage.
 #![forbid(unsafe_code)]
 
+mod afl;
 mod fixtures;
 mod fuzz;
 
@@ -75,7 +79,12 @@ fn main() -> ExitCode {
         "provenance" => provenance(),
         "fixtures" => fixtures::run(&std::env::args().skip(2).collect::<Vec<_>>()),
         "fuzz" => fuzz::run(&std::env::args().skip(2).collect::<Vec<_>>()),
-        _ => Err("usage: cargo xtask <provenance|fixtures [--check]|fuzz [--seconds N]>".to_string()),
+        "fuzz-corpus" => afl::corpus(&std::env::args().skip(2).collect::<Vec<_>>()),
+        _ => Err(
+            "usage: cargo xtask <provenance|fixtures [--check]|fuzz [--engine blind|afl] [--seconds N]|\
+                  fuzz-corpus [--seconds N] [--target T]... [--compare]>"
+                .to_string(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
