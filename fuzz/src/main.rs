@@ -21,7 +21,6 @@
 #![forbid(unsafe_code)]
 
 use emrtd_hardening::fuzz::{Inputs, RunOptions, Target, load_seeds, run_one, run_target, targets};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -162,6 +161,7 @@ fn engine(t: &Target) -> Result<bool, String> {
 #[cfg(not(feature = "afl"))]
 fn engine(t: &Target) -> Result<bool, String> {
     // Without the afl feature: one input from stdin (what `afl-showmap` and `afl-tmin` feed).
+    use std::io::Read;
     let mut d = Vec::new();
     std::io::stdin()
         .read_to_end(&mut d)

@@ -76,7 +76,9 @@ fn afl_env(cmd: &mut Command) {
         .env("AFL_NO_UI", "1")
         .env("AFL_NO_AFFINITY", "1")
         .env("AFL_FAST_CAL", "1")
-        .env("AFL_QUIET", "1");
+        .env("AFL_QUIET", "1")
+        // `--blind-replay` generates its inputs before the fork server starts.
+        .env("AFL_FORKSRV_INIT_TMOUT", "300000");
 }
 
 fn run_status(cmd: &mut Command, what: &str) -> Result<(), String> {
