@@ -5,16 +5,40 @@
 //! `--execs N`, `--markdown`, `--seed N`, `--replay FILE`…). With both `--execs N` and
 //! `--seconds T` every target stops at N executions or T seconds, whichever comes first: the
 //! acceptance run is `cargo xtask fuzz --release --execs 1000000 --seconds 600 --markdown`.
+//!
+//! `--engine blind` (the default) is that harness; `--engine afl` runs the same targets under
+//! AFL++ (coverage-guided, `afl.rs`: see `afl.rs`).
 
 use std::process::Command;
 
 pub fn run(args: &[String]) -> Result<(), String> {
+    match args
+        .iter()
+        .position(|a| a == "--engine")
+        .map(|i| args.get(i + 1).map(String::as_str))
+    {
+        None | Some(Some("blind")) => {}
+        Some(Some("afl")) => return crate::afl::fuzz(args),
+        Some(other) => return Err(format!("--engine: blind or afl, not {other:?}")),
+    }
+    let args: Vec<String> = {
+        let mut v = Vec::new();
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            if a == "--engine" {
+                it.next();
+            } else {
+                v.push(a.clone());
+            }
+        }
+        v
+    };
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(crate::workspace_root())
         .args(["run", "--quiet", "-p", "emrtd-hardening", "--bin", "docval-fuzz"]);
     let mut rest = Vec::new();
-    for a in args {
+    for a in &args {
         if a == "--release" {
             cmd.arg("--release");
         } else {

@@ -2,11 +2,15 @@
 //!
 //! * `provenance`: every file under `fixtures/` must be listed in `fixtures/PROVENANCE.md`.
 //! * `fixtures [--check]`: generates the test PKI and documents (see `fixtures.rs`).
-//! * `fuzz [--seconds N]`: runs every fuzz target for N seconds each (see `fuzz.rs`, FUZZING.md).
+//! * `fuzz [--engine blind|afl] [--seconds N]`: runs every fuzz target for N seconds each with
+//!   the blind harness (default) or AFL++ (see `fuzz.rs`, `afl.rs`, FUZZING.md).
+//! * `fuzz-corpus [--seconds N] [--target T]... [--compare]`: regenerates the minimized AFL++
+//!   corpora `fuzz/corpus/<target>/`; `--compare` also measures blind vs afl coverage.
 //! * `diff-pa [--mutations N] [--markdown]`: passive authentication against OpenSSL (see
 //!   `diffpa.rs`, FUZZING.md).
 #![forbid(unsafe_code)]
 
+mod afl;
 mod diffpa;
 mod fixtures;
 mod fuzz;
@@ -78,8 +82,13 @@ fn main() -> ExitCode {
         "provenance" => provenance(),
         "fixtures" => fixtures::run(&std::env::args().skip(2).collect::<Vec<_>>()),
         "fuzz" => fuzz::run(&std::env::args().skip(2).collect::<Vec<_>>()),
+        "fuzz-corpus" => afl::corpus(&std::env::args().skip(2).collect::<Vec<_>>()),
         "diff-pa" => diffpa::run(&std::env::args().skip(2).collect::<Vec<_>>()),
-        _ => Err("usage: cargo xtask <provenance|fixtures [--check]|fuzz [--seconds N]|diff-pa [--mutations N] [--markdown]>".to_string()),
+        _ => Err(
+            "usage: cargo xtask <provenance|fixtures [--check]|fuzz [--engine blind|afl] [--seconds N]|\
+                  fuzz-corpus [--seconds N] [--target T]... [--compare]|diff-pa [--mutations N] [--markdown]>"
+                .to_string(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -910,6 +910,42 @@ struct Watch {
     done: AtomicBool,
 }
 
+/// The blind engine's input stream for a target: its seeds in order, then mutations of them
+/// (deterministic for a given `seed`). [`run_target`] runs the first N of them; the
+/// coverage comparison of FUZZING.md regenerates the same N to measure their edges.
+pub struct Inputs<'a> {
+    seeds: &'a [Vec<u8>],
+    rng: Rng,
+    i: usize,
+}
+
+impl<'a> Inputs<'a> {
+    pub fn new(t: &Target, seeds: &'a [Vec<u8>], seed: u64) -> Self {
+        Inputs {
+            seeds,
+            rng: Rng::new(seed ^ fnv(t.name.as_bytes())),
+            i: 0,
+        }
+    }
+
+    /// The next input.
+    pub fn next_input(&mut self) -> Vec<u8> {
+        let input = match self.seeds.get(self.i) {
+            Some(s) => s.clone(),
+            None => {
+                let base = self
+                    .seeds
+                    .get(self.rng.below(self.seeds.len()))
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]);
+                mutate(&mut self.rng, base, self.seeds)
+            }
+        };
+        self.i = self.i.saturating_add(1);
+        input
+    }
+}
+
 /// Runs `t` on its seeds, then on mutations, until the budget or `max_execs` is reached.
 pub fn run_target(t: &Target, seeds: &[Vec<u8>], opts: &RunOptions) -> RunStats {
     let mut stats = RunStats {
@@ -947,19 +983,13 @@ pub fn run_target(t: &Target, seeds: &[Vec<u8>], opts: &RunOptions) -> RunStats 
     };
     let prev_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let mut rng = Rng::new(opts.seed ^ fnv(t.name.as_bytes()));
+    let mut inputs = Inputs::new(t, seeds, opts.seed);
     let mut i: u64 = 0;
     loop {
         if opts.max_execs.is_some_and(|m| i >= m) || (i as usize >= seeds.len() && origin.elapsed() >= opts.budget) {
             break;
         }
-        let input = match seeds.get(i as usize) {
-            Some(s) => s.clone(),
-            None => {
-                let base = seeds.get(rng.below(seeds.len())).map(Vec::as_slice).unwrap_or(&[]);
-                mutate(&mut rng, base, seeds)
-            }
-        };
+        let input = inputs.next_input();
         if let Ok(mut g) = watch.input.lock() {
             g.clone_from(&input);
         }
@@ -1035,6 +1065,34 @@ mod tests {
             assert_eq!(x, mutate(&mut b, &seeds[0], &seeds));
             assert!(x.len() <= MAX_INPUT_BYTES);
         }
+    }
+
+    #[test]
+    fn the_input_stream_starts_with_the_seeds_and_is_reproducible() {
+        // What `docval-afl --blind-replay` relies on: the same seed, the same N inputs.
+        let t = Target {
+            name: "stream",
+            about: "",
+            seed_dirs: &[],
+            extract: None,
+            builtin: Vec::new,
+            run: |_| {},
+        };
+        let seeds = vec![vec![0x30, 0x00], vec![0x04, 0x01, 0xFF]];
+        let mut a = Inputs::new(&t, &seeds, 9);
+        let mut b = Inputs::new(&t, &seeds, 9);
+        let mut c = Inputs::new(&t, &seeds, 10);
+        assert_eq!(a.next_input(), seeds[0]);
+        assert_eq!(a.next_input(), seeds[1]);
+        b.next_input();
+        b.next_input();
+        c.next_input();
+        c.next_input();
+        let xa: Vec<_> = (0..200).map(|_| a.next_input()).collect();
+        let xb: Vec<_> = (0..200).map(|_| b.next_input()).collect();
+        let xc: Vec<_> = (0..200).map(|_| c.next_input()).collect();
+        assert_eq!(xa, xb);
+        assert_ne!(xa, xc);
     }
 
     #[test]
