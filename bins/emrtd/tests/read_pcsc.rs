@@ -103,12 +103,27 @@ fn read_ref1_and_td1_through_pcscd_and_vpcd_verify_the_dump_and_relay() {
     // is not verified (before this check `emrtd read` reported it verified).
     {
         let dir = repo().join("fixtures/documents/expired");
-        let m = VirtualChip::load(&dir).unwrap().document().manifest.mrz.clone().unwrap();
+        let m = VirtualChip::load(&dir)
+            .unwrap()
+            .document()
+            .manifest
+            .mrz
+            .clone()
+            .unwrap();
         let (stream, served) = insert(&dir);
         let mrz = format!("{},{},{}", m.document_number, m.date_of_birth, m.date_of_expiry);
         let pki_s = pki.display().to_string();
         let (out, err) = emrtd(&[
-            "read", "--reader", VPCD_READER, "--wait", "20", "--quiet", "--mrz", &mrz, "--csca", &pki_s,
+            "read",
+            "--reader",
+            VPCD_READER,
+            "--wait",
+            "20",
+            "--quiet",
+            "--mrz",
+            &mrz,
+            "--csca",
+            &pki_s,
         ]);
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         let p = &v["emrtd_passport"];

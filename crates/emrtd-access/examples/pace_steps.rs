@@ -56,7 +56,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     let infos = SecurityInfos::parse(&card_access.data)?;
     let selection = select_protocol(&infos, &Preferences::default())?;
-    println!("protocol: {:?}, parameter id {:?}", selection.protocol, selection.parameter_id);
+    println!(
+        "protocol: {:?}, parameter id {:?}",
+        selection.protocol, selection.parameter_id
+    );
 
     let mut rng = emrtd_crypto::rng::os_rng();
     let mut pace = PaceTerminal::new(selection, &Password::Can(can), PaceConfig::default());

@@ -57,7 +57,9 @@ fn run() -> Result<bool, String> {
 
     // The trust store: the master list counts only when its signature verifies against the root.
     let mut store = TrustStore::new();
-    store.add_master_list_root(&read(&root)?).map_err(|e| format!("{}: {e}", root.display()))?;
+    store
+        .add_master_list_root(&read(&root)?)
+        .map_err(|e| format!("{}: {e}", root.display()))?;
     let report = store
         .add_master_list(&read(&master_list)?, &master_list.display().to_string())
         .map_err(|e| format!("{}: {e}", master_list.display()))?;
@@ -75,7 +77,11 @@ fn run() -> Result<bool, String> {
     let entries = std::fs::read_dir(&dump).map_err(|e| format!("{}: {e}", dump.display()))?;
     for entry in entries {
         let path = entry.map_err(|e| format!("{}: {e}", dump.display()))?.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         if name == "EF.SOD.bin" || name == "011D.bin" {
             sod = Some(read(&path)?);
         } else if let Some(n) = data_group_by_name(&name).or_else(|| data_group_by_fid(&name)) {
@@ -96,7 +102,10 @@ fn run() -> Result<bool, String> {
     let outcome = verify_sod(&sod, &data_groups, &store, &opts);
     println!("SOD signature valid:          {}", outcome.sod_signature_valid);
     println!("document signer chain valid:  {}", outcome.document_certificate_valid);
-    println!("data groups with valid hash:  {:?}", outcome.data_groups_with_valid_hash);
+    println!(
+        "data groups with valid hash:  {:?}",
+        outcome.data_groups_with_valid_hash
+    );
     println!("data groups not supplied:     {:?}", outcome.data_groups_not_supplied);
     for reason in &outcome.reasons {
         println!("reason: {reason:?}");
@@ -104,6 +113,9 @@ fn run() -> Result<bool, String> {
     if let Some(e) = &outcome.error {
         println!("error: {e}");
     }
-    println!("passive authentication: {}", if outcome.verified() { "VERIFIED" } else { "FAILED" });
+    println!(
+        "passive authentication: {}",
+        if outcome.verified() { "VERIFIED" } else { "FAILED" }
+    );
     Ok(outcome.verified())
 }

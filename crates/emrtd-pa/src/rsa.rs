@@ -306,7 +306,11 @@ mod tests {
         for e in [3u128, 65537, (1 << 32) + 1, (1 << 63) - 1, (1 << 64) + 1] {
             for s in [0u128, 1, 2, 0x4242_4242_4242, n - 1] {
                 let got = monty_public(&be(n), &be(e), &be(s)).unwrap();
-                assert_eq!(asn1::strip_int(&got), be(modpow_u128(s, e, n)).as_slice(), "e {e} s {s}");
+                assert_eq!(
+                    asn1::strip_int(&got),
+                    be(modpow_u128(s, e, n)).as_slice(),
+                    "e {e} s {s}"
+                );
             }
         }
         // s >= n, an even modulus and e < 3 are refused.

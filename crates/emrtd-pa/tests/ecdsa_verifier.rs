@@ -53,10 +53,22 @@ fn typed_and_runtime_curves_agree_on_uncompressed_and_compressed_keys() {
         for (path, c) in [("typed", &typed), ("run-time", &runtime)] {
             assert!(ecdsa_verify(c, point, &digest, &sig), "{name} {path} uncompressed");
             assert!(ecdsa_verify(c, &compressed, &digest, &sig), "{name} {path} compressed");
-            assert!(!ecdsa_verify(c, point, &wrong_digest, &sig), "{name} {path} wrong digest");
-            assert!(!ecdsa_verify(c, &wrong_point, &digest, &sig), "{name} {path} negated key");
-            assert!(!ecdsa_verify(c, &point[..point.len() - 1], &digest, &sig), "{name} {path} short key");
-            assert!(!ecdsa_verify(c, point, &digest, &sig[..sig.len() - 1]), "{name} {path} short signature");
+            assert!(
+                !ecdsa_verify(c, point, &wrong_digest, &sig),
+                "{name} {path} wrong digest"
+            );
+            assert!(
+                !ecdsa_verify(c, &wrong_point, &digest, &sig),
+                "{name} {path} negated key"
+            );
+            assert!(
+                !ecdsa_verify(c, &point[..point.len() - 1], &digest, &sig),
+                "{name} {path} short key"
+            );
+            assert!(
+                !ecdsa_verify(c, point, &digest, &sig[..sig.len() - 1]),
+                "{name} {path} short signature"
+            );
         }
     }
 }

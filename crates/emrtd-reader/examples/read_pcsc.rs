@@ -120,7 +120,11 @@ async fn read_and_report<T: Transport>(
     let passport = emrtd_reader::to_emrtd_passport(&reading, false);
     if let Some(mrz) = &passport.mrz_info {
         println!("document:   {} {}", mrz.document_type, mrz.document_number);
-        println!("holder:     {}, {}", mrz.primary_identifier, mrz.secondary_identifier.join(" "));
+        println!(
+            "holder:     {}, {}",
+            mrz.primary_identifier,
+            mrz.secondary_identifier.join(" ")
+        );
     }
     println!("access:     {:?}", reading.access);
     println!("passive authentication: {}", reading.passive_authentication_ok());
