@@ -7,26 +7,10 @@ if command -v openssl >/dev/null 2>&1; then
     echo "openssl-deps: $(openssl version) already installed"
     exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "openssl-deps: no apt-get; openssl missing (the OpenSSL differential test will be skipped)"
+# shellcheck source=.ci/apt-install.sh
+source "$(dirname "$0")/apt-install.sh"
+if ! apt_install openssl-deps openssl; then
+    echo "openssl-deps: the OpenSSL differential test will be skipped"
     exit 0
-fi
-SUDO=""
-if [ "$(id -u)" != "0" ]; then
-    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-        SUDO="sudo -n"
-    else
-        echo "openssl-deps: not root and no password-less sudo; openssl missing"
-        exit 0
-    fi
-fi
-export DEBIAN_FRONTEND=noninteractive
-if ! $SUDO apt-get install -y --no-install-recommends openssl >/tmp/openssl-deps.log 2>&1; then
-    $SUDO apt-get update >>/tmp/openssl-deps.log 2>&1 || true
-    if ! $SUDO apt-get install -y --no-install-recommends openssl >>/tmp/openssl-deps.log 2>&1; then
-        echo "openssl-deps: apt-get install openssl failed (log: /tmp/openssl-deps.log)"
-        tail -5 /tmp/openssl-deps.log
-        exit 0
-    fi
 fi
 echo "openssl-deps: installed $(openssl version)"

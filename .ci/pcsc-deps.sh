@@ -11,26 +11,10 @@ if [ ${#need[@]} -eq 0 ]; then
     echo "pcsc-deps: libpcsclite-dev, pcscd and vsmartcard-vpcd already installed"
     exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "pcsc-deps: no apt-get; missing: ${need[*]} (PC/SC tests will be skipped)"
+# shellcheck source=.ci/apt-install.sh
+source "$(dirname "$0")/apt-install.sh"
+if ! apt_install pcsc-deps "${need[@]}"; then
+    echo "pcsc-deps: the PC/SC tests will be skipped (and crates/emrtd-pcsc does not build without libpcsclite-dev)"
     exit 0
-fi
-SUDO=""
-if [ "$(id -u)" != "0" ]; then
-    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-        SUDO="sudo -n"
-    else
-        echo "pcsc-deps: not root and no password-less sudo; missing: ${need[*]}"
-        exit 0
-    fi
-fi
-export DEBIAN_FRONTEND=noninteractive
-if ! $SUDO apt-get install -y --no-install-recommends "${need[@]}" >/tmp/pcsc-deps.log 2>&1; then
-    $SUDO apt-get update >>/tmp/pcsc-deps.log 2>&1 || true
-    if ! $SUDO apt-get install -y --no-install-recommends "${need[@]}" >>/tmp/pcsc-deps.log 2>&1; then
-        echo "pcsc-deps: apt-get install ${need[*]} failed (log: /tmp/pcsc-deps.log)"
-        tail -5 /tmp/pcsc-deps.log
-        exit 0
-    fi
 fi
 echo "pcsc-deps: installed ${need[*]}"
