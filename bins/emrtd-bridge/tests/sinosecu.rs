@@ -3,18 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use base64::Engine as _;
-use emrtd_bridge::sinosecu::{self, SinosecuConfig, SinosecuService};
-use futures_util::{SinkExt, StreamExt};
+use emrtd_bridge::sinosecu::{self, SinosecuConfig};
+use futures_util::StreamExt;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
-use tokio_tungstenite::tungstenite::Message;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/documents")
-        .join(name)
-}
 
 const CONSTANTS: [&str; 21] = [
     "CardRecogSystem",
@@ -40,32 +33,9 @@ const CONSTANTS: [&str; 21] = [
     "DeviceConnected",
 ];
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+mod common;
 
-async fn start(config: SinosecuConfig) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let service = SinosecuService::new(config);
-    tokio::spawn(async move {
-        let _ = sinosecu::serve(listener, service, std::future::pending()).await;
-    });
-    format!("ws://{addr}/echo")
-}
-
-async fn recv(ws: &mut Ws) -> Value {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(60), ws.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) => return serde_json::from_str(t.as_str()).unwrap(),
-            Ok(Some(Ok(_))) => continue,
-            other => panic!("no message: {other:?}"),
-        }
-    }
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    // The demo page sends JSON.stringify output.
-    ws.send(Message::Text(v.to_string().into())).await.unwrap();
-}
+use common::{fixture, recv_json as recv, send_json as send, start_sinosecu as start};
 
 /// Runs the demo page's sequence; returns the CardContentText and Images params.
 async fn demo_page(url: &str, extra: Option<Value>, with_face: bool) -> (Value, Value) {

@@ -4,45 +4,19 @@
 //! errors without internal details.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use emrtd_bridge::ausweisapp::{self, AusweisConfig, AusweisService};
+use emrtd_bridge::ausweisapp::AusweisConfig;
 use emrtd_bridge::origin::OriginPolicy;
-use emrtd_bridge::sinosecu::{self, SinosecuConfig, SinosecuService};
-use futures_util::{SinkExt, StreamExt};
+use emrtd_bridge::sinosecu::{self, SinosecuConfig};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+mod common;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/documents")
-        .join(name)
-}
-
-async fn start_sinosecu(config: SinosecuConfig) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let service = SinosecuService::new(config);
-    tokio::spawn(async move {
-        let _ = sinosecu::serve(listener, service, std::future::pending()).await;
-    });
-    format!("ws://{addr}/echo")
-}
-
-async fn start_ausweisapp(config: AusweisConfig) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let service = AusweisService::new(config);
-    tokio::spawn(async move {
-        let _ = ausweisapp::serve(listener, service, std::future::pending()).await;
-    });
-    format!("ws://{addr}/eID-Kernel")
-}
+use common::{Ws, fixture, recv_json as recv, send_json as send, start_bridge as start_ausweisapp, start_sinosecu};
 
 /// The HTTP status of an upgrade with `origin` (`None`: no Origin header); 101 on success.
 async fn upgrade_status(url: &str, origin: Option<&str>) -> (u16, Option<Ws>) {
@@ -55,20 +29,6 @@ async fn upgrade_status(url: &str, origin: Option<&str>) -> (u16, Option<Ws>) {
         Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => (resp.status().as_u16(), None),
         Err(e) => panic!("upgrade failed: {e}"),
     }
-}
-
-async fn recv(ws: &mut Ws) -> Value {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(60), ws.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) => return serde_json::from_str(t.as_str()).unwrap(),
-            Ok(Some(Ok(_))) => continue,
-            other => panic!("no message: {other:?}"),
-        }
-    }
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::Text(v.to_string().into())).await.unwrap();
 }
 
 /// Connects, retrying while the service still counts the previous connection (HTTP 429).

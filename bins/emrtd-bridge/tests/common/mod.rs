@@ -8,6 +8,7 @@
 )]
 
 use emrtd_bridge::ausweisapp::{self, AusweisConfig, AusweisService};
+use emrtd_bridge::sinosecu::{self, SinosecuConfig, SinosecuService};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,41 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A fixture document directory (`fixtures/documents/NAME`).
+pub fn fixture(name: &str) -> PathBuf {
+    repo().join("fixtures/documents").join(name)
+}
+
+/// A WebSocket client connection.
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Starts the Sinosecu interface; returns its `ws://…/echo` URL.
+pub async fn start_sinosecu(config: SinosecuConfig) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let service = SinosecuService::new(config);
+    tokio::spawn(async move {
+        let _ = sinosecu::serve(listener, service, std::future::pending()).await;
+    });
+    format!("ws://{addr}/echo")
+}
+
+/// The next text frame as JSON (other frames skipped), waiting up to 60 s.
+pub async fn recv_json(ws: &mut Ws) -> Value {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(60), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => return serde_json::from_str(t.as_str()).unwrap(),
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("no message: {other:?}"),
+        }
+    }
+}
+
+/// Sends `v` as one text frame (as a page's `JSON.stringify` would).
+pub async fn send_json(ws: &mut Ws, v: Value) {
+    ws.send(Message::Text(v.to_string().into())).await.unwrap();
 }
 
 /// Starts the AusweisApp interface; returns its `ws://…/eID-Kernel` URL.
